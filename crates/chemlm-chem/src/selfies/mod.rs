@@ -1,0 +1,1 @@
+//! SELFIES 2.x encoder and decoder (placeholder module; being implemented).
