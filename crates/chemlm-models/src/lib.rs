@@ -1,1 +1,5 @@
-//! placeholder
+//! Model architectures for chemlm on candle.
+
+pub mod traits;
+
+pub use traits::{LanguageModel, LmKind};

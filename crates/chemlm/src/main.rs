@@ -1,1 +1,67 @@
-fn main() {}
+//! `chemlm`: the command-line program. Thin: parses flags, sets up logging, and calls the libraries.
+
+mod commands;
+mod io;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "chemlm", version, about = "Chemical language models: data, pretraining, fine-tuning, compression, generation")]
+struct Cli {
+    /// Turn off progress bars.
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Canonical SMILES, one line per input line.
+    Canon(commands::chem::CanonArgs),
+    /// SELFIES encoding and decoding.
+    #[command(subcommand)]
+    Selfies(commands::chem::SelfiesCommand),
+    /// Tokenize SMILES or SELFIES (space-separated tokens per line).
+    Tokenize(commands::chem::TokenizeArgs),
+    /// Bemis–Murcko scaffolds.
+    Scaffold(commands::chem::ScaffoldArgs),
+    /// Morgan (ECFP) fingerprints as on-bit indices.
+    Fingerprint(commands::chem::FingerprintArgs),
+    /// Tanimoto similarity of each molecule to a query.
+    Similarity(commands::chem::SimilarityArgs),
+    /// Data sets: prepare pretraining shards, split, list the registry.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// Model presets and saved models.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+    /// Pretrain a language model (masked or causal LM) on token shards.
+    Pretrain(commands::pretrain::PretrainArgs),
+    /// Mean-pooled molecule embeddings from a model.
+    Embed(commands::embed::EmbedArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Canon(a) => commands::chem::canon(&a, quiet),
+        Command::Selfies(c) => commands::chem::selfies(&c, quiet),
+        Command::Tokenize(a) => commands::chem::tokenize(&a, quiet),
+        Command::Scaffold(a) => commands::chem::scaffold(&a, quiet),
+        Command::Fingerprint(a) => commands::chem::fingerprint(&a, quiet),
+        Command::Similarity(a) => commands::chem::similarity(&a, quiet),
+        Command::Data(c) => commands::data::run(&c, quiet),
+        Command::Model(c) => commands::model::run(&c, quiet),
+        Command::Pretrain(a) => commands::pretrain::run(&a, quiet),
+        Command::Embed(a) => commands::embed::run(&a, quiet),
+    }
+}

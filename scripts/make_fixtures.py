@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Builds the small committed fixtures under fixtures/ (deterministic).
+
+Sources allowed for committed fixtures: molecules written by hand, and the PyPI-shipped MOSES
+(molsets==0.3.1) and QM9 (qm9pack==1.0.3) sets found under $CHEMLM_DATA_DIR (default ../shared/data).
+
+    python3 scripts/make_fixtures.py
+"""
+import gzip
+import os
+import random
+
+DATA = os.environ.get("CHEMLM_DATA_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+OUT = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+
+# Hand-written lines that must be reported, not silently dropped, by every batch command.
+BAD = [
+    "C1CC",          # unclosed ring
+    "c1cccc1",       # aromatic ring that cannot be kekulized
+    "C(C(C",         # unbalanced branches
+]
+
+
+def moses_sample(n, seed):
+    with gzip.open(os.path.join(DATA, "moses", "train.csv.gz"), "rt") as f:
+        next(f)  # header
+        rows = [line.strip() for line in f]
+    rng = random.Random(seed)
+    return rng.sample(rows, n)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    mols = moses_sample(300, seed=20261121)
+    # Put the bad lines at fixed places so line numbers in reports are predictable.
+    for pos, bad in zip((10, 100, 200), BAD):
+        mols.insert(pos, bad)
+    path = os.path.join(OUT, "moses-mini.smi")
+    with open(path, "w") as f:
+        f.write("\n".join(mols) + "\n")
+    print(f"wrote {path}: {len(mols)} lines ({len(BAD)} deliberately invalid at lines 11, 101, 201)")
+
+
+if __name__ == "__main__":
+    main()
