@@ -14,6 +14,10 @@ pub enum ChemError {
     /// The SMILES parsed but the molecule is chemically invalid (valence, kekulization, ...).
     #[error("invalid molecule: {0}")]
     Sanitize(String),
+    /// The request is outside what the RDKit-exact backend computes (a Morgan radius above 3, a
+    /// non-tetrahedral stereo centre, ...): refused rather than answered with a non-RDKit result.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
     /// A SELFIES string could not be encoded or decoded.
     #[error("SELFIES: {0}")]
     Selfies(String),

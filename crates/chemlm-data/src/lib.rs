@@ -1,1 +1,33 @@
-//! placeholder
+//! Data for chemlm: tokenizers, readers, the dataset registry, splits and token shards.
+//!
+//! - [`tokenizer`]: MoLFormer's SMILES regex tokenizer and a SELFIES bracket tokenizer, vocabularies
+//!   with `<bos> <eos> <pad> <mask> <unk>`, Hugging Face `tokenizer.json` import/export.
+//! - [`reader`]: streaming CSV/TSV/SMI readers, gzip by magic bytes, line numbers kept.
+//! - [`registry`] and [`dataset`]: MoleculeNet, DeLiCaTe and MOSES by name, resolved from
+//!   `CHEMLM_DATA_DIR` or downloaded (SHA-256 checked) into a cache; labeled data in memory.
+//! - [`split`]: random, scaffold (chemprop-exact), stratified and k-fold splits saved as JSON with a
+//!   hash of the index lists.
+//! - [`shards`]: memory-mapped token shards with a manifest, and the length-bucketed /
+//!   token-budget batching the trainer reads them with.
+//! - [`prepare`]: the corpus pipeline behind `chemlm data prepare`.
+
+pub mod atomic;
+pub mod convert;
+pub mod dataset;
+pub mod download;
+pub mod error;
+pub mod prepare;
+pub mod reader;
+pub mod registry;
+pub mod shards;
+pub mod split;
+pub mod tokenizer;
+
+pub use dataset::{LabeledCsvOptions, LabeledDataset};
+pub use error::{DataError, TokenizeError};
+pub use prepare::{prepare, PrepareConfig, PrepareObserver, PrepareSummary, VocabSource};
+pub use reader::{open_input, MoleculeReader, ReadOptions, TableFormat};
+pub use registry::{find as find_dataset, registry, DatasetInfo, Metric, Resolver, TaskType};
+pub use shards::{Batch, BatchConfig, BatchState, Batcher, Batching, ShardSet, TokenDataset};
+pub use split::{make_split, Fold, SplitFile, SplitMethod, SplitRequest, SplitSizes};
+pub use tokenizer::{Tokenizer, TokenizerKind, Vocab, VocabConfig};

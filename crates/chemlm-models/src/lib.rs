@@ -1,5 +1,30 @@
-//! Model architectures for chemlm on candle.
+//! Model architectures for chemlm on candle: BERT (MolBERT), ALBERT-style cross-layer sharing
+//! (DeLiCaTe), MoLFormer (rotary + linear attention) and GPT-Neo (ChemGPT), on shared blocks,
+//! with Hugging Face-compatible configs and tensor names, presets, parameter/FLOP counts and
+//! save/load of model directories.
+//!
+//! Entry point: [`Model`] (`Model::new`, `Model::from_preset`, `Model::load`, `Model::save`),
+//! which implements [`LanguageModel`] for the trainer.
 
+pub mod albert;
+pub mod bert;
+pub mod blocks;
+pub mod config;
+pub mod error;
+pub mod gpt_neo;
+pub mod gradcheck;
+pub mod init;
+pub mod io;
+pub mod model;
+pub mod molformer;
+pub mod ops;
+pub mod params;
+pub mod presets;
 pub mod traits;
 
-pub use traits::{LanguageModel, LmKind};
+pub use config::ModelConfig;
+pub use error::{ModelError, ModelResult};
+pub use gpt_neo::KvCache;
+pub use model::{Model, Network};
+pub use params::{count_parameters, flops_per_token, ParamCount};
+pub use traits::{LanguageModel, LmKind, ModelOutput, OutputRequest};

@@ -16,6 +16,20 @@ impl Fingerprint {
         }
     }
 
+    /// A fingerprint of `n_bits` bits with the bits in `on` set (each must be `< n_bits`).
+    pub fn from_bits(n_bits: usize, on: impl IntoIterator<Item = usize>) -> Self {
+        let mut fp = Self::zeros(n_bits);
+        for i in on {
+            fp.set(i);
+        }
+        fp
+    }
+
+    /// Whether bit `i` is set (false when out of range).
+    pub fn get(&self, i: usize) -> bool {
+        i < self.n_bits && self.words[i / 64] & (1 << (i % 64)) != 0
+    }
+
     /// Sets bit `i` (panics if out of range: a programming error, never user data).
     pub fn set(&mut self, i: usize) {
         assert!(i < self.n_bits, "bit {i} out of range {}", self.n_bits);
@@ -52,6 +66,8 @@ impl Fingerprint {
     }
 
     /// Tanimoto similarity |A∩B| / |A∪B|; two empty fingerprints have similarity 0 (as RDKit).
+    /// Fingerprints of different lengths are compared over the shorter one's words (a caller bug;
+    /// compare like with like).
     pub fn tanimoto(&self, other: &Fingerprint) -> f64 {
         let (mut inter, mut union) = (0u32, 0u32);
         for (a, b) in self.words.iter().zip(&other.words) {

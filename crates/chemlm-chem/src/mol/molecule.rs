@@ -1,10 +1,20 @@
-//! A parsed molecule and the RDKit-compatible operations on it.
+//! A parsed molecule and its RDKit-compatible SMILES forms and descriptors.
+//!
+//! Every operation goes through chematic's `rdkit_*` ports (RDKit 2026.x operation for operation),
+//! never chematic's native canonical SMILES or ECFP, which differ from RDKit. Golden files made by
+//! `scripts/gen_chem_golden.py` check each function against RDKit itself.
 
 use crate::error::ChemError;
-use crate::mol::fingerprint::Fingerprint;
+use crate::mol::parse::{parse_error, prepare};
 use chematic::smiles as cs;
+use chematic::smiles::{RdkitSmilesError, RdkitSmilesParams};
 
 /// A parsed molecule. Cheap to clone relative to parsing.
+///
+/// Parsing only checks the SMILES syntax (and impossible O/F valences); chemistry RDKit rejects
+/// while sanitizing (other valence errors, rings that cannot be kekulized) is reported as
+/// [`ChemError::Sanitize`] by the operations that need RDKit's sanitized model, such as
+/// [`Molecule::canonical_smiles`]. That keeps parsing cheap for callers that only need the graph.
 #[derive(Clone)]
 pub struct Molecule {
     inner: chematic::core::Molecule,
@@ -12,53 +22,99 @@ pub struct Molecule {
 
 impl std::fmt::Debug for Molecule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Molecule").field("atoms", &self.inner.atom_count()).finish()
+        f.debug_struct("Molecule")
+            .field("atoms", &self.inner.atom_count())
+            .finish()
     }
 }
 
 impl Molecule {
-    /// Parses a SMILES string. The error names the position and reason.
+    /// Parses a SMILES string (surrounding whitespace ignored). The error names the byte position in
+    /// `smiles` and the reason.
     ///
-    /// ClinTox writes some directional bonds as a doubled backslash (`\\`), which RDKit accepts
-    /// as one; we do the same.
+    /// ClinTox writes some directional bonds as a doubled backslash (`\\`), which RDKit reads as
+    /// one; we do the same.
     pub fn from_smiles(smiles: &str) -> Result<Self, ChemError> {
-        let smiles = smiles.trim();
-        let fixed;
-        let input = if smiles.contains("\\\\") {
-            fixed = smiles.replace("\\\\", "\\");
-            fixed.as_str()
-        } else {
-            smiles
-        };
-        let inner = cs::parse(input).map_err(parse_error)?;
+        let prepared = prepare(smiles);
+        let inner = cs::parse(&prepared.text).map_err(|e| parse_error(&e, &prepared, smiles))?;
         Ok(Self { inner })
     }
 
-    /// The canonical SMILES RDKit writes for this molecule (stereo kept).
+    /// The canonical SMILES RDKit writes for this molecule: `Chem.MolToSmiles(Chem.MolFromSmiles(s))`
+    /// (isomeric: stereo and isotopes kept). One string per molecule whatever the input atom order.
     pub fn canonical_smiles(&self) -> Result<String, ChemError> {
-        cs::rdkit_canonical_smiles(&self.inner).map_err(|e| ChemError::Sanitize(e.to_string()))
+        cs::rdkit_canonical_smiles(&self.inner).map_err(backend_error)
     }
 
-    /// The Bemis–Murcko scaffold as canonical SMILES (`MurckoScaffold.GetScaffoldForMol`).
-    /// With `generic`, every atom becomes carbon and every bond single (`MakeScaffoldGeneric`).
-    pub fn murcko_scaffold(&self, generic: bool) -> Result<String, ChemError> {
-        let s = cs::rdkit_murcko_scaffold(&self.inner)
-            .map_err(|e| ChemError::Sanitize(e.to_string()))?;
-        if !generic || s.is_empty() {
-            return Ok(s);
-        }
-        generic_scaffold(&s)
+    /// The canonical Kekulé SMILES: `Chem.MolToSmiles(mol, kekuleSmiles=True)` (RDKit kekulizes a
+    /// copy with its canonical bond assignment, so aromatic rings come out as alternating `=`).
+    pub fn kekulized_smiles(&self) -> Result<String, ChemError> {
+        let params = RdkitSmilesParams {
+            kekule: true,
+            ..RdkitSmilesParams::default()
+        };
+        cs::rdkit_smiles(&self.inner, &params).map_err(backend_error)
     }
 
-    /// ECFP-style Morgan bit fingerprint (RDKit `GetMorganFingerprintAsBitVect`).
-    pub fn morgan(&self, radius: u32, n_bits: usize) -> Result<Fingerprint, ChemError> {
-        let _ = (radius, n_bits);
-        Err(ChemError::Sanitize("morgan fingerprints not wired yet".into()))
+    /// `n` randomized SMILES of this molecule, for augmentation: RDKit's
+    /// `Chem.MolToRandomSmilesVect(mol, n, randomSeed=seed)`, string for string (a random root atom
+    /// per fragment and random branch order, drawn from RDKit's `minstd_rand`).
+    ///
+    /// The same `(n, seed)` always gives the same strings. RDKit treats seed 0 as "continue a
+    /// process-wide generator"; here 0 means RDKit's default seed 42, so results never depend on
+    /// what ran before. Calls are serialized on one backend generator, so prefer batching `n` over
+    /// many calls from many threads.
+    pub fn random_smiles(&self, n: usize, seed: u32) -> Result<Vec<String>, ChemError> {
+        let seed = if seed == 0 { 42 } else { seed };
+        cs::rdkit_random_smiles(&self.inner, n, seed, &RdkitSmilesParams::default())
+            .map_err(backend_error)
+    }
+
+    /// Number of atoms, heavy or not, as parsed (explicit `[H]` atoms included).
+    pub fn num_atoms(&self) -> usize {
+        self.inner.atom_count()
+    }
+
+    /// RDKit's `mol.GetNumHeavyAtoms()`: atoms with atomic number above 1 (so neither hydrogen,
+    /// deuterium nor the dummy atom `*` count).
+    pub fn num_heavy_atoms(&self) -> usize {
+        self.inner
+            .atoms()
+            .filter(|(_, a)| !a.wildcard && a.element.atomic_number() > 1)
+            .count()
+    }
+
+    /// Average molecular weight with implicit hydrogens: RDKit's `Descriptors.MolWt`. For a
+    /// molecule RDKit refuses to sanitize, the value is computed on chematic's reading of the graph.
+    pub fn molecular_weight(&self) -> f64 {
+        chematic::chem::rdkit_molecular_weight(&self.inner)
+    }
+
+    /// Wildman–Crippen logP: RDKit's `Crippen.MolLogP` (= `Descriptors.MolLogP`).
+    pub fn logp(&self) -> Result<f64, ChemError> {
+        cs::rdkit_crippen_logp_mr(&self.inner)
+            .map(|(logp, _mr)| logp)
+            .ok_or_else(|| {
+                ChemError::Unsupported(
+                    "the RDKit-compatible Crippen model cannot type this molecule".into(),
+                )
+            })
+    }
+
+    /// Number of rings in RDKit's ring information (its symmetrized SSSR): `rdMolDescriptors.
+    /// CalcNumRings` / `Descriptors.RingCount`. Cubane has 6, not the cycle rank 5.
+    pub fn num_rings(&self) -> usize {
+        chematic::chem::rdkit_num_rings(&self.inner)
     }
 
     /// The wrapped backend molecule, for code inside this crate.
     pub(crate) fn inner(&self) -> &chematic::core::Molecule {
         &self.inner
+    }
+
+    /// Wraps a backend molecule (one that chematic parsed from SMILES: the RDKit ports need that).
+    pub(crate) fn from_inner(inner: chematic::core::Molecule) -> Self {
+        Self { inner }
     }
 }
 
@@ -67,29 +123,11 @@ pub fn canonicalize(smiles: &str) -> Result<String, ChemError> {
     Molecule::from_smiles(smiles)?.canonical_smiles()
 }
 
-fn generic_scaffold(scaffold: &str) -> Result<String, ChemError> {
-    let _ = scaffold;
-    Err(ChemError::Sanitize("generic scaffolds not wired yet".into()))
-}
-
-fn parse_error(e: cs::SmilesError) -> ChemError {
-    use cs::SmilesError as E;
-    let position = match &e {
-        E::UnexpectedEnd { pos }
-        | E::UnknownElement { pos, .. }
-        | E::UnmatchedRingClosure { pos, .. }
-        | E::UnmatchedExtendedRingClosure { pos, .. }
-        | E::MismatchedParentheses { pos }
-        | E::InvalidBracketAtom { pos, .. }
-        | E::ConflictingRingBond { pos, .. }
-        | E::ConflictingExtendedRingBond { pos, .. }
-        | E::NestingTooDeep { pos }
-        | E::UnexpectedCharacter { pos }
-        | E::UnsupportedChiralityClass { pos, .. } => Some(*pos),
-        _ => None,
-    };
-    ChemError::Parse {
-        position,
-        reason: e.to_string(),
+/// Maps the RDKit port's refusal onto our error: chemistry RDKit rejects is [`ChemError::Sanitize`],
+/// a feature the port does not model is [`ChemError::Unsupported`].
+pub(crate) fn backend_error(e: RdkitSmilesError) -> ChemError {
+    match e {
+        RdkitSmilesError::Sanitization(what) => ChemError::Sanitize(what),
+        RdkitSmilesError::Unsupported(what) => ChemError::Unsupported(what),
     }
 }

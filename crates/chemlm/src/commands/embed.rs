@@ -1,10 +1,325 @@
-//! `chemlm embed` (being implemented).
+//! `chemlm embed`: molecule embeddings (mean of the final hidden states over real tokens) from a
+//! model directory, streamed in batches to `.npy` (float32 `[molecules, hidden]`) or `.csv`.
+//!
+//! Contract (issue 2 §6): one output row per input line, in order. A bad line (unparsable
+//! molecule, character the tokenizer does not cover, too many tokens, empty) gets a warning with
+//! its line number and reason and an empty CSV line / a NaN row in `.npy`; the run ends with a
+//! count. `--strict` stops at the first bad line instead. Output is written atomically.
 
+use crate::io::{open_input, temp_path};
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
+use chemlm_data::{Tokenizer, TokenizerKind};
+use chemlm_models::{LanguageModel, Model};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufRead, BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
-pub struct EmbedArgs {}
+pub struct EmbedArgs {
+    /// Model directory (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// SMILES file (plain or gzip; first whitespace-separated field per line); stdin if omitted.
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+    /// Output `.npy` (float32 matrix) or `.csv` (one row of numbers per input line).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Molecules per forward pass.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Canonicalise SMILES before tokenising (as MoLFormer's pipeline does).
+    #[arg(long)]
+    pub canonicalize: bool,
+    /// Skip the first input line (a header).
+    #[arg(long)]
+    pub skip_header: bool,
+    /// Exit non-zero at the first invalid line.
+    #[arg(long)]
+    pub strict: bool,
+}
 
-pub fn run(_a: &EmbedArgs, _quiet: bool) -> anyhow::Result<()> {
-    anyhow::bail!("chemlm embed: not implemented yet")
+/// Token ids of one input molecule: the single place embed tokenises, so the model's tokenizer
+/// decides SMILES vs SELFIES. SMILES are checked by parsing first, so an invalid molecule is
+/// reported as such rather than embedded.
+pub fn encode_molecule(tok: &Tokenizer, smiles: &str, canonicalize: bool, max_len: usize) -> std::result::Result<Vec<u32>, String> {
+    let mol = chemlm_chem::Molecule::from_smiles(smiles).map_err(|e| e.to_string())?;
+    let smiles = if canonicalize {
+        mol.canonical_smiles().map_err(|e| e.to_string())?
+    } else {
+        smiles.to_string()
+    };
+    let text = match tok.kind() {
+        TokenizerKind::Smiles => smiles,
+        TokenizerKind::Selfies => chemlm_chem::selfies::encoder(&smiles).map_err(|e| e.to_string())?,
+    };
+    let ids = tok.encode(&text, true).map_err(|e| e.to_string())?;
+    if ids.len() > max_len {
+        return Err(format!("{} tokens, more than the model's {max_len} positions", ids.len()));
+    }
+    Ok(ids)
+}
+
+/// Where embedding rows go.
+enum Writer {
+    Csv(BufWriter<std::fs::File>),
+    /// Header rewritten at the end, once the row count is known.
+    Npy { w: BufWriter<std::fs::File>, rows: u64, dim: usize },
+}
+
+const NPY_HEADER: usize = 128;
+
+fn npy_header(rows: u64, dim: usize) -> Vec<u8> {
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dim}), }}");
+    let mut h = b"\x93NUMPY\x01\x00".to_vec();
+    let len = NPY_HEADER - 10;
+    h.extend_from_slice(&(len as u16).to_le_bytes());
+    let mut d = dict.into_bytes();
+    d.resize(len - 1, b' ');
+    d.push(b'\n');
+    h.extend_from_slice(&d);
+    h
+}
+
+impl Writer {
+    fn create(path: &Path, dim: usize) -> Result<(Self, PathBuf)> {
+        let tmp = temp_path(path);
+        let f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let writer = match ext.as_str() {
+            "npy" => {
+                w.write_all(&npy_header(0, dim))?;
+                Writer::Npy { w, rows: 0, dim }
+            }
+            "csv" => Writer::Csv(w),
+            _ => bail!("{}: output must end in .npy or .csv", path.display()),
+        };
+        Ok((writer, tmp))
+    }
+
+    /// `None` = a bad input line.
+    fn row(&mut self, v: Option<&[f32]>) -> Result<()> {
+        match self {
+            Writer::Csv(w) => {
+                if let Some(v) = v {
+                    let s: Vec<String> = v.iter().map(|x| format!("{x}")).collect();
+                    w.write_all(s.join(",").as_bytes())?;
+                }
+                w.write_all(b"\n")?;
+            }
+            Writer::Npy { w, rows, dim } => {
+                let nan = vec![f32::NAN; *dim];
+                for x in v.unwrap_or(&nan) {
+                    w.write_all(&x.to_le_bytes())?;
+                }
+                *rows += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, tmp: &Path, dst: &Path) -> Result<()> {
+        match self {
+            Writer::Csv(mut w) => w.flush()?,
+            Writer::Npy { mut w, rows, dim } => {
+                w.seek(SeekFrom::Start(0))?;
+                w.write_all(&npy_header(rows, dim))?;
+                w.flush()?;
+            }
+        }
+        std::fs::rename(tmp, dst).with_context(|| format!("cannot move {} to {}", tmp.display(), dst.display()))
+    }
+}
+
+/// Embeds `seqs` (already tokenised) in one padded batch; rows in the given order.
+fn embed_batch(model: &Model, seqs: &[Vec<u32>], pad: u32) -> Result<Vec<Vec<f32>>> {
+    let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut ids = Vec::with_capacity(seqs.len() * len);
+    let mut mask = Vec::with_capacity(seqs.len() * len);
+    for s in seqs {
+        for i in 0..len {
+            ids.push(s.get(i).copied().unwrap_or(pad));
+            mask.push(u32::from(i < s.len()));
+        }
+    }
+    let dev = model.device();
+    let ids = Tensor::from_vec(ids, (seqs.len(), len), dev)?;
+    let mask = Tensor::from_vec(mask, (seqs.len(), len), dev)?;
+    Ok(model.embed(&ids, &mask)?.to_vec2::<f32>()?)
+}
+
+pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
+    if a.batch_size == 0 {
+        bail!("--batch-size must be positive");
+    }
+    let model = Model::load(&a.model, &Device::Cpu).with_context(|| format!("cannot load model {}", a.model.display()))?;
+    let tok_path = a.model.join(chemlm_models::io::TOKENIZER_FILE);
+    let tok = Tokenizer::load(&tok_path).with_context(|| format!("cannot load {}", tok_path.display()))?;
+    if tok.vocab_size() > model.config().vocab_size() {
+        bail!(
+            "{}: tokenizer has {} tokens but the model only {}",
+            tok_path.display(),
+            tok.vocab_size(),
+            model.config().vocab_size()
+        );
+    }
+    let pad = tok.special_ids().pad;
+    let max_len = model.config().max_positions();
+    let source = a.input.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "<stdin>".into());
+    let mut reader = open_input(a.input.as_deref())?;
+    let (mut writer, tmp) = Writer::create(&a.output, model.config().hidden_size())?;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new_spinner();
+        b.set_style(
+            ProgressStyle::with_template("{spinner} embed: {human_pos} molecules [{elapsed_precise}, {per_sec}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        b
+    };
+    // Read a window of lines, sort the good ones by length so batches carry little padding,
+    // embed, then write rows back in input order.
+    let window = a.batch_size * 16;
+    let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
+    if a.skip_header {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        line_no += 1;
+    }
+    loop {
+        let mut lines = Vec::with_capacity(window);
+        for _ in 0..window {
+            let mut s = String::new();
+            if reader.read_line(&mut s).with_context(|| format!("{source}: read error after line {line_no}"))? == 0 {
+                break;
+            }
+            lines.push(s);
+        }
+        if lines.is_empty() {
+            break;
+        }
+        let encoded: Vec<std::result::Result<Vec<u32>, String>> = {
+            use rayon::prelude::*;
+            lines
+                .par_iter()
+                .map(|l| match l.split_whitespace().next() {
+                    Some(m) => encode_molecule(&tok, m, a.canonicalize, max_len),
+                    None => Err("empty line".to_string()),
+                })
+                .collect()
+        };
+        let mut order: Vec<usize> = (0..encoded.len()).filter(|&i| encoded[i].is_ok()).collect();
+        order.sort_by_key(|&i| encoded[i].as_ref().map(|v| v.len()).unwrap_or(0));
+        let mut rows: Vec<Option<Vec<f32>>> = vec![None; encoded.len()];
+        for chunk in order.chunks(a.batch_size) {
+            let seqs: Vec<Vec<u32>> = chunk.iter().filter_map(|&i| encoded[i].as_ref().ok().cloned()).collect();
+            for (&i, e) in chunk.iter().zip(embed_batch(&model, &seqs, pad)?) {
+                rows[i] = Some(e);
+            }
+            bar.inc(chunk.len() as u64);
+        }
+        for (i, r) in encoded.iter().enumerate() {
+            line_no += 1;
+            total += 1;
+            if let Err(reason) = r {
+                bad += 1;
+                if a.strict {
+                    bar.finish_and_clear();
+                    let _ = std::fs::remove_file(&tmp);
+                    bail!("{source}:{line_no}: {reason}");
+                }
+                bar.suspend(|| eprintln!("warning: {source}:{line_no}: {reason}"));
+            }
+            writer.row(rows[i].as_deref())?;
+        }
+    }
+    writer.finish(&tmp, &a.output)?;
+    bar.finish_and_clear();
+    eprintln!("embed: {total} lines, {} embedded, {bad} invalid", total - bad);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chemlm_data::VocabConfig;
+    use chemlm_models::{presets, ModelConfig};
+
+    /// A tiny random BERT with a SMILES tokenizer, saved as a model directory.
+    fn tiny_model(dir: &Path) -> (Model, Tokenizer) {
+        let tok = Tokenizer::build(
+            TokenizerKind::Smiles,
+            ["CCO", "c1ccccc1O", "CC(=O)N", "ClCBr"],
+            &VocabConfig::default(),
+        )
+        .unwrap();
+        let mut cfg = presets::preset("bert-small").unwrap();
+        if let ModelConfig::Bert(c) = &mut cfg {
+            c.hidden_size = 16;
+            c.num_hidden_layers = 1;
+            c.intermediate_size = 32;
+            c.max_position_embeddings = 12;
+        }
+        cfg.set_vocab_size(tok.vocab_size());
+        let model = Model::new(&cfg, &Device::Cpu, 4).unwrap();
+        let tok_path = dir.join("tok.json");
+        tok.save(&tok_path).unwrap();
+        model.save(&dir.join("m"), Some(&tok_path)).unwrap();
+        (model, tok)
+    }
+
+    fn args(dir: &Path, input: &Path, out: &str) -> EmbedArgs {
+        EmbedArgs {
+            model: dir.join("m"),
+            input: Some(input.to_path_buf()),
+            output: dir.join(out),
+            batch_size: 2,
+            canonicalize: false,
+            skip_header: false,
+            strict: false,
+        }
+    }
+
+    #[test]
+    fn embeds_in_order_and_reports_bad_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let (model, tok) = tiny_model(dir.path());
+        let input = dir.path().join("in.smi");
+        // line 2: invalid SMILES; line 4: too long for 12 positions; line 5: empty.
+        std::fs::write(&input, "CCO mol1\nC1CC\nc1ccccc1O\nCCCCCCCCCCCCCCCCCC\n\nCC(=O)N\n").unwrap();
+        run(&args(dir.path(), &input, "e.csv"), true).unwrap();
+        let csv = std::fs::read_to_string(dir.path().join("e.csv")).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 6);
+        assert!(lines[1].is_empty() && lines[3].is_empty() && lines[4].is_empty());
+        // Row 3 equals embedding the molecule alone (batching/sorting/padding do not matter).
+        let ids = tok.encode("c1ccccc1O", true).unwrap();
+        let n = ids.len();
+        let t = Tensor::from_vec(ids, (1, n), &Device::Cpu).unwrap();
+        let alone = model.embed(&t, &t.ones_like().unwrap()).unwrap().to_vec2::<f32>().unwrap();
+        let got: Vec<f32> = lines[2].split(',').map(|x| x.parse().unwrap()).collect();
+        assert_eq!(got.len(), 16);
+        for (a, b) in got.iter().zip(&alone[0]) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+
+        run(&args(dir.path(), &input, "e.npy"), true).unwrap();
+        let bytes = std::fs::read(dir.path().join("e.npy")).unwrap();
+        assert_eq!(&bytes[..6], b"\x93NUMPY");
+        let header = String::from_utf8_lossy(&bytes[10..NPY_HEADER]);
+        assert!(header.contains("'shape': (6, 16)"), "{header}");
+        assert_eq!(bytes.len(), NPY_HEADER + 6 * 16 * 4);
+        let row1 = f32::from_le_bytes(bytes[NPY_HEADER + 64..NPY_HEADER + 68].try_into().unwrap());
+        assert!(row1.is_nan(), "bad line must be a NaN row");
+
+        let mut strict = args(dir.path(), &input, "s.csv");
+        strict.strict = true;
+        let err = run(&strict, true).unwrap_err().to_string();
+        assert!(err.contains("in.smi:2"), "{err}");
+        assert!(!dir.path().join("s.csv").exists());
+    }
 }

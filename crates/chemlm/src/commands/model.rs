@@ -1,13 +1,108 @@
-//! `chemlm model …` (being implemented).
+//! `chemlm model …`: inspect presets and saved models, and create freshly initialised model
+//! directories.
 
-use clap::Subcommand;
+use anyhow::{Context, Result};
+use chemlm_models::{count_parameters, flops_per_token, presets, Model, ModelConfig};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
-    /// Placeholder until the model commands land.
-    Todo,
+    /// Print architecture, parameter counts and training FLOPs per token as JSON.
+    Info(InfoArgs),
+    /// List the shipped presets with their sizes.
+    Presets,
+    /// Write a randomly initialised model directory (config.json, model.safetensors,
+    /// tokenizer.json) from a preset, its vocabulary sized to the tokenizer.
+    Init(InitArgs),
 }
 
-pub fn run(_c: &ModelCommand, _quiet: bool) -> anyhow::Result<()> {
-    anyhow::bail!("chemlm model: not implemented yet")
+/// Which model `info` describes.
+#[derive(Args)]
+pub struct InfoArgs {
+    /// A shipped preset (see `chemlm model presets`).
+    #[arg(long, conflicts_with = "model", required_unless_present = "model")]
+    pub preset: Option<String>,
+    /// A model directory holding config.json.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    #[arg(long)]
+    pub preset: String,
+    /// tokenizer.json to copy into the model; sets the vocabulary size.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The JSON `info` prints for one config.
+pub fn describe(config: &ModelConfig, source: &str) -> Result<serde_json::Value> {
+    let p = count_parameters(config)?;
+    Ok(serde_json::json!({
+        "source": source,
+        "architecture": config.architecture(),
+        "hf_class": config.hf_class(),
+        "objective": config.kind(),
+        "layers": config.num_layers(),
+        "hidden_size": config.hidden_size(),
+        "heads": config.num_heads(),
+        "vocab_size": config.vocab_size(),
+        "max_positions": config.max_positions(),
+        "parameters": {
+            "total": p.total,
+            "non_embedding": p.non_embedding,
+            "all_trainable": p.all,
+        },
+        "flops_per_token": flops_per_token(config)?,
+        "flops_formula": "training, forward+backward: 6*N_non_embedding + attention term (Kaplan et al. 2020; see chemlm_models::params)",
+    }))
+}
+
+pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
+    match c {
+        ModelCommand::Info(a) => {
+            let (config, source) = match (&a.preset, &a.model) {
+                (Some(p), _) => (presets::preset(p)?, format!("preset:{p}")),
+                (None, Some(dir)) => {
+                    let path = dir.join(chemlm_models::io::CONFIG_FILE);
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    (ModelConfig::from_json(&text, &path.display().to_string())?, dir.display().to_string())
+                }
+                (None, None) => anyhow::bail!("give --preset NAME or --model DIR"),
+            };
+            println!("{}", serde_json::to_string_pretty(&describe(&config, &source)?)?);
+        }
+        ModelCommand::Presets => {
+            for name in presets::preset_names() {
+                let cfg = presets::preset(name)?;
+                let p = count_parameters(&cfg)?;
+                println!(
+                    "{name:<16} {:<10} {:>3} layers x {:<4} total {:>12}  non-embedding {:>12}",
+                    cfg.architecture(),
+                    cfg.num_layers(),
+                    cfg.hidden_size(),
+                    p.total,
+                    p.non_embedding
+                );
+            }
+        }
+        ModelCommand::Init(a) => {
+            let mut cfg = presets::preset(&a.preset)?;
+            if let Some(t) = &a.tokenizer {
+                let tok = chemlm_data::Tokenizer::load(t)?;
+                cfg.set_vocab_size(tok.vocab_size());
+            }
+            let model = Model::new(&cfg, &candle_core::Device::Cpu, a.seed)?;
+            model.save(&a.out, a.tokenizer.as_deref())?;
+            eprintln!("wrote {} ({} parameters)", a.out.display(), count_parameters(&cfg)?.all);
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,99 @@
+//! Bad SMILES get an error that says where (byte position in the caller's string) and why.
+
+use chemlm_chem::{ChemError, Molecule};
+
+/// Parses `smiles`, expecting a parse error at `position` whose reason contains `why`.
+fn expect_parse_error(smiles: &str, position: Option<usize>, why: &str) {
+    match Molecule::from_smiles(smiles) {
+        Err(ChemError::Parse {
+            position: p,
+            reason,
+        }) => {
+            assert_eq!(p, position, "{smiles:?}: position (reason: {reason})");
+            assert!(
+                reason.contains(why),
+                "{smiles:?}: reason {reason:?} does not mention {why:?}"
+            );
+        }
+        other => panic!("{smiles:?}: expected a parse error, got {other:?}"),
+    }
+}
+
+#[test]
+fn syntax_errors_name_position_and_reason() {
+    expect_parse_error(
+        "C1CC",
+        Some(1),
+        "ring bond 1 is opened here and never closed",
+    );
+    expect_parse_error("C%12CC", Some(1), "ring bond 12 is opened here");
+    expect_parse_error(
+        "CC(C",
+        Some(2),
+        "branch '(' is opened here and never closed",
+    );
+    expect_parse_error("CC)C", Some(2), "unexpected character ')'");
+    expect_parse_error("CC?C", Some(2), "unexpected character '?'");
+    expect_parse_error("C[NH", Some(4), "missing ']'");
+    expect_parse_error("[Xx]", Some(1), "invalid bracket atom");
+    expect_parse_error("C%1CC", Some(1), "'%' must be followed by a two-digit");
+    expect_parse_error("C=1CCCCC#1", Some(10), "different bond types");
+    expect_parse_error("[C@OH99]", Some(2), "chirality class '@OH99'");
+    expect_parse_error("", None, "empty SMILES");
+    expect_parse_error("   ", None, "empty SMILES");
+}
+
+#[test]
+fn valence_errors_found_while_parsing_point_at_the_atom() {
+    expect_parse_error("CO(C)C", Some(1), "O atom has valence 3");
+    expect_parse_error("CCF(C)", Some(2), "F atom has valence 2");
+}
+
+#[test]
+fn positions_refer_to_the_callers_string() {
+    // Leading whitespace is skipped but counted.
+    expect_parse_error("  CC(C  ", Some(4), "branch '(' is opened here");
+    // Doubled backslashes are read as one, and the position still points into the input.
+    expect_parse_error("F\\\\C=C\\\\F?", Some(9), "unexpected character '?'");
+    // A name after the SMILES is not part of it.
+    expect_parse_error("C1CC1 cyclopropane", Some(5), "unexpected character ' '");
+}
+
+#[test]
+fn messages_show_the_place() {
+    let err = Molecule::from_smiles("CC(=O)Oc1ccccc1C(=O)O)").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid SMILES at position 21: unexpected character ')' (near '…ccccc1C(=O)O^)')"
+    );
+}
+
+#[test]
+fn chemistry_rdkit_rejects_is_a_sanitize_error_naming_the_atom() {
+    let mol = Molecule::from_smiles("C(C)(C)(C)(C)C").expect("syntax is fine");
+    let err = mol.canonical_smiles().unwrap_err();
+    assert!(
+        matches!(&err, ChemError::Sanitize(m) if m.contains("atom # 0") && m.contains("valence")),
+        "{err:?}"
+    );
+    let mol = Molecule::from_smiles("c1cccc1").expect("syntax is fine");
+    let err = mol.canonical_smiles().unwrap_err();
+    assert!(
+        matches!(&err, ChemError::Sanitize(m) if m.contains("kekulize") && m.contains("0 1 2 3 4")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn unsupported_requests_are_refused_not_approximated() {
+    let mol = Molecule::from_smiles("CCO").unwrap();
+    assert!(matches!(
+        mol.morgan(4, 2048),
+        Err(ChemError::Unsupported(_))
+    ));
+    assert!(matches!(mol.morgan(2, 0), Err(ChemError::Unsupported(_))));
+    assert!(matches!(
+        mol.morgan_counts(5, 1024),
+        Err(ChemError::Unsupported(_))
+    ));
+}

@@ -1,0 +1,265 @@
+//! Tokenizers for SMILES (MoLFormer's atom-level regex) and SELFIES (bracket symbols), with a
+//! word-level vocabulary and Hugging Face `tokenizer.json` import/export.
+//!
+//! ```
+//! use chemlm_data::tokenizer::{Tokenizer, TokenizerKind, VocabConfig};
+//! let tok = Tokenizer::build(TokenizerKind::Smiles, ["CCO", "c1ccccc1O"], &VocabConfig::default()).unwrap();
+//! let ids = tok.encode("CCO", true).unwrap();           // <bos> C C O <eos>
+//! assert_eq!(tok.decode(&ids, true).unwrap(), "CCO");
+//! ```
+
+mod hf;
+pub mod pretokenize;
+pub mod vocab;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataError, TokenizeError};
+pub use pretokenize::{
+    scan_selfies, scan_smiles, split_selfies, split_smiles, SELFIES_PATTERN, SMILES_PATTERN,
+};
+pub use vocab::{SpecialIds, Vocab, VocabBuilder, VocabConfig, SPECIAL_TOKENS};
+
+/// Which language a tokenizer splits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenizerKind {
+    Smiles,
+    Selfies,
+}
+
+impl TokenizerKind {
+    /// The regex written into `tokenizer.json` (Hugging Face `Split` pre-tokenizer).
+    pub fn pattern(self) -> &'static str {
+        match self {
+            TokenizerKind::Smiles => SMILES_PATTERN,
+            TokenizerKind::Selfies => SELFIES_PATTERN,
+        }
+    }
+
+    /// Calls `f` on each token of `text`; fails at the first uncovered character.
+    #[inline]
+    pub fn scan<'t>(self, text: &'t str, f: impl FnMut(&'t str)) -> Result<(), TokenizeError> {
+        match self {
+            TokenizerKind::Smiles => scan_smiles(text, f),
+            TokenizerKind::Selfies => scan_selfies(text, f),
+        }
+    }
+
+    /// The tokens of `text`; their concatenation is `text`.
+    pub fn split(self, text: &str) -> Result<Vec<&str>, TokenizeError> {
+        match self {
+            TokenizerKind::Smiles => split_smiles(text),
+            TokenizerKind::Selfies => split_selfies(text),
+        }
+    }
+}
+
+impl fmt::Display for TokenizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenizerKind::Smiles => "smiles",
+            TokenizerKind::Selfies => "selfies",
+        })
+    }
+}
+
+impl FromStr for TokenizerKind {
+    type Err = DataError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "smiles" => Ok(TokenizerKind::Smiles),
+            "selfies" => Ok(TokenizerKind::Selfies),
+            _ => Err(DataError::Invalid(format!(
+                "unknown tokenizer kind {s:?} (smiles or selfies)"
+            ))),
+        }
+    }
+}
+
+/// Concatenates tokens back into the string they came from.
+pub fn detokenize<S: AsRef<str>>(tokens: &[S]) -> String {
+    let mut s = String::with_capacity(tokens.iter().map(|t| t.as_ref().len()).sum());
+    for t in tokens {
+        s.push_str(t.as_ref());
+    }
+    s
+}
+
+/// A word-level tokenizer: pre-tokenization by [`TokenizerKind`], then a [`Vocab`] lookup.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tokenizer {
+    kind: TokenizerKind,
+    vocab: Vocab,
+}
+
+impl Tokenizer {
+    /// A tokenizer from a kind and a vocabulary.
+    pub fn new(kind: TokenizerKind, vocab: Vocab) -> Self {
+        Self { kind, vocab }
+    }
+
+    /// Counts the tokens of `corpus` and builds the vocabulary. Fails on the first string with a
+    /// character the pattern does not cover (use [`VocabBuilder`] directly to skip bad strings).
+    pub fn build<'a>(
+        kind: TokenizerKind,
+        corpus: impl IntoIterator<Item = &'a str>,
+        config: &VocabConfig,
+    ) -> Result<Self, DataError> {
+        let mut b = VocabBuilder::new();
+        for s in corpus {
+            kind.scan(s, |t| b.add(t))?;
+        }
+        Ok(Self::new(kind, b.build(config)?))
+    }
+
+    /// SMILES or SELFIES.
+    pub fn kind(&self) -> TokenizerKind {
+        self.kind
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// Number of ids, special tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// Ids of `<bos> <eos> <pad> <mask> <unk>`.
+    pub fn special_ids(&self) -> SpecialIds {
+        self.vocab.special_ids()
+    }
+
+    /// The tokens of `text` (no special tokens).
+    pub fn tokenize<'t>(&self, text: &'t str) -> Result<Vec<&'t str>, TokenizeError> {
+        self.kind.split(text)
+    }
+
+    /// Token ids of `text`, wrapped in `<bos> … <eos>` when `add_special_tokens` (as the
+    /// `tokenizer.json` post-processor does). Tokens outside the vocabulary become `<unk>`.
+    pub fn encode(&self, text: &str, add_special_tokens: bool) -> Result<Vec<u32>, TokenizeError> {
+        let mut out = Vec::with_capacity(text.len() + 2);
+        self.encode_into(text, add_special_tokens, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Tokenizer::encode`] but appends to `out` (no allocation on the hot path) and returns
+    /// how many ids were appended. On error `out` is left as it was.
+    #[inline]
+    pub fn encode_into(
+        &self,
+        text: &str,
+        add_special_tokens: bool,
+        out: &mut Vec<u32>,
+    ) -> Result<usize, TokenizeError> {
+        let start = out.len();
+        let sp = self.vocab.special_ids();
+        if add_special_tokens {
+            out.push(sp.bos);
+        }
+        let vocab = &self.vocab;
+        if let Err(e) = self.kind.scan(text, |t| out.push(vocab.id_or_unk(t))) {
+            out.truncate(start);
+            return Err(e);
+        }
+        if add_special_tokens {
+            out.push(sp.eos);
+        }
+        Ok(out.len() - start)
+    }
+
+    /// The text of `ids`. With `skip_special_tokens`, the five special tokens (`<unk>` included,
+    /// as Hugging Face does) are left out; otherwise they are written as their names.
+    pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String, TokenizeError> {
+        let sp = self.vocab.special_ids();
+        let mut s = String::with_capacity(ids.len() * 2);
+        for &id in ids {
+            let t = self.vocab.token(id).ok_or(TokenizeError::UnknownId {
+                id,
+                vocab_size: self.vocab.len(),
+            })?;
+            if skip_special_tokens && sp.contains(id) {
+                continue;
+            }
+            s.push_str(t);
+        }
+        Ok(s)
+    }
+
+    /// The Hugging Face `tokenizer.json` text: WordLevel model, `Split` pre-tokenizer with the
+    /// kind's regex (`Isolated`), the special tokens as added tokens, a `TemplateProcessing`
+    /// post-processor adding `<bos>`/`<eos>`, and a `Fuse` decoder (tokens joined without spaces).
+    pub fn to_hf_json(&self) -> String {
+        hf::to_json(self)
+    }
+
+    /// Reads a `tokenizer.json` written by [`Tokenizer::to_hf_json`] (or any WordLevel tokenizer
+    /// whose `Split` pattern is one of ours and whose vocabulary holds the five special tokens).
+    pub fn from_hf_json(text: &str, origin: &Path) -> Result<Self, DataError> {
+        hf::from_json(text, origin)
+    }
+
+    /// Writes `tokenizer.json` atomically.
+    pub fn save(&self, path: &Path) -> Result<(), DataError> {
+        crate::atomic::write_file(path, self.to_hf_json().as_bytes())
+    }
+
+    /// Reads a `tokenizer.json`.
+    pub fn load(path: &Path) -> Result<Self, DataError> {
+        let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+        Self::from_hf_json(&text, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok() -> Tokenizer {
+        Tokenizer::build(
+            TokenizerKind::Smiles,
+            ["CCO", "c1ccccc1Br", "C[C@@H](N)C(=O)O"],
+            &VocabConfig::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let t = tok();
+        for s in ["CCO", "c1ccccc1Br", "C[C@@H](N)C(=O)O", ""] {
+            let ids = t.encode(s, true).unwrap();
+            assert_eq!(ids.first(), Some(&t.special_ids().bos));
+            assert_eq!(ids.last(), Some(&t.special_ids().eos));
+            assert_eq!(t.decode(&ids, true).unwrap(), s);
+            assert_eq!(detokenize(&t.tokenize(s).unwrap()), s);
+        }
+        let ids = t.encode("CCS", false).unwrap();
+        assert_eq!(ids[2], t.special_ids().unk);
+        assert_eq!(t.decode(&ids, false).unwrap(), "CC<unk>");
+        assert_eq!(t.decode(&ids, true).unwrap(), "CC");
+        assert!(t.decode(&[999], true).is_err());
+    }
+
+    #[test]
+    fn encode_into_restores_on_error() {
+        let t = tok();
+        let mut out = vec![7];
+        assert!(t.encode_into("CC X", true, &mut out).is_err());
+        assert_eq!(out, [7]);
+        assert_eq!(t.encode_into("CO", true, &mut out).unwrap(), 4);
+    }
+
+    #[test]
+    fn kind_parse() {
+        assert_eq!("SMILES".parse::<TokenizerKind>().unwrap(), TokenizerKind::Smiles);
+        assert!("bpe".parse::<TokenizerKind>().is_err());
+    }
+}

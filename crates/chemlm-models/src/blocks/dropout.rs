@@ -1,0 +1,66 @@
+//! Dropout driven by a seedable RNG.
+//!
+//! candle's `ops::dropout` draws from an unseedable thread RNG, which breaks reproducible training
+//! and resume-equivalence. This one draws its masks from a ChaCha stream the model owns and the
+//! trainer can reset (see `LanguageModel::set_seed`).
+
+use candle_core::{Result, Tensor};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::{Arc, Mutex};
+
+/// Shared RNG for all stochastic parts of one model.
+#[derive(Clone, Debug)]
+pub struct ModelRng(Arc<Mutex<ChaCha8Rng>>);
+
+impl ModelRng {
+    pub fn new(seed: u64) -> Self {
+        ModelRng(Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed))))
+    }
+
+    /// Restart the stream from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        if let Ok(mut r) = self.0.lock() {
+            *r = ChaCha8Rng::seed_from_u64(seed);
+        }
+    }
+
+    /// Run `f` with the RNG locked.
+    pub fn with<T>(&self, f: impl FnOnce(&mut ChaCha8Rng) -> T) -> Result<T> {
+        let mut r = self
+            .0
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("model rng lock poisoned".into()))?;
+        Ok(f(&mut r))
+    }
+}
+
+/// Inverted dropout with probability `p`.
+#[derive(Clone, Debug)]
+pub struct Dropout {
+    p: f64,
+    rng: ModelRng,
+}
+
+impl Dropout {
+    pub fn new(p: f64, rng: ModelRng) -> Self {
+        Self { p, rng }
+    }
+
+    /// Identity unless `train` and `p > 0`.
+    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        if !train || self.p <= 0.0 {
+            return Ok(x.clone());
+        }
+        let n = x.elem_count();
+        let keep = 1.0 - self.p;
+        let scale = (1.0 / keep) as f32;
+        let mask: Vec<f32> = self.rng.with(|r| {
+            (0..n)
+                .map(|_| if r.gen::<f64>() < keep { scale } else { 0.0 })
+                .collect()
+        })?;
+        let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
+        x.mul(&mask)
+    }
+}

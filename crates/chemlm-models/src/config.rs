@@ -1,0 +1,425 @@
+//! Model configurations, serialised in Hugging Face `config.json` layout (field names as in
+//! `BertConfig`, `AlbertConfig`, `GPTNeoConfig` and IBM's `MolformerConfig`) so checkpoints move
+//! between chemlm and `transformers`. The same structs are read from the TOML presets.
+
+use crate::error::{ModelError, ModelResult};
+use crate::ops::Activation;
+use crate::traits::LmKind;
+use serde::{Deserialize, Serialize};
+
+fn d_layer_norm_eps() -> f64 {
+    1e-12
+}
+fn d_init() -> f64 {
+    0.02
+}
+fn d_type_vocab() -> usize {
+    2
+}
+fn d_dropout() -> f64 {
+    0.1
+}
+fn d_pad() -> u32 {
+    0
+}
+
+/// BERT encoder (MolBERT, DeLiCaTe's teacher), `BertForMaskedLM` layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BertConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default)]
+    pub hidden_act: Activation,
+    #[serde(default = "d_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "d_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    pub max_position_embeddings: usize,
+    #[serde(default = "d_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "d_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "d_init")]
+    pub initializer_range: f64,
+    #[serde(default = "d_pad")]
+    pub pad_token_id: u32,
+}
+
+fn d_one() -> usize {
+    1
+}
+fn d_gelu_new() -> Activation {
+    Activation::GeluNew
+}
+
+/// ALBERT-style encoder with cross-layer parameter sharing (DeLiCaTe's CLPS): `num_hidden_groups`
+/// distinct layers applied `num_hidden_layers` times in total (layer i uses group
+/// `i / (num_hidden_layers / num_hidden_groups)`), and factorised embeddings when
+/// `embedding_size != hidden_size`. `AlbertForMaskedLM` layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlbertConfig {
+    pub vocab_size: usize,
+    pub embedding_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    #[serde(default = "d_one")]
+    pub num_hidden_groups: usize,
+    #[serde(default = "d_one")]
+    pub inner_group_num: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default = "d_gelu_new")]
+    pub hidden_act: Activation,
+    #[serde(default = "d_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "d_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    pub max_position_embeddings: usize,
+    #[serde(default = "d_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "d_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "d_init")]
+    pub initializer_range: f64,
+    #[serde(default = "d_pad")]
+    pub pad_token_id: u32,
+}
+
+/// Attention used by MoLFormer layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MolformerAttention {
+    /// Linear attention with a feature map (the released model).
+    #[default]
+    Linear,
+    /// Full softmax attention (MoLFormer's ablation), scaled by 1/sqrt(head_dim).
+    Full,
+}
+
+fn d_eps6() -> f64 {
+    1e-6
+}
+fn d_features() -> usize {
+    32
+}
+fn d_rotary() -> f64 {
+    10000.0
+}
+fn d_emb_dropout() -> f64 {
+    0.2
+}
+fn d_fmap() -> crate::blocks::FeatureMapKind {
+    crate::blocks::FeatureMapKind::GeneralizedRandom
+}
+fn d_true() -> bool {
+    true
+}
+
+/// MoLFormer encoder (IBM), tensor names of the Hugging Face port `ibm/MoLFormer-XL-both-10pct`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MolformerConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    /// MoLFormer's FFN is as wide as the hidden size.
+    pub intermediate_size: usize,
+    #[serde(default)]
+    pub hidden_act: Activation,
+    #[serde(default = "d_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "d_emb_dropout")]
+    pub embedding_dropout_prob: f64,
+    pub max_position_embeddings: usize,
+    #[serde(default = "d_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "d_init")]
+    pub initializer_range: f64,
+    #[serde(default = "d_eps6")]
+    pub linear_attention_eps: f64,
+    #[serde(default = "d_features")]
+    pub num_random_features: usize,
+    /// Keep the random features fixed at eval (we always do; kept for config compatibility).
+    #[serde(default = "d_true")]
+    pub deterministic_eval: bool,
+    #[serde(default = "d_pad")]
+    pub pad_token_id: u32,
+    /// chemlm extension: linear (released) or full softmax attention.
+    #[serde(default)]
+    pub attention_type: MolformerAttention,
+    /// chemlm extension: random features (released) or deterministic `elu + 1`.
+    #[serde(default = "d_fmap")]
+    pub feature_map: crate::blocks::FeatureMapKind,
+    #[serde(default = "d_rotary")]
+    pub rotary_base: f64,
+}
+
+fn d_window() -> usize {
+    256
+}
+fn d_ln_eps5() -> f64 {
+    1e-5
+}
+fn d_zero() -> f64 {
+    0.0
+}
+
+/// GPT-Neo decoder (ChemGPT), `GPTNeoForCausalLM` layout. `attention_types` is HF's run-length
+/// form, e.g. `[[["global", "local"], 12]]` for 24 alternating layers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GptNeoConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub max_position_embeddings: usize,
+    #[serde(default = "d_window")]
+    pub window_size: usize,
+    pub attention_types: Vec<(Vec<AttentionLayerType>, usize)>,
+    /// FFN width; `None` means 4 x hidden (HF default).
+    #[serde(default)]
+    pub intermediate_size: Option<usize>,
+    #[serde(default = "d_gelu_new")]
+    pub activation_function: Activation,
+    #[serde(default = "d_ln_eps5")]
+    pub layer_norm_epsilon: f64,
+    #[serde(default = "d_zero")]
+    pub embed_dropout: f64,
+    #[serde(default = "d_zero")]
+    pub attention_dropout: f64,
+    #[serde(default = "d_zero")]
+    pub resid_dropout: f64,
+    #[serde(default = "d_init")]
+    pub initializer_range: f64,
+    #[serde(default)]
+    pub bos_token_id: Option<u32>,
+    #[serde(default)]
+    pub eos_token_id: Option<u32>,
+    #[serde(default)]
+    pub pad_token_id: Option<u32>,
+}
+
+/// Global (full causal) or local (windowed causal) attention layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttentionLayerType {
+    Global,
+    Local,
+}
+
+impl GptNeoConfig {
+    /// The per-layer attention types, expanded from the run-length form.
+    pub fn attention_layers(&self) -> Vec<AttentionLayerType> {
+        let mut out = Vec::new();
+        for (pattern, reps) in &self.attention_types {
+            for _ in 0..*reps {
+                out.extend(pattern.iter().copied());
+            }
+        }
+        out
+    }
+
+    pub fn ffn_size(&self) -> usize {
+        self.intermediate_size.unwrap_or(4 * self.hidden_size)
+    }
+}
+
+/// Any supported architecture. `model_type` (as in HF `config.json`) selects the variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model_type")]
+pub enum ModelConfig {
+    #[serde(rename = "bert")]
+    Bert(BertConfig),
+    #[serde(rename = "albert")]
+    Albert(AlbertConfig),
+    #[serde(rename = "molformer")]
+    Molformer(MolformerConfig),
+    #[serde(rename = "gpt_neo")]
+    GptNeo(GptNeoConfig),
+}
+
+impl ModelConfig {
+    /// Parse a `config.json` (HF or ours). `origin` names the source in errors.
+    pub fn from_json(text: &str, origin: &str) -> ModelResult<Self> {
+        let c: ModelConfig =
+            serde_json::from_str(text).map_err(|e| ModelError::config(origin, e))?;
+        c.validate(origin)?;
+        Ok(c)
+    }
+
+    /// Parse a TOML preset.
+    pub fn from_toml(text: &str, origin: &str) -> ModelResult<Self> {
+        let c: ModelConfig = toml::from_str(text).map_err(|e| ModelError::config(origin, e))?;
+        c.validate(origin)?;
+        Ok(c)
+    }
+
+    /// `config.json` text in HF layout (with `architectures`).
+    pub fn to_json(&self) -> ModelResult<String> {
+        let mut v = serde_json::to_value(self).map_err(|e| ModelError::config("config", e))?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("architectures".into(), serde_json::json!([self.hf_class()]));
+        }
+        serde_json::to_string_pretty(&v).map_err(|e| ModelError::config("config", e))
+    }
+
+    /// Hugging Face class whose tensor names we use.
+    pub fn hf_class(&self) -> &'static str {
+        match self {
+            ModelConfig::Bert(_) => "BertForMaskedLM",
+            ModelConfig::Albert(_) => "AlbertForMaskedLM",
+            ModelConfig::Molformer(_) => "MolformerForMaskedLM",
+            ModelConfig::GptNeo(_) => "GPTNeoForCausalLM",
+        }
+    }
+
+    /// Short architecture name (`bert`, `albert`, `molformer`, `gpt_neo`).
+    pub fn architecture(&self) -> &'static str {
+        match self {
+            ModelConfig::Bert(_) => "bert",
+            ModelConfig::Albert(_) => "albert",
+            ModelConfig::Molformer(_) => "molformer",
+            ModelConfig::GptNeo(_) => "gpt_neo",
+        }
+    }
+
+    pub fn kind(&self) -> LmKind {
+        match self {
+            ModelConfig::GptNeo(_) => LmKind::Causal,
+            _ => LmKind::Masked,
+        }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        match self {
+            ModelConfig::Bert(c) => c.vocab_size,
+            ModelConfig::Albert(c) => c.vocab_size,
+            ModelConfig::Molformer(c) => c.vocab_size,
+            ModelConfig::GptNeo(c) => c.vocab_size,
+        }
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        match self {
+            ModelConfig::Bert(c) => c.hidden_size,
+            ModelConfig::Albert(c) => c.hidden_size,
+            ModelConfig::Molformer(c) => c.hidden_size,
+            ModelConfig::GptNeo(c) => c.hidden_size,
+        }
+    }
+
+    /// Number of layer applications (for ALBERT: passes, not distinct layers).
+    pub fn num_layers(&self) -> usize {
+        match self {
+            ModelConfig::Bert(c) => c.num_hidden_layers,
+            ModelConfig::Albert(c) => c.num_hidden_layers,
+            ModelConfig::Molformer(c) => c.num_hidden_layers,
+            ModelConfig::GptNeo(c) => c.num_layers,
+        }
+    }
+
+    pub fn num_heads(&self) -> usize {
+        match self {
+            ModelConfig::Bert(c) => c.num_attention_heads,
+            ModelConfig::Albert(c) => c.num_attention_heads,
+            ModelConfig::Molformer(c) => c.num_attention_heads,
+            ModelConfig::GptNeo(c) => c.num_heads,
+        }
+    }
+
+    /// Longest sequence (in tokens, specials included) the model accepts.
+    pub fn max_positions(&self) -> usize {
+        match self {
+            ModelConfig::Bert(c) => c.max_position_embeddings,
+            ModelConfig::Albert(c) => c.max_position_embeddings,
+            ModelConfig::Molformer(c) => c.max_position_embeddings,
+            ModelConfig::GptNeo(c) => c.max_position_embeddings,
+        }
+    }
+
+    /// Set the vocabulary size (e.g. to a tokenizer's) before building.
+    pub fn set_vocab_size(&mut self, v: usize) {
+        match self {
+            ModelConfig::Bert(c) => c.vocab_size = v,
+            ModelConfig::Albert(c) => c.vocab_size = v,
+            ModelConfig::Molformer(c) => c.vocab_size = v,
+            ModelConfig::GptNeo(c) => c.vocab_size = v,
+        }
+    }
+
+    /// Check the shapes are buildable; errors say which field is wrong.
+    pub fn validate(&self, origin: &str) -> ModelResult<()> {
+        let (h, heads, layers, vocab) = (
+            self.hidden_size(),
+            self.num_heads(),
+            self.num_layers(),
+            self.vocab_size(),
+        );
+        if h == 0 || heads == 0 || layers == 0 || vocab == 0 || self.max_positions() == 0 {
+            return Err(ModelError::config(origin, "sizes must be positive"));
+        }
+        if !h.is_multiple_of(heads) {
+            return Err(ModelError::config(
+                origin,
+                format!("hidden size {h} is not a multiple of {heads} heads"),
+            ));
+        }
+        match self {
+            ModelConfig::Albert(c) => {
+                if c.num_hidden_groups == 0
+                    || !c.num_hidden_layers.is_multiple_of(c.num_hidden_groups)
+                {
+                    return Err(ModelError::config(
+                        origin,
+                        format!(
+                            "{} layers cannot be split into {} groups",
+                            c.num_hidden_layers, c.num_hidden_groups
+                        ),
+                    ));
+                }
+                if c.inner_group_num != 1 {
+                    return Err(ModelError::config(
+                        origin,
+                        "only inner_group_num = 1 is supported",
+                    ));
+                }
+            }
+            ModelConfig::Molformer(c) => {
+                if !(h / heads).is_multiple_of(2) {
+                    return Err(ModelError::config(
+                        origin,
+                        "rotary embeddings need an even head dimension",
+                    ));
+                }
+                if c.feature_map == crate::blocks::FeatureMapKind::GeneralizedRandom
+                    && c.num_random_features == 0
+                {
+                    return Err(ModelError::config(
+                        origin,
+                        "num_random_features must be positive",
+                    ));
+                }
+            }
+            ModelConfig::GptNeo(c) => {
+                let n = c.attention_layers().len();
+                if n != c.num_layers {
+                    return Err(ModelError::config(
+                        origin,
+                        format!(
+                            "attention_types expand to {n} layers but num_layers is {}",
+                            c.num_layers
+                        ),
+                    ));
+                }
+                if c.window_size == 0 {
+                    return Err(ModelError::config(origin, "window_size must be positive"));
+                }
+            }
+            ModelConfig::Bert(_) => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! Model directories: `config.json` (HF layout), `model.safetensors` (HF tensor names, buffers
+//! included) and, when given, `tokenizer.json`. Every file is written to a temp file in the same
+//! directory and renamed, so a crash never leaves a half-written model.
+
+use crate::config::ModelConfig;
+use crate::error::{ModelError, ModelResult};
+use crate::model::Model;
+use candle_core::{DType, Device, Tensor};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+
+/// Write `bytes` to `path` atomically (temp file in the same dir, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> ModelResult<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let mut tmp = tempfile_in(dir, path)?;
+    tmp.1
+        .write_all(bytes)
+        .map_err(|e| ModelError::io(&tmp.0, e))?;
+    tmp.1.sync_all().map_err(|e| ModelError::io(&tmp.0, e))?;
+    drop(tmp.1);
+    std::fs::rename(&tmp.0, path).map_err(|e| ModelError::io(path, e))
+}
+
+fn tempfile_in(dir: &Path, target: &Path) -> ModelResult<(PathBuf, std::fs::File)> {
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let f = std::fs::File::create(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
+    Ok((tmp, f))
+}
+
+/// Every tensor to save: trainable weights and buffers, by HF name.
+pub fn state_dict(model: &Model) -> ModelResult<HashMap<String, Tensor>> {
+    let mut out = HashMap::new();
+    let data = model
+        .varmap()
+        .data()
+        .lock()
+        .map_err(|_| ModelError::config("model", "weight map lock poisoned"))?;
+    for (k, v) in data.iter() {
+        out.insert(k.clone(), v.as_tensor().clone());
+    }
+    drop(data);
+    for (k, v) in model.buffers()? {
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+impl Model {
+    /// Save into `dir` (created if missing): config.json, model.safetensors, and a copy of
+    /// `tokenizer` as tokenizer.json when given.
+    pub fn save(&self, dir: &Path, tokenizer: Option<&Path>) -> ModelResult<()> {
+        std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+        write_atomic(&dir.join(CONFIG_FILE), self.config().to_json()?.as_bytes())?;
+        let tensors = state_dict(self)?;
+        let weights = dir.join(WEIGHTS_FILE);
+        let tmp = dir.join(format!(".{WEIGHTS_FILE}.tmp-{}", std::process::id()));
+        candle_core::safetensors::save(&tensors, &tmp)?;
+        std::fs::rename(&tmp, &weights).map_err(|e| ModelError::io(&weights, e))?;
+        if let Some(t) = tokenizer {
+            let bytes = std::fs::read(t).map_err(|e| ModelError::io(t, e))?;
+            write_atomic(&dir.join(TOKENIZER_FILE), &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Load a model directory written by [`Model::save`] or by Hugging Face `save_pretrained`
+    /// (safetensors) for the supported classes. Tensors the file lacks are an error, except the
+    /// pooler (HF `*ForMaskedLM` checkpoints have none; it keeps its fresh init) and tied decoder
+    /// weights. Extra tensors in the file are ignored.
+    pub fn load(dir: &Path, device: &Device) -> ModelResult<Model> {
+        let cfg_path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&cfg_path).map_err(|e| ModelError::io(&cfg_path, e))?;
+        let config = ModelConfig::from_json(&text, &cfg_path.display().to_string())?;
+        let model = Model::new(&config, device, 0)?;
+        let wpath = dir.join(WEIGHTS_FILE);
+        if !wpath.exists() {
+            return Err(ModelError::io(
+                &wpath,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no weights file"),
+            ));
+        }
+        let file = candle_core::safetensors::load(&wpath, device)?;
+        model.assign(&file, &wpath)?;
+        Ok(model)
+    }
+
+    /// Overwrite weights and buffers from `tensors` (names as in HF checkpoints).
+    pub fn assign(&self, tensors: &HashMap<String, Tensor>, origin: &Path) -> ModelResult<()> {
+        let data = self
+            .varmap()
+            .data()
+            .lock()
+            .map_err(|_| ModelError::config("model", "weight map lock poisoned"))?;
+        for (name, var) in data.iter() {
+            match tensors.get(name) {
+                Some(t) => {
+                    if t.dims() != var.dims() {
+                        return Err(ModelError::ShapeMismatch {
+                            path: origin.to_path_buf(),
+                            name: name.clone(),
+                            found: t.dims().to_vec(),
+                            expected: var.dims().to_vec(),
+                        });
+                    }
+                    var.set(&t.to_dtype(DType::F32)?)?;
+                }
+                None if name.contains("pooler") => {
+                    tracing::warn!(
+                        "{}: no `{name}`; the pooler keeps its initial weights",
+                        origin.display()
+                    );
+                }
+                None => {
+                    return Err(ModelError::MissingTensor {
+                        path: origin.to_path_buf(),
+                        name: name.clone(),
+                    })
+                }
+            }
+        }
+        drop(data);
+        for (name, _) in self.buffers()? {
+            match tensors.get(&name) {
+                Some(t) => {
+                    self.set_buffer(&name, t)?;
+                }
+                None => {
+                    return Err(ModelError::MissingTensor {
+                        path: origin.to_path_buf(),
+                        name,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+}

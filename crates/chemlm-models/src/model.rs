@@ -1,0 +1,167 @@
+//! [`Model`]: a config, its weights (`VarMap`) and the built network, behind one type that the
+//! trainer, the CLI and the other crates use whatever the architecture.
+
+use crate::albert::Albert;
+use crate::bert::Bert;
+use crate::blocks::dropout::ModelRng;
+use crate::config::ModelConfig;
+use crate::error::ModelResult;
+use crate::gpt_neo::GptNeo;
+use crate::init::SeededBackend;
+use crate::molformer::Molformer;
+use crate::traits::{LanguageModel, LmKind, ModelOutput, OutputRequest};
+use candle_core::{DType, Device, Result, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+
+/// The built network of one architecture.
+#[derive(Debug, Clone)]
+pub enum Network {
+    Bert(Bert),
+    Albert(Albert),
+    Molformer(Molformer),
+    GptNeo(GptNeo),
+}
+
+impl Network {
+    /// Build `config`'s network from `vb` (seeded init, a checkpoint, or a shape recorder).
+    pub fn build(config: &ModelConfig, rng: ModelRng, vb: VarBuilder) -> Result<Self> {
+        Ok(match config {
+            ModelConfig::Bert(c) => Network::Bert(Bert::new(c, rng, vb)?),
+            ModelConfig::Albert(c) => Network::Albert(Albert::new(c, rng, vb)?),
+            ModelConfig::Molformer(c) => Network::Molformer(Molformer::new(c, rng, vb)?),
+            ModelConfig::GptNeo(c) => Network::GptNeo(GptNeo::new(c, rng, vb)?),
+        })
+    }
+
+    fn as_lm(&self) -> &dyn LanguageModel {
+        match self {
+            Network::Bert(m) => m,
+            Network::Albert(m) => m,
+            Network::Molformer(m) => m,
+            Network::GptNeo(m) => m,
+        }
+    }
+}
+
+/// A model: config + trainable weights + network (+ non-trainable buffers inside the network).
+#[derive(Clone)]
+pub struct Model {
+    config: ModelConfig,
+    varmap: VarMap,
+    network: Network,
+    device: Device,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("config", &self.config)
+            .field("tensors", &self.varmap.all_vars().len())
+            .field("device", &self.device)
+            .finish()
+    }
+}
+
+impl Model {
+    /// A freshly initialised model (N(0, initializer_range) weights, LayerNorm 1/0, zero biases),
+    /// bit-identical for the same config and seed.
+    pub fn new(config: &ModelConfig, device: &Device, seed: u64) -> ModelResult<Self> {
+        config.validate("model config")?;
+        let varmap = VarMap::new();
+        let vb = SeededBackend::var_builder(&varmap, seed, DType::F32, device);
+        // The stochastic stream (dropout, feature redraws) is separate from the init stream.
+        let rng = ModelRng::new(seed ^ 0x9E37_79B9_7F4A_7C15);
+        let network = Network::build(config, rng, vb)?;
+        Ok(Self {
+            config: config.clone(),
+            varmap,
+            network,
+            device: device.clone(),
+        })
+    }
+
+    /// A freshly initialised model from a shipped preset (see [`crate::presets`]).
+    pub fn from_preset(name: &str, device: &Device, seed: u64) -> ModelResult<Self> {
+        Self::new(&crate::presets::preset(name)?, device, seed)
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// All trainable weights (what optimizers and checkpoints see).
+    pub fn varmap(&self) -> &VarMap {
+        &self.varmap
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The GPT-Neo network, for incremental generation with a KV cache.
+    pub fn as_gpt_neo(&self) -> Option<&GptNeo> {
+        match &self.network {
+            Network::GptNeo(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// Non-trainable state saved with the weights (MoLFormer's random-feature projections).
+    pub fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
+        match &self.network {
+            Network::Molformer(m) => m.buffers(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Set a buffer by name; false if the model has no such buffer.
+    pub fn set_buffer(&self, name: &str, t: &Tensor) -> Result<bool> {
+        match &self.network {
+            Network::Molformer(m) => m.set_buffer(name, t),
+            _ => Ok(false),
+        }
+    }
+
+    /// Parameter counts of this model's config (see [`crate::params`]).
+    pub fn parameter_count(&self) -> ModelResult<crate::params::ParamCount> {
+        crate::params::count_parameters(&self.config)
+    }
+}
+
+impl LanguageModel for Model {
+    fn kind(&self) -> LmKind {
+        self.config.kind()
+    }
+
+    fn forward_logits(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
+        self.network.as_lm().forward_logits(ids, mask, train)
+    }
+
+    fn forward_hidden(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
+        self.network.as_lm().forward_hidden(ids, mask, train)
+    }
+
+    fn forward_detailed(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        train: bool,
+        request: OutputRequest,
+    ) -> Result<ModelOutput> {
+        self.network
+            .as_lm()
+            .forward_detailed(ids, mask, train, request)
+    }
+
+    fn embed(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        self.network.as_lm().embed(ids, mask)
+    }
+
+    fn set_seed(&self, seed: u64) {
+        self.network.as_lm().set_seed(seed)
+    }
+}

@@ -1,0 +1,443 @@
+//! Fused, multi-threaded CPU kernels with hand-written backward passes.
+//!
+//! Why: candle composes layer norm, softmax and GELU from 5–10 single-threaded elementwise ops, each
+//! allocating a full-size temporary, and their backward passes double that. Here each forward is
+//! one parallel pass over rows (rayon), and each backward is one more `CustomOp` (so the autograd
+//! graph holds a single node per op). Each kernel supports f32 (speed) and f64 (finite-difference
+//! tests). The composed versions in the sibling modules are the reference they are tested against.
+
+use candle_core::{
+    CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, WithDType,
+};
+use rayon::prelude::*;
+
+/// Scalar arithmetic the kernels need, for f32 and f64.
+trait Real:
+    WithDType
+    + Copy
+    + Send
+    + Sync
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::AddAssign
+    + std::ops::MulAssign
+    + std::ops::DivAssign
+    + PartialOrd
+{
+    fn exp(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn erf_(self) -> Self;
+    fn zr() -> Self;
+    fn lit(v: f64) -> Self;
+}
+
+impl Real for f32 {
+    fn exp(self) -> Self {
+        f32::exp(self)
+    }
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+    fn erf_(self) -> Self {
+        candle_core::cpu::erf::erf_f32(self)
+    }
+    fn zr() -> Self {
+        0.0
+    }
+    fn lit(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Real for f64 {
+    fn exp(self) -> Self {
+        f64::exp(self)
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    fn erf_(self) -> Self {
+        candle_core::cpu::erf::erf_f64(self)
+    }
+    fn zr() -> Self {
+        0.0
+    }
+    fn lit(v: f64) -> Self {
+        v
+    }
+}
+
+/// Rows per rayon task: enough work per task that scheduling stays negligible.
+fn rows_per_task(rows: usize, width: usize) -> usize {
+    let target = 16 * 1024 / width.max(1);
+    target.clamp(1, rows.max(1))
+}
+
+fn contiguous<'a, T: WithDType>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [T]> {
+    let data = s.as_slice::<T>()?;
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => candle_core::bail!("{what}: fused kernel needs a contiguous input"),
+    }
+}
+
+macro_rules! dispatch_float {
+    ($storage:expr, $name:expr, |$t:ident| $body:expr) => {
+        match $storage {
+            CpuStorage::F32(_) => {
+                type $t = f32;
+                $body
+            }
+            CpuStorage::F64(_) => {
+                type $t = f64;
+                $body
+            }
+            _ => candle_core::bail!("{}: only f32/f64 are supported", $name),
+        }
+    };
+}
+
+// ---------------------------------------------------------------- softmax
+
+struct Softmax;
+struct SoftmaxBwd;
+
+fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
+    let mut out = vec![T::zr(); x.len()];
+    let chunk = rows_per_task(x.len() / d.max(1), d) * d;
+    out.par_chunks_mut(chunk)
+        .zip(x.par_chunks(chunk))
+        .for_each(|(o, xs)| {
+            for (orow, xrow) in o.chunks_mut(d).zip(xs.chunks(d)) {
+                let mut max = xrow[0];
+                for &v in xrow.iter() {
+                    if v > max {
+                        max = v;
+                    }
+                }
+                let mut sum = T::zr();
+                for (ov, &v) in orow.iter_mut().zip(xrow) {
+                    let e = (v - max).exp();
+                    *ov = e;
+                    sum += e;
+                }
+                for ov in orow.iter_mut() {
+                    *ov /= sum;
+                }
+            }
+        });
+    out
+}
+
+fn softmax_bwd_rows<T: Real>(y: &[T], g: &[T], d: usize) -> Vec<T> {
+    let mut out = vec![T::zr(); y.len()];
+    let chunk = rows_per_task(y.len() / d.max(1), d) * d;
+    out.par_chunks_mut(chunk)
+        .zip(y.par_chunks(chunk).zip(g.par_chunks(chunk)))
+        .for_each(|(o, (ys, gs))| {
+            for ((orow, yrow), grow) in o.chunks_mut(d).zip(ys.chunks(d)).zip(gs.chunks(d)) {
+                let mut dot = T::zr();
+                for (&a, &b) in yrow.iter().zip(grow) {
+                    dot += a * b;
+                }
+                for ((ov, &a), &b) in orow.iter_mut().zip(yrow).zip(grow) {
+                    *ov = a * (b - dot);
+                }
+            }
+        });
+    out
+}
+
+impl CustomOp1 for Softmax {
+    fn name(&self) -> &'static str {
+        "chemlm-softmax"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let d = l.dims().last().copied().unwrap_or(1);
+        dispatch_float!(s, self.name(), |T| {
+            let x = contiguous::<T>(s, l, self.name())?;
+            Ok((
+                T::to_cpu_storage_owned(softmax_rows(x, d)),
+                l.shape().clone(),
+            ))
+        })
+    }
+    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let g = grad.contiguous()?;
+        Ok(Some(res.apply_op2_no_bwd(&g, &SoftmaxBwd)?))
+    }
+}
+
+impl CustomOp2 for SoftmaxBwd {
+    fn name(&self) -> &'static str {
+        "chemlm-softmax-bwd"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = l1.dims().last().copied().unwrap_or(1);
+        dispatch_float!(s1, self.name(), |T| {
+            let y = contiguous::<T>(s1, l1, self.name())?;
+            let g = contiguous::<T>(s2, l2, self.name())?;
+            Ok((
+                T::to_cpu_storage_owned(softmax_bwd_rows(y, g, d)),
+                l1.shape().clone(),
+            ))
+        })
+    }
+}
+
+/// Softmax over the last dim (fused forward and backward).
+pub fn softmax(x: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op1(Softmax)
+}
+
+// ---------------------------------------------------------------- gelu (erf)
+
+struct GeluErf;
+struct GeluErfBwd;
+
+fn map_par<T: Real>(x: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
+    let mut out = vec![T::zr(); x.len()];
+    out.par_chunks_mut(16 * 1024)
+        .zip(x.par_chunks(16 * 1024))
+        .for_each(|(o, xs)| {
+            for (ov, &v) in o.iter_mut().zip(xs) {
+                *ov = f(v);
+            }
+        });
+    out
+}
+
+impl CustomOp1 for GeluErf {
+    fn name(&self) -> &'static str {
+        "chemlm-gelu-erf"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        dispatch_float!(s, self.name(), |T| {
+            let x = contiguous::<T>(s, l, self.name())?;
+            let out = map_par(x, |v| {
+                T::lit(0.5)
+                    * v
+                    * (T::lit(1.0) + (v * T::lit(std::f64::consts::FRAC_1_SQRT_2)).erf_())
+            });
+            Ok((T::to_cpu_storage_owned(out), l.shape().clone()))
+        })
+    }
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let g = grad.contiguous()?;
+        Ok(Some(arg.contiguous()?.apply_op2_no_bwd(&g, &GeluErfBwd)?))
+    }
+}
+
+impl CustomOp2 for GeluErfBwd {
+    fn name(&self) -> &'static str {
+        "chemlm-gelu-erf-bwd"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        dispatch_float!(s1, self.name(), |T| {
+            let x = contiguous::<T>(s1, l1, self.name())?;
+            let g = contiguous::<T>(s2, l2, self.name())?;
+            let inv_sqrt_2pi = T::lit(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+            let mut out = vec![T::zr(); x.len()];
+            out.par_chunks_mut(16 * 1024)
+                .zip(x.par_chunks(16 * 1024).zip(g.par_chunks(16 * 1024)))
+                .for_each(|(o, (xs, gs))| {
+                    for ((ov, &v), &gv) in o.iter_mut().zip(xs).zip(gs) {
+                        let cdf = T::lit(0.5)
+                            * (T::lit(1.0) + (v * T::lit(std::f64::consts::FRAC_1_SQRT_2)).erf_());
+                        let pdf = (T::lit(-0.5) * v * v).exp() * inv_sqrt_2pi;
+                        *ov = gv * (cdf + v * pdf);
+                    }
+                });
+            Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+        })
+    }
+}
+
+/// Exact (erf) GELU, fused forward and backward.
+pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op1(GeluErf)
+}
+
+// ---------------------------------------------------------------- layer norm
+
+struct LayerNormOp {
+    eps: f64,
+}
+struct LayerNormBwd {
+    eps: f64,
+}
+
+fn row_stats<T: Real>(row: &[T], eps: f64) -> (T, T) {
+    let n = T::lit(row.len() as f64);
+    let mut sum = T::zr();
+    for &v in row {
+        sum += v;
+    }
+    let mean = sum / n;
+    let mut var = T::zr();
+    for &v in row {
+        let c = v - mean;
+        var += c * c;
+    }
+    let rstd = T::lit(1.0) / (var / n + T::lit(eps)).sqrt();
+    (mean, rstd)
+}
+
+impl CustomOp3 for LayerNormOp {
+    fn name(&self) -> &'static str {
+        "chemlm-layer-norm"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = l1.dims().last().copied().unwrap_or(1);
+        let eps = self.eps;
+        dispatch_float!(s1, self.name(), |T| {
+            let x = contiguous::<T>(s1, l1, self.name())?;
+            let gamma = contiguous::<T>(s2, l2, self.name())?;
+            let beta = contiguous::<T>(s3, l3, self.name())?;
+            if gamma.len() != d || beta.len() != d {
+                candle_core::bail!(
+                    "layer norm: weight of {} / bias of {} for width {d}",
+                    gamma.len(),
+                    beta.len()
+                );
+            }
+            let mut out = vec![T::zr(); x.len()];
+            let chunk = rows_per_task(x.len() / d.max(1), d) * d;
+            out.par_chunks_mut(chunk)
+                .zip(x.par_chunks(chunk))
+                .for_each(|(o, xs)| {
+                    for (orow, xrow) in o.chunks_mut(d).zip(xs.chunks(d)) {
+                        let (mean, rstd) = row_stats(xrow, eps);
+                        for (i, (ov, &v)) in orow.iter_mut().zip(xrow).enumerate() {
+                            *ov = (v - mean) * rstd * gamma[i] + beta[i];
+                        }
+                    }
+                });
+            Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+        })
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let d = gamma.elem_count();
+        let n = x.elem_count();
+        let flat = x.contiguous()?.apply_op3_no_bwd(
+            &gamma.contiguous()?,
+            &grad.contiguous()?,
+            &LayerNormBwd { eps: self.eps },
+        )?;
+        let dx = flat.narrow(0, 0, n)?.reshape(x.shape())?;
+        let dgamma = flat.narrow(0, n, d)?.reshape(gamma.shape())?;
+        let dbeta = flat.narrow(0, n + d, d)?.reshape(gamma.shape())?;
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
+    }
+}
+
+impl CustomOp3 for LayerNormBwd {
+    fn name(&self) -> &'static str {
+        "chemlm-layer-norm-bwd"
+    }
+    /// Output: `dx` (flattened) followed by `dgamma` and `dbeta`, one flat vector, so a single
+    /// parallel pass produces all three.
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = l1.dims().last().copied().unwrap_or(1);
+        let eps = self.eps;
+        dispatch_float!(s1, self.name(), |T| {
+            let x = contiguous::<T>(s1, l1, self.name())?;
+            let gamma = contiguous::<T>(s2, l2, self.name())?;
+            let g = contiguous::<T>(s3, l3, self.name())?;
+            let n = x.len();
+            let mut out = vec![T::zr(); n + 2 * d];
+            let (dx, rest) = out.split_at_mut(n);
+            let chunk = rows_per_task(n / d.max(1), d) * d;
+            let (dgamma, dbeta) = dx
+                .par_chunks_mut(chunk)
+                .zip(x.par_chunks(chunk).zip(g.par_chunks(chunk)))
+                .map(|(o, (xs, gs))| {
+                    let mut dg = vec![T::zr(); d];
+                    let mut db = vec![T::zr(); d];
+                    let mut xhat = vec![T::zr(); d];
+                    for ((orow, xrow), grow) in o.chunks_mut(d).zip(xs.chunks(d)).zip(gs.chunks(d))
+                    {
+                        let (mean, rstd) = row_stats(xrow, eps);
+                        let mut m1 = T::zr();
+                        let mut m2 = T::zr();
+                        for i in 0..d {
+                            xhat[i] = (xrow[i] - mean) * rstd;
+                            let gy = grow[i] * gamma[i];
+                            m1 += gy;
+                            m2 += gy * xhat[i];
+                            dg[i] += grow[i] * xhat[i];
+                            db[i] += grow[i];
+                        }
+                        let inv_d = T::lit(1.0 / d as f64);
+                        m1 *= inv_d;
+                        m2 *= inv_d;
+                        for i in 0..d {
+                            let gy = grow[i] * gamma[i];
+                            orow[i] = rstd * (gy - m1 - xhat[i] * m2);
+                        }
+                    }
+                    (dg, db)
+                })
+                .reduce(
+                    || (vec![T::zr(); d], vec![T::zr(); d]),
+                    |(mut a, mut b), (c, e)| {
+                        for i in 0..d {
+                            a[i] += c[i];
+                            b[i] += e[i];
+                        }
+                        (a, b)
+                    },
+                );
+            rest[..d].copy_from_slice(&dgamma);
+            rest[d..].copy_from_slice(&dbeta);
+            Ok((T::to_cpu_storage_owned(out), Shape::from(n + 2 * d)))
+        })
+    }
+}
+
+/// Layer norm over the last dim, fused forward and backward (gradients for x, gamma and beta).
+pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+    x.contiguous()?.apply_op3(
+        &gamma.contiguous()?,
+        &beta.contiguous()?,
+        LayerNormOp { eps },
+    )
+}

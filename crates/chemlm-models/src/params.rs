@@ -1,0 +1,133 @@
+//! Parameter counts and training FLOPs per token.
+//!
+//! Counts come from the real model code: the network is built with a [`ShapeRecorder`] backend
+//! (no weights allocated), so a count can never drift from what `Model::new` builds.
+//!
+//! Conventions, matching how each released model reports its size:
+//! * `total`: MoLFormer includes its LM head (46.8 M for molformer-xl); BERT/ALBERT (MolBERT,
+//!   DeLiCaTe) count embeddings, layers and pooler but not the MLM head (its decoder is tied
+//!   anyway); GPT-Neo counts everything (the LM head is the tied token embedding).
+//! * `non_embedding`: `total` minus token, position and token-type embedding tables (Kaplan et
+//!   al. 2020's N, used by ChemGPT's scaling laws).
+//! * `all`: every trainable tensor of our model (heads included, tied tensors once).
+//!
+//! `flops_per_token` (training, forward + backward) follows Kaplan et al. 2020, Table 1:
+//! `C = 6 N + 6 n_layer n_ctx d_model` (the second term is attention scores and weighted values,
+//! `2 n_layer n_ctx d_attn` forward, x3 for forward + backward), with `n_ctx` the model's maximum
+//! positions. Variants, same derivation: GPT-Neo local layers use `min(n_ctx, window)`; MoLFormer's
+//! linear attention costs `8 m d_model` forward per layer and token (feature projection of q and
+//! k: 4 m d_head per head; k v^T accumulation and q (k v^T): 4 m d_head; m = features, or d_head for
+//! `elu + 1`), so its term is `24 n_layer m d_model`. ALBERT's N counts shared weights once but
+//! they are applied every pass, so ALBERT uses its per-pass compute, `N_compute = N_nonemb_shared x
+//! passes / groups`.
+
+use crate::config::{AttentionLayerType, ModelConfig, MolformerAttention};
+use crate::error::ModelResult;
+use crate::init::ShapeRecorder;
+use candle_core::{DType, Device};
+use serde::Serialize;
+
+/// Parameter counts of one config (see module docs for the conventions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ParamCount {
+    pub total: usize,
+    pub non_embedding: usize,
+    pub all: usize,
+}
+
+/// Every trainable tensor `(name, shape)` the config builds, in build order.
+pub fn parameter_shapes(config: &ModelConfig) -> ModelResult<Vec<(String, Vec<usize>)>> {
+    let rec = ShapeRecorder::new();
+    let vb = rec.var_builder(DType::F32, &Device::Cpu);
+    let rng = crate::blocks::dropout::ModelRng::new(0);
+    crate::model::Network::build(config, rng, vb)?;
+    Ok(rec.tensors())
+}
+
+fn is_embedding(name: &str) -> bool {
+    name.ends_with("word_embeddings.weight")
+        || name.ends_with("position_embeddings.weight")
+        || name.ends_with("token_type_embeddings.weight")
+        || name.ends_with("wte.weight")
+        || name.ends_with("wpe.weight")
+}
+
+fn is_excluded_head(config: &ModelConfig, name: &str) -> bool {
+    match config {
+        ModelConfig::Bert(_) => name.starts_with("cls."),
+        ModelConfig::Albert(_) => name.starts_with("predictions."),
+        _ => false,
+    }
+}
+
+/// Count parameters of `config` without allocating weights.
+pub fn count_parameters(config: &ModelConfig) -> ModelResult<ParamCount> {
+    let shapes = parameter_shapes(config)?;
+    let numel = |d: &Vec<usize>| d.iter().product::<usize>();
+    let all = shapes.iter().map(|(_, d)| numel(d)).sum();
+    let counted: Vec<_> = shapes
+        .iter()
+        .filter(|(n, _)| !is_excluded_head(config, n))
+        .collect();
+    let total = counted.iter().map(|(_, d)| numel(d)).sum();
+    let non_embedding = counted
+        .iter()
+        .filter(|(n, _)| !is_embedding(n))
+        .map(|(_, d)| numel(d))
+        .sum();
+    Ok(ParamCount {
+        total,
+        non_embedding,
+        all,
+    })
+}
+
+/// Training FLOPs per token (forward + backward), Kaplan-style; see module docs.
+pub fn flops_per_token(config: &ModelConfig) -> ModelResult<u64> {
+    let n = count_parameters(config)?;
+    let d = config.hidden_size() as u64;
+    let layers = config.num_layers() as u64;
+    let ctx = config.max_positions() as u64;
+    let (n_compute, attn) = match config {
+        ModelConfig::Bert(_) => (n.non_embedding as u64, 6 * layers * ctx * d),
+        ModelConfig::Albert(c) => {
+            // Shared layer weights run `passes / groups` times each.
+            let shapes = parameter_shapes(config)?;
+            let layer_params: u64 = shapes
+                .iter()
+                .filter(|(n, _)| n.contains("albert_layer_groups"))
+                .map(|(_, d)| d.iter().product::<usize>() as u64)
+                .sum();
+            let reuse = (c.num_hidden_layers / c.num_hidden_groups) as u64;
+            (
+                n.non_embedding as u64 + layer_params * (reuse - 1),
+                6 * layers * ctx * d,
+            )
+        }
+        ModelConfig::Molformer(c) => {
+            let attn = match c.attention_type {
+                MolformerAttention::Full => 6 * layers * ctx * d,
+                MolformerAttention::Linear => {
+                    let m = match c.feature_map {
+                        crate::blocks::FeatureMapKind::GeneralizedRandom => c.num_random_features,
+                        crate::blocks::FeatureMapKind::Elu => c.hidden_size / c.num_attention_heads,
+                    } as u64;
+                    24 * layers * m * d
+                }
+            };
+            (n.non_embedding as u64, attn)
+        }
+        ModelConfig::GptNeo(c) => {
+            let attn = c
+                .attention_layers()
+                .iter()
+                .map(|t| match t {
+                    AttentionLayerType::Global => 6 * ctx * d,
+                    AttentionLayerType::Local => 6 * ctx.min(c.window_size as u64) * d,
+                })
+                .sum();
+            (n.non_embedding as u64, attn)
+        }
+    };
+    Ok(6 * n_compute + attn)
+}

@@ -1,0 +1,309 @@
+//! What the trainer eats: padded token batches, and the [`BatchSource`] trait any data feeder
+//! implements (the memory-mapped shard batcher of `chemlm-data`, or [`InMemorySource`] here).
+//!
+//! Batches stay on the host as plain `u32` arrays because objectives (MLM masking) edit tokens
+//! before the tensors are built.
+
+use crate::error::{Result, TrainError};
+use candle_core::{Device, Tensor};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+/// One padded batch, row-major `[batch_size, seq_len]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Token ids, padded with the pad id.
+    pub ids: Vec<u32>,
+    /// 1 for real tokens, 0 for padding.
+    pub mask: Vec<u32>,
+    /// Number of sequences.
+    pub batch_size: usize,
+    /// Padded length.
+    pub seq_len: usize,
+    /// Which pass over the data this batch comes from (0-based), for epoch-level statistics (TSE).
+    pub epoch: u64,
+}
+
+impl Batch {
+    /// Pads `seqs` to the longest one with `pad_id`.
+    pub fn from_sequences(seqs: &[&[u32]], pad_id: u32, epoch: u64) -> Batch {
+        let seq_len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(seqs.len() * seq_len);
+        let mut mask = Vec::with_capacity(seqs.len() * seq_len);
+        for s in seqs {
+            ids.extend_from_slice(s);
+            mask.extend(std::iter::repeat_n(1u32, s.len()));
+            ids.extend(std::iter::repeat_n(pad_id, seq_len - s.len()));
+            mask.extend(std::iter::repeat_n(0u32, seq_len - s.len()));
+        }
+        Batch {
+            ids,
+            mask,
+            batch_size: seqs.len(),
+            seq_len,
+            epoch,
+        }
+    }
+
+    /// Number of real (non-pad) tokens.
+    pub fn real_tokens(&self) -> usize {
+        self.mask.iter().filter(|&&m| m != 0).count()
+    }
+
+    /// `(input_ids, attention_mask)` as `[batch, seq]` u32 tensors.
+    pub fn tensors(&self, ids: &[u32], device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
+        let shape = (self.batch_size, self.seq_len);
+        let ids = Tensor::from_slice(ids, shape, device)?;
+        let mask = Tensor::from_slice(&self.mask, shape, device)?;
+        Ok((ids, mask))
+    }
+}
+
+/// A stream of batches whose position can be saved and restored exactly.
+///
+/// Training sources usually cycle forever (new shuffle each epoch); validation sources are finite
+/// and are [`reset`](BatchSource::reset) before each evaluation.
+pub trait BatchSource {
+    /// The next batch, or `None` when a finite source is exhausted.
+    fn next_batch(&mut self) -> Result<Option<Batch>>;
+    /// The current position, enough for [`restore`](BatchSource::restore) to continue identically.
+    fn state(&self) -> serde_json::Value;
+    /// Moves to a position returned by [`state`](BatchSource::state).
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()>;
+    /// Goes back to the first batch of the first epoch.
+    fn reset(&mut self);
+}
+
+/// How [`InMemorySource`] forms batches.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchingConfig {
+    /// Upper bound on padded tokens per batch (`batch_size * seq_len`).
+    pub max_tokens: usize,
+    /// Upper bound on sequences per batch.
+    pub max_sequences: usize,
+    /// Sequences sorted by length together (MoLFormer's bucketing); batches from a window are
+    /// shuffled afterwards. 1 disables bucketing.
+    pub bucket_window: usize,
+    /// Shuffle order each epoch (training) or keep file order (validation).
+    pub shuffle: bool,
+    /// Stop after this many epochs (`None` = cycle forever).
+    pub epochs: Option<u64>,
+    /// Seed of the shuffling.
+    pub seed: u64,
+}
+
+impl Default for BatchingConfig {
+    fn default() -> Self {
+        BatchingConfig {
+            max_tokens: 4096,
+            max_sequences: 256,
+            bucket_window: 4096,
+            shuffle: true,
+            epochs: None,
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    epoch: u64,
+    batch: usize,
+}
+
+/// Token-budget, length-bucketed batches over sequences held in memory. The plan of an epoch is a
+/// pure function of (seed, epoch), so the saved position is just `(epoch, batch index)`.
+pub struct InMemorySource {
+    seqs: Vec<Vec<u32>>,
+    pad_id: u32,
+    cfg: BatchingConfig,
+    pos: Position,
+    plan: Vec<Vec<usize>>,
+    plan_epoch: Option<u64>,
+}
+
+impl InMemorySource {
+    /// Batches over `seqs` (already tokenized, including any BOS/EOS), padding with `pad_id`.
+    pub fn new(seqs: Vec<Vec<u32>>, pad_id: u32, cfg: BatchingConfig) -> Result<Self> {
+        if cfg.max_tokens == 0 || cfg.max_sequences == 0 {
+            return Err(TrainError::Config(
+                "batching needs max_tokens > 0 and max_sequences > 0".into(),
+            ));
+        }
+        if let Some(longest) = seqs.iter().map(|s| s.len()).max() {
+            if longest > cfg.max_tokens {
+                return Err(TrainError::Config(format!(
+                    "a sequence of {longest} tokens exceeds the batch token budget {}",
+                    cfg.max_tokens
+                )));
+            }
+        }
+        let seqs: Vec<Vec<u32>> = seqs.into_iter().filter(|s| !s.is_empty()).collect();
+        Ok(InMemorySource {
+            seqs,
+            pad_id,
+            cfg,
+            pos: Position { epoch: 0, batch: 0 },
+            plan: Vec::new(),
+            plan_epoch: None,
+        })
+    }
+
+    /// Number of sequences.
+    pub fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    /// True when there are no sequences.
+    pub fn is_empty(&self) -> bool {
+        self.seqs.is_empty()
+    }
+
+    fn plan_epoch(&self, epoch: u64) -> Vec<Vec<usize>> {
+        let mut order: Vec<usize> = (0..self.seqs.len()).collect();
+        let mut rng = crate::rng::derived_rng(self.cfg.seed ^ 0x5eed_da7a, epoch);
+        if self.cfg.shuffle {
+            order.shuffle(&mut rng);
+        }
+        let window = self.cfg.bucket_window.max(1);
+        let mut batches = Vec::new();
+        for chunk in order.chunks(window) {
+            let mut chunk = chunk.to_vec();
+            if window > 1 {
+                // Stable sort keeps the shuffled order among equal lengths.
+                chunk.sort_by_key(|&i| self.seqs[i].len());
+            }
+            let mut local: Vec<Vec<usize>> = Vec::new();
+            let mut cur: Vec<usize> = Vec::new();
+            let mut cur_max = 0usize;
+            for i in chunk {
+                let len = self.seqs[i].len();
+                let new_max = cur_max.max(len);
+                if !cur.is_empty()
+                    && (new_max * (cur.len() + 1) > self.cfg.max_tokens
+                        || cur.len() + 1 > self.cfg.max_sequences)
+                {
+                    local.push(std::mem::take(&mut cur));
+                    cur_max = 0;
+                }
+                cur_max = cur_max.max(len);
+                cur.push(i);
+            }
+            if !cur.is_empty() {
+                local.push(cur);
+            }
+            if self.cfg.shuffle && window > 1 {
+                local.shuffle(&mut rng);
+            }
+            batches.extend(local);
+        }
+        batches
+    }
+
+    fn ensure_plan(&mut self) {
+        if self.plan_epoch != Some(self.pos.epoch) {
+            self.plan = self.plan_epoch(self.pos.epoch);
+            self.plan_epoch = Some(self.pos.epoch);
+        }
+    }
+}
+
+impl InMemorySource {
+    /// The indices (into the sequences given to [`new`](InMemorySource::new)) of the next batch,
+    /// with its epoch and batch number within the epoch; advances the position. Lets wrappers
+    /// (e.g. SMILES augmentation) reuse the batching plan with their own sequences.
+    pub fn next_indices(&mut self) -> Option<(u64, usize, Vec<usize>)> {
+        if self.seqs.is_empty() {
+            return None;
+        }
+        loop {
+            if let Some(limit) = self.cfg.epochs {
+                if self.pos.epoch >= limit {
+                    return None;
+                }
+            }
+            self.ensure_plan();
+            if self.pos.batch < self.plan.len() {
+                let out = (self.pos.epoch, self.pos.batch, self.plan[self.pos.batch].clone());
+                self.pos.batch += 1;
+                return Some(out);
+            }
+            self.pos = Position {
+                epoch: self.pos.epoch + 1,
+                batch: 0,
+            };
+        }
+    }
+}
+
+impl BatchSource for InMemorySource {
+    fn next_batch(&mut self) -> Result<Option<Batch>> {
+        Ok(self.next_indices().map(|(epoch, _, idx)| {
+            let seqs: Vec<&[u32]> = idx.iter().map(|&i| self.seqs[i].as_slice()).collect();
+            Batch::from_sequences(&seqs, self.pad_id, epoch)
+        }))
+    }
+
+    fn state(&self) -> serde_json::Value {
+        serde_json::json!({ "epoch": self.pos.epoch, "batch": self.pos.batch })
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
+        let pos: Position = serde_json::from_value(state.clone())
+            .map_err(|e| TrainError::Data(format!("bad in-memory source position {state}: {e}")))?;
+        self.pos = pos;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.pos = Position { epoch: 0, batch: 0 };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seqs() -> Vec<Vec<u32>> {
+        (0..50u32).map(|i| (0..(3 + i % 11)).map(|t| t + i).collect()).collect()
+    }
+
+    #[test]
+    fn batches_respect_budget_and_cover_each_sequence_once_per_epoch() {
+        let cfg = BatchingConfig {
+            max_tokens: 40,
+            max_sequences: 8,
+            bucket_window: 16,
+            shuffle: true,
+            epochs: Some(1),
+            seed: 7,
+        };
+        let mut src = InMemorySource::new(seqs(), 0, cfg).unwrap();
+        let mut seen = 0;
+        while let Some(b) = src.next_batch().unwrap() {
+            assert!(b.batch_size * b.seq_len <= 40);
+            assert!(b.batch_size <= 8);
+            seen += b.batch_size;
+            assert_eq!(b.ids.len(), b.batch_size * b.seq_len);
+        }
+        assert_eq!(seen, 50);
+    }
+
+    #[test]
+    fn restore_continues_identically() {
+        let cfg = BatchingConfig {
+            max_tokens: 30,
+            ..Default::default()
+        };
+        let mut a = InMemorySource::new(seqs(), 0, cfg.clone()).unwrap();
+        for _ in 0..13 {
+            a.next_batch().unwrap();
+        }
+        let st = a.state();
+        let mut b = InMemorySource::new(seqs(), 0, cfg).unwrap();
+        b.restore(&st).unwrap();
+        for _ in 0..20 {
+            assert_eq!(a.next_batch().unwrap(), b.next_batch().unwrap());
+        }
+    }
+}
