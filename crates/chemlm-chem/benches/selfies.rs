@@ -7,13 +7,15 @@
 //! - `parity DUMP.tsv [MISMATCHES.tsv]`: DUMP is `source, smiles, python selfies, python decoded`
 //!   per line (`!ERROR` where Python raised). Reports encoder string equality, decoder string
 //!   equality, equality of decoded molecules (canonical SMILES) and encode -> decode round trips.
+//! - `decode-parity STRINGS.tsv`: lines `selfies, python decoded`; reports decoder string
+//!   equality (for random symbol strings) and prints the differences.
 //! - `throughput SMILES.txt [THREADS]`: encodes then decodes every line on a rayon pool of
 //!   THREADS (default 2) and prints molecules/s and peak memory (VmHWM) as one JSON line.
 //! - no arguments: throughput on the first 100,000 MOSES test molecules under
 //!   `$CHEMLM_DATA_DIR` (skipped with a message if absent).
 
-use chemlm_chem::selfies::{self, Constraints};
 use chemlm_chem::canonicalize;
+use chemlm_chem::selfies::{self, Constraints};
 use rayon::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::Instant;
@@ -25,8 +27,11 @@ fn main() {
         .collect();
     let result = match args.first().map(String::as_str) {
         Some("parity") => parity(&args[1..]),
+        Some("decode-parity") => decode_parity(&args[1..]),
         Some("throughput") => throughput(&args[1..]),
-        Some(other) => Err(format!("unknown mode {other:?} (parity | throughput)")),
+        Some(other) => Err(format!(
+            "unknown mode {other:?} (parity | decode-parity | throughput)"
+        )),
         None => default_run(),
     };
     if let Err(e) = result {
@@ -158,6 +163,30 @@ fn parity(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn decode_parity(args: &[String]) -> Result<(), String> {
+    let path = args.first().ok_or("decode-parity needs STRINGS.tsv")?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let rows: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once('\t')).collect();
+    let got: Vec<String> = rows
+        .par_iter()
+        .map(|(s, _)| selfies::decoder(s).unwrap_or_else(|_| ERR.to_string()))
+        .collect();
+    let mut equal = 0;
+    for ((s, want), got) in rows.iter().zip(&got) {
+        if got == want {
+            equal += 1;
+        } else {
+            eprintln!("differs: {s}\tpython={want}\trust={got}");
+        }
+    }
+    println!(
+        "decoder string equal: {equal} of {} = {}",
+        rows.len(),
+        pct(equal, rows.len())
+    );
+    Ok(())
+}
+
 fn note(out: &mut String, kind: &str, r: &Row, o: &Outcome) {
     use std::fmt::Write as _;
     let _ = writeln!(
@@ -202,7 +231,10 @@ fn pct(a: usize, b: usize) -> String {
 impl Counts {
     fn report(&self, elapsed: f64) {
         println!("SELFIES parity vs Python selfies 2.2.0 ({elapsed:.1} s for the Rust side)");
-        println!("  molecules                                   {}", self.total);
+        println!(
+            "  molecules                                   {}",
+            self.total
+        );
         println!(
             "  Python encodes / Rust encodes both          {} / {}",
             self.py_encoded, self.both_encode

@@ -15,11 +15,20 @@ fn message(e: ChemError) -> String {
 #[test]
 fn encoder_errors_say_where_and_why() {
     let m = message(selfies::encoder("CC(C").unwrap_err());
-    assert!(m.contains("position 2") && m.contains("hanging '(' bracket"), "{m}");
+    assert!(
+        m.contains("position 2") && m.contains("hanging '(' bracket"),
+        "{m}"
+    );
     let m = message(selfies::encoder("C[Xx]C").unwrap_err());
-    assert!(m.contains("position 1") && m.contains("invalid atom symbol '[Xx]'"), "{m}");
+    assert!(
+        m.contains("position 1") && m.contains("invalid atom symbol '[Xx]'"),
+        "{m}"
+    );
     let m = message(selfies::encoder("CC*").unwrap_err());
-    assert!(m.contains("position 2") && m.contains("unrecognized symbol '*'"), "{m}");
+    assert!(
+        m.contains("position 2") && m.contains("unrecognized symbol '*'"),
+        "{m}"
+    );
     let m = message(selfies::encoder("c1cccc1").unwrap_err());
     assert!(m.contains("kekulization failed"), "{m}");
     let m = message(selfies::encoder("C(C)(C)(C)(C)C").unwrap_err());
@@ -34,9 +43,15 @@ fn encoder_errors_say_where_and_why() {
 #[test]
 fn decoder_errors_name_the_symbol() {
     let m = message(selfies::decoder("[C][O][Xyz][C]").unwrap_err());
-    assert!(m.contains("\"[Xyz]\"") && m.contains("symbol 2 of fragment 0"), "{m}");
+    assert!(
+        m.contains("\"[Xyz]\"") && m.contains("symbol 2 of fragment 0"),
+        "{m}"
+    );
     let m = message(selfies::decoder("[C].[C][Branch4]").unwrap_err());
-    assert!(m.contains("\"[Branch4]\"") && m.contains("symbol 1 of fragment 1"), "{m}");
+    assert!(
+        m.contains("\"[Branch4]\"") && m.contains("symbol 1 of fragment 1"),
+        "{m}"
+    );
     let m = message(selfies::decoder("[C][CH9]").unwrap_err());
     assert!(m.contains("more hydrogens"), "{m}");
     let m = message(selfies::decoder("[C].[C][O").unwrap_err());
@@ -69,13 +84,19 @@ fn custom_constraints_change_both_directions() {
     let c = Constraints::from_map(map).unwrap();
     assert!(selfies::encoder_with("CC(C)C", &c).is_err());
     assert_eq!(selfies::encoder_with("CCC", &c).unwrap(), "[C][C][C]");
-    assert_eq!(selfies::decoder_with("[C][C][Branch1][C][C][C]", &c).unwrap(), "CCCCC");
+    assert_eq!(
+        selfies::decoder_with("[C][C][Branch1][C][C][C]", &c).unwrap(),
+        "CCCCC"
+    );
     assert_eq!(
         selfies::decoder("[C][C][Branch1][C][C][C]").unwrap(),
         "CC(C)C"
     );
     assert!(selfies::get_preset_constraints("nope").is_err());
-    assert_eq!(selfies::get_preset_constraints("octet_rule").unwrap()["S"], 2);
+    assert_eq!(
+        selfies::get_preset_constraints("octet_rule").unwrap()["S"],
+        2
+    );
 }
 
 #[test]
@@ -92,7 +113,10 @@ fn into_variants_append_and_leave_output_alone_on_error() {
     // non-strict encoding keeps over-valent atoms
     out.clear();
     selfies::encode_into("C(C)(C)(C)(C)C", c, false, &mut out).unwrap();
-    assert_eq!(out, "[C][Branch1][C][C][Branch1][C][C][Branch1][C][C][Branch1][C][C][C]");
+    assert_eq!(
+        out,
+        "[C][Branch1][C][C][Branch1][C][C][Branch1][C][C][Branch1][C][C][C]"
+    );
 }
 
 #[test]
@@ -109,8 +133,16 @@ fn deep_nesting_does_not_overflow_the_stack() {
 
 #[test]
 fn threads_share_nothing() {
-    let inputs = ["c1ccccc1O", "CC(=O)[O-].[Na+]", "N[C@@H](C)C(=O)O", "C1CC2CC1C2"];
-    let expected: Vec<String> = inputs.iter().map(|s| selfies::encoder(s).unwrap()).collect();
+    let inputs = [
+        "c1ccccc1O",
+        "CC(=O)[O-].[Na+]",
+        "N[C@@H](C)C(=O)O",
+        "C1CC2CC1C2",
+    ];
+    let expected: Vec<String> = inputs
+        .iter()
+        .map(|s| selfies::encoder(s).unwrap())
+        .collect();
     std::thread::scope(|scope| {
         for _ in 0..4 {
             scope.spawn(|| {

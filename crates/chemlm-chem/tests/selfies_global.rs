@@ -13,7 +13,11 @@ fn set_semantic_constraints_switches_presets() {
     assert_eq!(selfies::decoder("[S][=S][=S]").unwrap(), "S=S");
     assert!(!selfies::get_semantic_robust_alphabet().contains("[#S]"));
     assert!(selfies::set_semantic_constraints("bogus").is_err());
-    assert_eq!(selfies::get_semantic_constraints()["S"], 2, "unchanged after an error");
+    assert_eq!(
+        selfies::get_semantic_constraints()["S"],
+        2,
+        "unchanged after an error"
+    );
     selfies::set_semantic_constraints("default").unwrap();
     assert_eq!(selfies::decoder("[S][=S][=S]").unwrap(), "S=S=S");
 }

@@ -9,10 +9,7 @@ const ERR: &str = "!ERROR";
 
 /// Rows of a golden TSV (header line skipped), split on tabs.
 fn rows(name: &str) -> Vec<Vec<String>> {
-    let path = format!(
-        "{}/tests/golden/selfies/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/golden/selfies/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .skip(1)
@@ -33,17 +30,28 @@ fn encoder_matches_python() {
         let (smiles, want, want_dec) = (&r[0], &r[1], &r[2]);
         let got = or_err(selfies::encoder(smiles));
         if &got != want {
-            failures.push(format!("line {}: encoder({smiles:?}) = {got:?}, Python {want:?}", i + 2));
+            failures.push(format!(
+                "line {}: encoder({smiles:?}) = {got:?}, Python {want:?}",
+                i + 2
+            ));
             continue;
         }
         if want != ERR {
             let dec = or_err(selfies::decoder(&got));
             if &dec != want_dec {
-                failures.push(format!("line {}: decoder({got:?}) = {dec:?}, Python {want_dec:?}", i + 2));
+                failures.push(format!(
+                    "line {}: decoder({got:?}) = {dec:?}, Python {want_dec:?}",
+                    i + 2
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -54,10 +62,20 @@ fn decoder_matches_python_on_random_strings() {
     for (i, r) in rows.iter().enumerate() {
         let got = or_err(selfies::decoder(&r[0]));
         if got != r[1] {
-            failures.push(format!("line {}: decoder({:?}) = {got:?}, Python {:?}", i + 2, r[0], r[1]));
+            failures.push(format!(
+                "line {}: decoder({:?}) = {got:?}, Python {:?}",
+                i + 2,
+                r[0],
+                r[1]
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -82,7 +100,11 @@ fn robust_alphabets_match_python() {
             .map(|r| r[1].clone())
             .collect();
         assert!(want.len() > 60);
-        assert_eq!(Constraints::preset(preset).unwrap().robust_alphabet(), want, "{preset}");
+        assert_eq!(
+            Constraints::preset(preset).unwrap().robust_alphabet(),
+            want,
+            "{preset}"
+        );
     }
 }
 
@@ -94,10 +116,16 @@ fn selfies1_translation_matches_python_compat_mode() {
         let (smiles, s1, modern, decoded) = (&r[0], &r[1], &r[2], &r[3]);
         let got = legacy::from_selfies1_tokens(s1).unwrap();
         assert_eq!(&got, modern, "from_selfies1_tokens({s1:?}) for {smiles}");
-        assert_eq!(&or_err(selfies::decoder(&got)), decoded, "decode of {got:?}");
+        assert_eq!(
+            &or_err(selfies::decoder(&got)),
+            decoded,
+            "decode of {got:?}"
+        );
         // 2.x -> 1.0 -> 2.x is lossless for valid strings without mixed-stereo ring symbols
         // (1.0 strings of non-aromatic `:` bonds, e.g. `[:C]`, have no 2.x form)
-        let mixed = ["-/Ring", "/-Ring", "\\-Ring", "-\\Ring", "/\\Ring", "\\/Ring"];
+        let mixed = [
+            "-/Ring", "/-Ring", "\\-Ring", "-\\Ring", "/\\Ring", "\\/Ring",
+        ];
         if decoded != ERR && !mixed.iter().any(|m| got.contains(m)) {
             let back = legacy::to_selfies1_tokens(&got).unwrap();
             assert_eq!(legacy::from_selfies1_tokens(&back).unwrap(), got, "{back}");

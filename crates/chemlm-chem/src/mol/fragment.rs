@@ -37,8 +37,8 @@ impl Molecule {
             return Ok(self.clone());
         }
 
-        // (atoms with H, weight proxy, SMILES, RDKit atom indices) of the best so far.
-        let mut best: Option<(u32, f64, String, Vec<usize>)> = None;
+        // (atoms with H, weight proxy, SMILES) of the best fragment so far.
+        let mut best: Option<(u32, f64, String)> = None;
         let params = cs::RdkitSmilesParams::default();
         for frag in &fragments {
             let (mut n_atoms, mut weight) = (0u32, 0.0f64);
@@ -60,16 +60,16 @@ impl Molecule {
                 cs::rdkit_fragment_smiles(mol, &indices, None, &params).map_err(backend_error)?;
             // RDKit skips a fragment when it is smaller, lighter at equal size, or sorts after the
             // best at equal size and weight; anything else replaces the best.
-            let skip = best.as_ref().is_some_and(|(bn, bw, bs, _)| {
+            let skip = best.as_ref().is_some_and(|(bn, bw, bs)| {
                 n_atoms < *bn
                     || (n_atoms == *bn && weight < *bw)
                     || (n_atoms == *bn && weight == *bw && smiles > *bs)
             });
             if !skip {
-                best = Some((n_atoms, weight, smiles, indices));
+                best = Some((n_atoms, weight, smiles));
             }
         }
-        let Some((_, _, smiles, _)) = best else {
+        let Some((_, _, smiles)) = best else {
             return Ok(self.clone());
         };
         let inner = cs::parse(&smiles).map_err(|e| {

@@ -110,15 +110,15 @@ pub(crate) fn push_atom(out: &mut String, atom: &Atom, brackets: bool) {
             out.push('H');
             push_u32(out, h as u32);
         }
-        Some(_) => {
+        Some(_)
             if atom.isotope.is_none()
                 && atom.chirality == Chirality::None
                 && atom.charge == 0
-                && atom.element.is_organic()
-            {
-                out.push_str("H0");
-            }
+                && atom.element.is_organic() =>
+        {
+            out.push_str("H0")
         }
+        Some(_) => {}
         // Unreachable for atoms built by the parsers (implicit-H atoms are always plain), but
         // Python would print "HNone" here; keep the output well-formed instead.
         None => {}
@@ -145,11 +145,8 @@ pub(crate) const NO_STEREO: u8 = 0;
 #[inline]
 pub(crate) fn push_bond(out: &mut String, order2: u8, stereo: u8) {
     match order2 {
-        SINGLE => {
-            if stereo != NO_STEREO {
-                out.push(stereo as char);
-            }
-        }
+        SINGLE if stereo != NO_STEREO => out.push(stereo as char),
+        SINGLE => {}
         DOUBLE => out.push('='),
         TRIPLE => out.push('#'),
         // Only aromatic bonds are left, and both writers run on kekulized graphs.

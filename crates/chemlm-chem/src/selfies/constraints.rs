@@ -199,7 +199,7 @@ fn parse_key(key: &str) -> Result<Option<(Element, i32)>, SelfiesError> {
             .map(|e| Some((e, 0)))
             .ok_or_else(bad);
     };
-    let element = Element::from_symbol(key[..j].as_bytes()).ok_or_else(bad)?;
+    let element = Element::from_symbol(&key.as_bytes()[..j]).ok_or_else(bad)?;
     let digits = &key[j + 1..];
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
@@ -296,7 +296,11 @@ mod tests {
         let c = Constraints::from_map(m.clone()).unwrap();
         let fe = Element::from_symbol(b"Fe").unwrap();
         assert_eq!(c.capacity(fe, 12), 1);
-        assert_eq!(c.capacity(elements::C, 1), 3, "non-canonical key never matches");
+        assert_eq!(
+            c.capacity(elements::C, 1),
+            3,
+            "non-canonical key never matches"
+        );
         assert_eq!(c.capacity(elements::C, 0), 2);
         m.insert("Xx".to_string(), 1);
         assert!(Constraints::from_map(m.clone()).is_err());

@@ -208,8 +208,8 @@ fn derive(
         let state = f.state;
         match classify(sym) {
             Kind::Branch => {
-                let (btype, n_index) =
-                    branch_symbol(sym).ok_or_else(|| invalid(sym, sym_index, "unknown branch symbol"))?;
+                let (btype, n_index) = branch_symbol(sym)
+                    .ok_or_else(|| invalid(sym, sym_index, "unknown branch symbol"))?;
                 if state > 1 {
                     let init = (state - 1).min(btype);
                     f.resume = state - init;
@@ -227,8 +227,8 @@ fn derive(
                 }
             }
             Kind::Ring => {
-                let (rtype, n_index, lstereo, rstereo) =
-                    ring_symbol(sym).ok_or_else(|| invalid(sym, sym_index, "unknown ring symbol"))?;
+                let (rtype, n_index, lstereo, rstereo) = ring_symbol(sym)
+                    .ok_or_else(|| invalid(sym, sym_index, "unknown ring symbol"))?;
                 if state > 0 {
                     let order = rtype.min(state);
                     let left = state - order;

@@ -53,6 +53,11 @@ pub(crate) const F: Element = Element(8);
 pub(crate) const CL: Element = Element(16);
 pub(crate) const BR: Element = Element(34);
 pub(crate) const I: Element = Element(52);
+const AL: Element = Element(12);
+const SI: Element = Element(13);
+const AS: Element = Element(32);
+const SE: Element = Element(33);
+const TE: Element = Element(51);
 
 impl Element {
     /// The element written with an uppercase first letter (`"C"`, `"Cl"`), if `selfies` knows it.
@@ -97,22 +102,22 @@ impl Element {
     /// `AROMATIC_VALENCES` of `selfies`: the valences an aromatic atom of this element may have,
     /// or `None` for elements that cannot be aromatic (Python raises `KeyError` on those).
     pub(crate) fn aromatic_valences(self) -> Option<&'static [i32]> {
-        match self.symbol() {
-            "B" | "Al" => Some(&[3]),
-            "C" | "Si" => Some(&[4]),
-            "N" | "P" | "As" => Some(&[3, 5]),
-            "O" | "S" | "Se" | "Te" => Some(&[2, 4]),
+        match self {
+            B | AL => Some(&[3]),
+            C | SI => Some(&[4]),
+            N | P | AS => Some(&[3, 5]),
+            O | S | SE | TE => Some(&[2, 4]),
             _ => None,
         }
     }
 
     /// `VALENCE_ELECTRONS` of `selfies` (same keys as [`Element::aromatic_valences`]).
     pub(crate) fn valence_electrons(self) -> Option<i32> {
-        match self.symbol() {
-            "B" | "Al" => Some(3),
-            "C" | "Si" => Some(4),
-            "N" | "P" | "As" => Some(5),
-            "O" | "S" | "Se" | "Te" => Some(6),
+        match self {
+            B | AL => Some(3),
+            C | SI => Some(4),
+            N | P | AS => Some(5),
+            O | S | SE | TE => Some(6),
             _ => None,
         }
     }
@@ -131,7 +136,10 @@ mod tests {
     #[test]
     fn lookup_matches_table() {
         for (i, sym) in ELEMENTS.iter().enumerate() {
-            assert_eq!(Element::from_symbol(sym.as_bytes()).map(Element::index), Some(i));
+            assert_eq!(
+                Element::from_symbol(sym.as_bytes()).map(Element::index),
+                Some(i)
+            );
         }
         assert_eq!(Element::from_symbol(b"Og"), None);
         assert_eq!(Element::from_symbol(b"c"), None);
@@ -142,5 +150,10 @@ mod tests {
         assert_eq!(I.symbol(), "I");
         assert_eq!(S.symbol(), "S");
         assert_eq!(P.symbol(), "P");
+        assert_eq!(AL.symbol(), "Al");
+        assert_eq!(SI.symbol(), "Si");
+        assert_eq!(AS.symbol(), "As");
+        assert_eq!(SE.symbol(), "Se");
+        assert_eq!(TE.symbol(), "Te");
     }
 }

@@ -26,6 +26,8 @@ pub(crate) struct EncoderScratch {
     /// Number of symbols written for the chain that starts at each atom.
     chain_len: Vec<usize>,
     stack: Vec<Frame>,
+    /// Per-atom bond permutation of the chirality check.
+    perm: Vec<(u8, u32, u32)>,
 }
 
 #[derive(Clone, Copy)]
@@ -65,7 +67,7 @@ pub(crate) fn encode(
     if strict {
         check_constraints(smiles, &sc.graph, constraints, &mut sc.counts2)?;
     }
-    invert_chirality_where_needed(&mut sc.graph);
+    invert_chirality_where_needed(&mut sc.graph, &mut sc.perm);
     write_selfies(sc, out);
     Ok(())
 }
@@ -107,14 +109,14 @@ fn check_constraints(
 /// (`_should_invert_chirality`). The decoder lists an atom's ring bonds first (closures of rings
 /// opened earlier, then rings it opens, by partner), then its chain bonds; chirality is relative to
 /// neighbour order, so an odd permutation needs the mark flipped.
-fn invert_chirality_where_needed(g: &mut MolGraph) {
+fn invert_chirality_where_needed(g: &mut MolGraph, perm: &mut Vec<(u8, u32, u32)>) {
     for v in 0..g.len() {
         let atom = g.atoms[v];
         if atom.chirality == super::atom::Chirality::None || !g.ring_flag[v] {
             continue;
         }
         // (category, sort key, original position)
-        let mut keys: smallvec_like::Small<(u8, u32, u32)> = smallvec_like::Small::new();
+        perm.clear();
         for (pos, b) in g.out_bonds(v as u32).enumerate() {
             let bond = &g.bonds[b as usize];
             let key = if !bond.ring {
@@ -124,9 +126,8 @@ fn invert_chirality_where_needed(g: &mut MolGraph) {
             } else {
                 (0, 0, pos as u32)
             };
-            keys.push(key);
+            perm.push(key);
         }
-        let perm = keys.as_mut_slice();
         perm.sort_by_key(|&(cat, key, pos)| (cat, if cat == 1 { key } else { pos }));
         let mut inversions = 0usize;
         for i in 0..perm.len() {
@@ -250,43 +251,4 @@ fn push_atom_symbol(out: &mut String, bond: Option<&super::graph::DirBond>, atom
     }
     push_atom(out, atom, false);
     out.push(']');
-}
-
-/// A tiny inline vector for the per-atom bond permutation (atoms rarely have more than 8 bonds).
-mod smallvec_like {
-    pub(super) struct Small<T: Copy + Default> {
-        inline: [T; 8],
-        len: usize,
-        spill: Vec<T>,
-    }
-
-    impl<T: Copy + Default> Small<T> {
-        pub(super) fn new() -> Self {
-            Self {
-                inline: [T::default(); 8],
-                len: 0,
-                spill: Vec::new(),
-            }
-        }
-
-        pub(super) fn push(&mut self, x: T) {
-            if self.len < 8 && self.spill.is_empty() {
-                self.inline[self.len] = x;
-                self.len += 1;
-            } else {
-                if self.spill.is_empty() {
-                    self.spill.extend_from_slice(&self.inline[..self.len]);
-                }
-                self.spill.push(x);
-            }
-        }
-
-        pub(super) fn as_mut_slice(&mut self) -> &mut [T] {
-            if self.spill.is_empty() {
-                &mut self.inline[..self.len]
-            } else {
-                &mut self.spill
-            }
-        }
-    }
 }

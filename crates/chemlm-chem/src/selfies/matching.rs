@@ -108,7 +108,12 @@ fn greedy_matching(graph: &Csr<'_>, matching: &mut Vec<u32>, sc: &mut MatchScrat
 }
 
 /// `_find_augmenting_path`: leaves the path (pairs to match) in `sc.path`.
-fn find_augmenting_path(graph: &Csr<'_>, root: u32, matching: &[u32], sc: &mut MatchScratch) -> bool {
+fn find_augmenting_path(
+    graph: &Csr<'_>,
+    root: u32,
+    matching: &[u32],
+    sc: &mut MatchScratch,
+) -> bool {
     const ROOT: (u32, u32) = (u32::MAX, u32::MAX);
     sc.parents.clear();
     sc.parents.resize(graph.len(), None);
@@ -171,12 +176,26 @@ mod tests {
         let (o, a) = csr(&[&[1, 5], &[0, 2], &[1, 3], &[2, 4], &[3, 5], &[4, 0]]);
         let mut m = vec![];
         let mut sc = MatchScratch::default();
-        assert!(find_perfect_matching(&Csr { offsets: &o, adj: &a }, &mut m, &mut sc));
+        assert!(find_perfect_matching(
+            &Csr {
+                offsets: &o,
+                adj: &a
+            },
+            &mut m,
+            &mut sc
+        ));
         for (v, &w) in m.iter().enumerate() {
             assert_eq!(m[w as usize] as usize, v);
         }
         let (o, a) = csr(&[&[1, 4], &[0, 2], &[1, 3], &[2, 4], &[3, 0]]);
-        assert!(!find_perfect_matching(&Csr { offsets: &o, adj: &a }, &mut m, &mut sc));
+        assert!(!find_perfect_matching(
+            &Csr {
+                offsets: &o,
+                adj: &a
+            },
+            &mut m,
+            &mut sc
+        ));
     }
 
     #[test]
@@ -185,7 +204,14 @@ mod tests {
         let (o, a) = csr(&[&[1], &[0, 2, 4], &[1, 3], &[2], &[1, 5], &[4]]);
         let mut m = vec![];
         let mut sc = MatchScratch::default();
-        assert!(find_perfect_matching(&Csr { offsets: &o, adj: &a }, &mut m, &mut sc));
+        assert!(find_perfect_matching(
+            &Csr {
+                offsets: &o,
+                adj: &a
+            },
+            &mut m,
+            &mut sc
+        ));
         assert_eq!(m, [1, 0, 3, 2, 5, 4]);
     }
 }

@@ -63,9 +63,8 @@ impl PySet {
             } else {
                 0
             };
-            let mut j = i;
             let mut hit = None;
-            for _ in 0..=probes {
+            for j in i..=i + probes {
                 match self.table[j] {
                     Slot::Empty => {
                         hit = Some(j);
@@ -75,7 +74,6 @@ impl PySet {
                     Slot::Dummy => freeslot = Some(j),
                     Slot::Key(_) => {}
                 }
-                j += 1;
             }
             if let Some(j) = hit {
                 break j;
@@ -172,8 +170,7 @@ impl PySet {
             } else {
                 0
             };
-            let mut j = i;
-            for _ in 0..=probes {
+            for j in i..=i + probes {
                 match self.table[j] {
                     Slot::Empty => return,
                     Slot::Key(k) if k == key => {
@@ -183,7 +180,6 @@ impl PySet {
                     }
                     _ => {}
                 }
-                j += 1;
             }
             perturb >>= PERTURB_SHIFT;
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb)) & mask;
@@ -212,7 +208,10 @@ mod golden {
     /// `tests/golden/selfies/pyset.tsv` (scripts/gen_selfies_golden.py): CPython 3.11 results.
     #[test]
     fn matches_cpython_on_random_operation_sequences() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/selfies/pyset.tsv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/selfies/pyset.tsv"
+        );
         let text = std::fs::read_to_string(path).expect("golden pyset.tsv");
         let mut n = 0;
         for line in text.lines().skip(1) {
@@ -221,7 +220,11 @@ mod golden {
             let mut set = PySet::from_iter_ordered(keys);
             for (op, want) in f[1].split(' ').zip(f[2].split(' ')) {
                 if op == "p" {
-                    assert_eq!(set.pop().map(|k| k.to_string()).as_deref(), Some(want), "{line}");
+                    assert_eq!(
+                        set.pop().map(|k| k.to_string()).as_deref(),
+                        Some(want),
+                        "{line}"
+                    );
                 } else {
                     set.discard(op[1..].parse().unwrap());
                 }

@@ -68,4 +68,3 @@ pub(crate) fn write_smiles(g: &mut MolGraph, stack: &mut Vec<WriteFrame>, out: &
         }
     }
 }
-

@@ -144,10 +144,7 @@ pub fn split_selfies_iter(selfies: &str) -> SplitSelfies<'_> {
 
 /// Number of symbols, `.` included: Python's `len_selfies` (`count("[") + count(".")`).
 pub fn len_selfies(selfies: &str) -> usize {
-    selfies
-        .bytes()
-        .filter(|&b| b == b'[' || b == b'.')
-        .count()
+    selfies.bytes().filter(|&b| b == b'[' || b == b'.').count()
 }
 
 /// All symbols used by some SELFIES strings, `.` excluded (Python's `get_alphabet_from_selfies`).

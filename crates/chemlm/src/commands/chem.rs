@@ -87,7 +87,11 @@ pub fn canon(a: &CanonArgs, quiet: bool) -> Result<()> {
     let largest = a.largest_fragment;
     map_lines("canon", &a.io, quiet, |s| {
         let m = parse(s)?;
-        let m = if largest { m.largest_fragment() } else { m };
+        let m = if largest {
+            m.largest_fragment().map_err(|e| e.to_string())?
+        } else {
+            m
+        };
         m.canonical_smiles().map_err(|e| e.to_string())
     })?;
     Ok(())
