@@ -23,6 +23,11 @@ pub mod shards;
 pub mod split;
 pub mod tokenizer;
 
+/// Plain token splitting for the line-mapping `chemlm tokenize` command.
+pub mod tokenize {
+    pub use crate::tokenizer::pretokenize::{split_selfies as selfies_tokens, split_smiles as smiles_tokens};
+}
+
 pub use dataset::{LabeledCsvOptions, LabeledDataset};
 pub use error::{DataError, TokenizeError};
 pub use prepare::{prepare, PrepareConfig, PrepareObserver, PrepareSummary, VocabSource};

@@ -23,6 +23,9 @@ pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 /// [`TrainerState`] as JSON.
 pub const STATE_FILE: &str = "trainer_state.json";
 
+/// Adds files to a checkpoint directory before it is published.
+pub type ExtraFiles = dyn Fn(&Path) -> Result<()>;
+
 /// Everything besides tensors that resuming needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainerState {
@@ -73,7 +76,12 @@ pub fn load_weights(params: &ParamSet, path: &Path) -> Result<()> {
         if t.shape() != p.var.shape() {
             return Err(TrainError::checkpoint(
                 path,
-                format!("{} has shape {:?}, model has {:?}", p.name, t.shape(), p.var.shape()),
+                format!(
+                    "{} has shape {:?}, model has {:?}",
+                    p.name,
+                    t.shape(),
+                    p.var.shape()
+                ),
             ));
         }
         p.var.set(&t.to_device(p.var.device())?)?;
@@ -88,7 +96,7 @@ pub fn save_checkpoint(
     params: &ParamSet,
     optimizer: &dyn Optimizer,
     state: &TrainerState,
-    extra: Option<&dyn Fn(&Path) -> Result<()>>,
+    extra: Option<&ExtraFiles>,
 ) -> Result<PathBuf> {
     let final_dir = checkpoint_dir(out, state.step);
     write_dir_atomically(&final_dir, |tmp| {
@@ -141,7 +149,8 @@ pub fn load_checkpoint(
 ) -> Result<TrainerState> {
     let sp = dir.join(STATE_FILE);
     let text = std::fs::read_to_string(&sp).map_err(|e| TrainError::io(&sp, e))?;
-    let state: TrainerState = serde_json::from_str(&text).map_err(|e| TrainError::format(&sp, e))?;
+    let state: TrainerState =
+        serde_json::from_str(&text).map_err(|e| TrainError::format(&sp, e))?;
     if state.optimizer != optimizer.name() {
         return Err(TrainError::checkpoint(
             dir,
@@ -171,7 +180,10 @@ pub fn list_checkpoints(out: &Path) -> Result<Vec<(u64, PathBuf)>> {
     for entry in std::fs::read_dir(&root).map_err(|e| TrainError::io(&root, e))? {
         let entry = entry.map_err(|e| TrainError::io(&root, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(step) = name.strip_prefix("step-").and_then(|s| s.parse::<u64>().ok()) {
+        if let Some(step) = name
+            .strip_prefix("step-")
+            .and_then(|s| s.parse::<u64>().ok())
+        {
             if entry.path().join(STATE_FILE).exists() {
                 found.push((step, entry.path()));
             }

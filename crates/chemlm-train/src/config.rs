@@ -104,7 +104,7 @@ impl TrainConfig {
             return bad("grad_accum must be >= 1");
         }
         if let Some(n) = self.max_grad_norm {
-            if !(n > 0.0) {
+            if n.is_nan() || n <= 0.0 {
                 return bad("max_grad_norm must be > 0");
             }
         }

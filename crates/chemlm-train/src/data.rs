@@ -224,7 +224,11 @@ impl InMemorySource {
             }
             self.ensure_plan();
             if self.pos.batch < self.plan.len() {
-                let out = (self.pos.epoch, self.pos.batch, self.plan[self.pos.batch].clone());
+                let out = (
+                    self.pos.epoch,
+                    self.pos.batch,
+                    self.plan[self.pos.batch].clone(),
+                );
                 self.pos.batch += 1;
                 return Some(out);
             }
@@ -265,7 +269,9 @@ mod tests {
     use super::*;
 
     fn seqs() -> Vec<Vec<u32>> {
-        (0..50u32).map(|i| (0..(3 + i % 11)).map(|t| t + i).collect()).collect()
+        (0..50u32)
+            .map(|i| (0..(3 + i % 11)).map(|t| t + i).collect())
+            .collect()
     }
 
     #[test]

@@ -95,7 +95,10 @@ where
         let light = RGBColor(160, 190, 230);
         chart.draw_series(LineSeries::new(train.iter().copied(), light))?;
         chart
-            .draw_series(LineSeries::new(smooth.iter().copied(), BLUE.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                smooth.iter().copied(),
+                BLUE.stroke_width(2),
+            ))?
             .label("train (smoothed)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
     }

@@ -39,7 +39,10 @@ pub fn rng_state(rng: &ChaCha8Rng) -> RngState {
 /// Rebuilds a generator at exactly the saved position.
 pub fn rng_from_state(state: &RngState) -> Result<ChaCha8Rng, String> {
     if state.seed.len() != 64 {
-        return Err(format!("rng seed must be 64 hex digits, got {}", state.seed.len()));
+        return Err(format!(
+            "rng seed must be 64 hex digits, got {}",
+            state.seed.len()
+        ));
     }
     let mut seed = [0u8; 32];
     for (i, byte) in seed.iter_mut().enumerate() {
@@ -72,6 +75,9 @@ mod tests {
         let xa: Vec<u64> = (0..10).map(|_| a.gen()).collect();
         let xb: Vec<u64> = (0..10).map(|_| b.gen()).collect();
         assert_eq!(xa, xb);
-        assert_ne!(derived_rng(42, 3).gen::<u64>(), derived_rng(42, 4).gen::<u64>());
+        assert_ne!(
+            derived_rng(42, 3).gen::<u64>(),
+            derived_rng(42, 4).gen::<u64>()
+        );
     }
 }

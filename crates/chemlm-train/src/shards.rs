@@ -22,7 +22,12 @@ fn data_err(e: impl std::fmt::Display) -> TrainError {
 
 impl ShardSource {
     /// A source at the start of epoch 0.
-    pub fn new(data: Arc<TokenDataset>, config: BatchConfig, pad_id: u32, epochs: Option<u64>) -> Result<Self> {
+    pub fn new(
+        data: Arc<TokenDataset>,
+        config: BatchConfig,
+        pad_id: u32,
+        epochs: Option<u64>,
+    ) -> Result<Self> {
         let batcher = Batcher::new(data.clone(), config.clone(), pad_id).map_err(data_err)?;
         Ok(ShardSource {
             data,
@@ -66,7 +71,8 @@ impl BatchSource for ShardSource {
     fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
         let st: BatchState = serde_json::from_value(state.clone())
             .map_err(|e| TrainError::Data(format!("bad shard batcher position {state}: {e}")))?;
-        self.batcher = Batcher::resume(self.data.clone(), self.config.clone(), self.pad_id, st).map_err(data_err)?;
+        self.batcher = Batcher::resume(self.data.clone(), self.config.clone(), self.pad_id, st)
+            .map_err(data_err)?;
         Ok(())
     }
 

@@ -219,7 +219,11 @@ impl Trainer {
 
     /// Writes a checkpoint of the current state now (also done by [`fit`](Trainer::fit) on
     /// schedule and at the end). Returns its directory, or `None` without an output directory.
-    pub fn save_checkpoint(&self, train: &dyn BatchSource, elapsed: f64) -> Result<Option<PathBuf>> {
+    pub fn save_checkpoint(
+        &self,
+        train: &dyn BatchSource,
+        elapsed: f64,
+    ) -> Result<Option<PathBuf>> {
         let Some(out) = &self.out_dir else {
             return Ok(None);
         };
@@ -236,7 +240,11 @@ impl Trainer {
     }
 
     /// Mean loss, perplexity and accuracy of `objective` over `valid` (reset first).
-    pub fn evaluate(&self, objective: &dyn Objective, valid: &mut dyn BatchSource) -> Result<EvalResult> {
+    pub fn evaluate(
+        &self,
+        objective: &dyn Objective,
+        valid: &mut dyn BatchSource,
+    ) -> Result<EvalResult> {
         valid.reset();
         let mut rng = rng::derived_rng(self.cfg.seed, VALID_STREAM);
         let (mut loss, mut weight, mut correct, mut any_acc) = (0f64, 0f64, 0usize, false);
@@ -313,7 +321,8 @@ impl Trainer {
         while self.step < self.cfg.steps {
             let t0 = Instant::now();
             let mut acc: Vec<Option<Tensor>> = vec![None; self.params.len()];
-            let (mut loss_sum, mut weight, mut tokens, mut epoch, mut micro) = (0f64, 0f64, 0u64, 0u64, 0u32);
+            let (mut loss_sum, mut weight, mut tokens, mut epoch, mut micro) =
+                (0f64, 0f64, 0u64, 0u64, 0u32);
             while micro < self.cfg.grad_accum {
                 let Some(batch) = train.next_batch()? else {
                     summary.data_exhausted = true;
@@ -382,14 +391,22 @@ impl Trainer {
             let session_tps = (self.tokens_seen - summary.tokens_seen) as f64
                 / session.elapsed().as_secs_f64().max(1e-9);
             progress.update(self.step, loss, session_tps);
-            if self.cfg.log_every > 0 && self.step % self.cfg.log_every == 0 {
-                tracing::info!(step = self.step, loss, lr, grad_norm, tokens_per_sec = session_tps, "train");
+            if self.cfg.log_every > 0 && self.step.is_multiple_of(self.cfg.log_every) {
+                tracing::info!(
+                    step = self.step,
+                    loss,
+                    lr,
+                    grad_norm,
+                    tokens_per_sec = session_tps,
+                    "train"
+                );
             }
 
             let mut stop = false;
             if let Some(v) = valid.as_deref_mut() {
                 if self.cfg.eval_every > 0
-                    && (self.step % self.cfg.eval_every == 0 || self.step == self.cfg.steps)
+                    && (self.step.is_multiple_of(self.cfg.eval_every)
+                        || self.step == self.cfg.steps)
                 {
                     let ev = self.evaluate(objective, v)?;
                     let now = elapsed(&session, self.elapsed_before);
@@ -437,8 +454,10 @@ impl Trainer {
                     }
                 }
             }
-            if self.cfg.checkpoint_every > 0 && self.step % self.cfg.checkpoint_every == 0 {
-                summary.checkpoint = self.save_checkpoint(&*train, elapsed(&session, self.elapsed_before))?;
+            if self.cfg.checkpoint_every > 0 && self.step.is_multiple_of(self.cfg.checkpoint_every)
+            {
+                summary.checkpoint =
+                    self.save_checkpoint(&*train, elapsed(&session, self.elapsed_before))?;
                 last_checkpoint_step = Some(self.step);
             }
             if stop || summary.data_exhausted {
@@ -453,7 +472,9 @@ impl Trainer {
         drop(metrics);
         if let Some(out) = &self.out_dir {
             let lines = crate::metrics::read_metrics(&out.join("metrics.jsonl"))?;
-            if let Err(e) = crate::plot::plot_loss_curves(&lines, &out.join("loss.png"), &out.join("loss.svg")) {
+            if let Err(e) =
+                crate::plot::plot_loss_curves(&lines, &out.join("loss.png"), &out.join("loss.svg"))
+            {
                 tracing::warn!("loss curve not drawn: {e}");
             }
         }

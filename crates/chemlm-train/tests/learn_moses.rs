@@ -6,7 +6,9 @@ use candle_core::Device;
 use candle_nn::VarMap;
 use chemlm_models::LmKind;
 use chemlm_train::data::{BatchingConfig, InMemorySource};
-use chemlm_train::objectives::{ClmObjective, Masker, MaskingConfig, MlmObjective, Objective, SpecialTokens};
+use chemlm_train::objectives::{
+    ClmObjective, Masker, MaskingConfig, MlmObjective, Objective, SpecialTokens,
+};
 use chemlm_train::optim::ScheduleKind;
 use chemlm_train::{TrainConfig, Trainer};
 use common::{CharTok, TinyLm};
@@ -15,7 +17,9 @@ fn run(kind: LmKind) {
     if !common::data_dir_or_skip("learn_moses") {
         return;
     }
-    let Some(smiles) = common::moses_sample(600, 62) else { return };
+    let Some(smiles) = common::moses_sample(600, 62) else {
+        return;
+    };
     let tok = CharTok::fit(&smiles);
     let seqs: Vec<Vec<u32>> = smiles.iter().map(|s| tok.encode(s)).collect();
     let (train_seqs, valid_seqs) = seqs.split_at(500);
@@ -27,8 +31,10 @@ fn run(kind: LmKind) {
         epochs,
         seed: 3,
     };
-    let mut train = InMemorySource::new(train_seqs.to_vec(), common::PAD, batching(true, None)).unwrap();
-    let mut valid = InMemorySource::new(valid_seqs.to_vec(), common::PAD, batching(false, Some(1))).unwrap();
+    let mut train =
+        InMemorySource::new(train_seqs.to_vec(), common::PAD, batching(true, None)).unwrap();
+    let mut valid =
+        InMemorySource::new(valid_seqs.to_vec(), common::PAD, batching(false, Some(1))).unwrap();
     let vm = VarMap::new();
     let model = TinyLm::new(kind, tok.vocab_size(), 48, 64, &vm, 1).unwrap();
     let obj: Box<dyn Objective> = match kind {
@@ -39,7 +45,11 @@ fn run(kind: LmKind) {
                 pad_id: common::PAD,
                 special_ids: vec![0, 1, 2, 3],
             };
-            Box::new(MlmObjective::new(&model, Masker::new(MaskingConfig::default(), &sp).unwrap(), Device::Cpu))
+            Box::new(MlmObjective::new(
+                &model,
+                Masker::new(MaskingConfig::default(), &sp).unwrap(),
+                Device::Cpu,
+            ))
         }
         LmKind::Causal => Box::new(ClmObjective::new(&model, Device::Cpu)),
     };
@@ -62,7 +72,10 @@ fn run(kind: LmKind) {
         "{kind:?}: valid loss {:.3} -> {:.3} (accuracy {:?} -> {:?}); train {head:.3} -> {tail:.3}",
         before.loss, after.loss, before.accuracy, after.accuracy
     );
-    assert!(after.loss < 0.7 * before.loss, "validation loss did not fall clearly");
+    assert!(
+        after.loss < 0.7 * before.loss,
+        "validation loss did not fall clearly"
+    );
     assert!(tail < 0.7 * head, "training loss did not fall clearly");
     assert!(after.accuracy.unwrap() > before.accuracy.unwrap() + 0.2);
 }

@@ -3,8 +3,8 @@
 
 use candle_core::{Device, Tensor, Var};
 use chemlm_train::optim::{
-    clip_grad_norm, AdamW, AdamWConfig, DecayRule, Lamb, LambConfig, LrSchedule, Optimizer, ParamSet,
-    ScheduleKind,
+    clip_grad_norm, AdamW, AdamWConfig, DecayRule, Lamb, LambConfig, LrSchedule, Optimizer,
+    ParamSet, ScheduleKind,
 };
 use serde_json::Value;
 
@@ -14,11 +14,19 @@ fn golden() -> Value {
 }
 
 fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 
 fn shape(v: &Value) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
 }
 
 fn params(g: &Value) -> ParamSet {
@@ -28,7 +36,10 @@ fn params(g: &Value) -> ParamSet {
         .iter()
         .map(|p| {
             let t = Tensor::from_vec(f32s(&p["init"]), shape(&p["shape"]), &Device::Cpu).unwrap();
-            (p["name"].as_str().unwrap().to_string(), Var::from_tensor(&t).unwrap())
+            (
+                p["name"].as_str().unwrap().to_string(),
+                Var::from_tensor(&t).unwrap(),
+            )
         })
         .collect();
     let set = ParamSet::from_named(named, &DecayRule::default());
@@ -49,12 +60,22 @@ fn params(g: &Value) -> ParamSet {
 
 /// Golden parameter order is the script's; ours is sorted by name.
 fn golden_index(g: &Value, name: &str) -> usize {
-    g["params"].as_array().unwrap().iter().position(|q| q["name"] == name).unwrap()
+    g["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|q| q["name"] == name)
+        .unwrap()
 }
 
 fn run(g: &Value, opt: &mut dyn Optimizer, key: &str) {
     let set = params(g);
-    let lrs: Vec<f64> = g["lrs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let lrs: Vec<f64> = g["lrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     let mut worst = 0f32;
     for (step, lr) in lrs.iter().enumerate() {
         let grads: Vec<Option<Tensor>> = set
@@ -138,7 +159,8 @@ fn optimizer_state_roundtrip_continues_identically() {
         for (k, lr) in lrs.iter().enumerate().take(3) {
             ob.step(&b, &grads_for(&b, k), *lr).unwrap();
         }
-        let saved: std::collections::HashMap<String, Tensor> = ob.state_tensors(&b).unwrap().into_iter().collect();
+        let saved: std::collections::HashMap<String, Tensor> =
+            ob.state_tensors(&b).unwrap().into_iter().collect();
         let mut oc = mk(b.len());
         oc.load_state(&b, &saved).unwrap();
         for (k, lr) in lrs.iter().enumerate().skip(3) {
@@ -166,7 +188,13 @@ fn clipping_matches_torch() {
     let norm = clip_grad_norm(&mut grads, c["max_norm"].as_f64().unwrap()).unwrap();
     assert!((norm - c["norm"].as_f64().unwrap()).abs() < 1e-4 * norm);
     for (got, want) in grads.iter().zip(c["clipped"].as_array().unwrap()) {
-        let got: Vec<f32> = got.as_ref().unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        let got: Vec<f32> = got
+            .as_ref()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
         for (a, b) in got.iter().zip(f32s(want)) {
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         }
@@ -187,7 +215,10 @@ fn schedules_match_transformers() {
         for (step, want) in s["lrs"].as_array().unwrap().iter().enumerate() {
             let want = want.as_f64().unwrap();
             let got = sch.lr_at(step as u64);
-            assert!((got - want).abs() < 1e-12, "{kind:?} step {step}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-12,
+                "{kind:?} step {step}: {got} vs {want}"
+            );
         }
     }
 }

@@ -7,7 +7,9 @@ use candle_nn::VarMap;
 use chemlm_models::LmKind;
 use chemlm_train::data::{Batch, BatchSource, BatchingConfig, InMemorySource};
 use chemlm_train::metrics::{read_metrics, MetricLine};
-use chemlm_train::objectives::{ClmObjective, Masker, MaskingConfig, MlmObjective, Objective, SpecialTokens};
+use chemlm_train::objectives::{
+    ClmObjective, Masker, MaskingConfig, MlmObjective, Objective, SpecialTokens,
+};
 use chemlm_train::optim::{OptimizerKind, ScheduleKind};
 use chemlm_train::{TrainConfig, TrainError, Trainer};
 use common::TinyLm;
@@ -99,13 +101,19 @@ fn objective<'m>(kind: LmKind, model: &'m TinyLm) -> Box<dyn Objective + 'm> {
                 mask_prob: 0.3,
                 ..Default::default()
             };
-            Box::new(MlmObjective::new(model, Masker::new(cfg, &sp).unwrap(), Device::Cpu))
+            Box::new(MlmObjective::new(
+                model,
+                Masker::new(cfg, &sp).unwrap(),
+                Device::Cpu,
+            ))
         }
         LmKind::Causal => Box::new(ClmObjective::new(model, Device::Cpu)),
     }
 }
 
-fn losses(lines: &[MetricLine]) -> (Vec<(u64, f64)>, Vec<(u64, f64)>) {
+type Curve = Vec<(u64, f64)>;
+
+fn losses(lines: &[MetricLine]) -> (Curve, Curve) {
     let mut train = Vec::new();
     let mut valid = Vec::new();
     for l in lines {
@@ -145,11 +153,16 @@ fn check(kind: LmKind, optimizer: OptimizerKind) {
             left: (2 * (N + 1) + 1) as usize,
         };
         let mut valid = source(2, false, Some(1));
-        let err = tr.fit(obj.as_ref(), &mut train, Some(&mut valid)).unwrap_err();
+        let err = tr
+            .fit(obj.as_ref(), &mut train, Some(&mut valid))
+            .unwrap_err();
         assert!(err.to_string().contains("simulated crash"));
     }
     let before = read_metrics(&dir.join("metrics.jsonl")).unwrap();
-    assert!(before.iter().any(|l| l.step() == N + 1), "step N+1 was logged before the crash");
+    assert!(
+        before.iter().any(|l| l.step() == N + 1),
+        "step N+1 was logged before the crash"
+    );
     {
         let vm = VarMap::new();
         let model = TinyLm::new(kind, VOCAB, 16, 16, &vm, 999).unwrap();
@@ -167,9 +180,15 @@ fn check(kind: LmKind, optimizer: OptimizerKind) {
     let (ta, va) = losses(&straight);
     let (tb, vb) = losses(&resumed);
     assert_eq!(ta.len(), 2 * N as usize);
-    assert_eq!(ta.iter().map(|x| x.0).collect::<Vec<_>>(), tb.iter().map(|x| x.0).collect::<Vec<_>>());
+    assert_eq!(
+        ta.iter().map(|x| x.0).collect::<Vec<_>>(),
+        tb.iter().map(|x| x.0).collect::<Vec<_>>()
+    );
     for ((s, a), (_, b)) in ta.iter().zip(&tb) {
-        assert!((a - b).abs() <= 1e-6, "{kind:?}/{optimizer:?} step {s}: {a} vs {b}");
+        assert!(
+            (a - b).abs() <= 1e-6,
+            "{kind:?}/{optimizer:?} step {s}: {a} vs {b}"
+        );
     }
     assert_eq!(va.len(), vb.len());
     for ((s, a), (_, b)) in va.iter().zip(&vb) {

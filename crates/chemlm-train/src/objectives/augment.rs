@@ -62,8 +62,8 @@ impl AugmentedSmilesSource {
     ) -> Result<Self> {
         let mut lengths = Vec::with_capacity(smiles.len());
         for (i, s) in smiles.iter().enumerate() {
-            let ids =
-                tokenize(s).map_err(|e| TrainError::Data(format!("SMILES #{} {s:?}: {e}", i + 1)))?;
+            let ids = tokenize(s)
+                .map_err(|e| TrainError::Data(format!("SMILES #{} {s:?}: {e}", i + 1)))?;
             // Placeholder tokens: only the length matters to the planner.
             lengths.push(vec![0u32; ids.len()]);
         }

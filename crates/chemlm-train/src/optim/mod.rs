@@ -69,7 +69,11 @@ pub struct AdamHyper {
 }
 
 /// Builds the optimizer `kind` with `hyper` for `params`.
-pub fn build_optimizer(kind: OptimizerKind, hyper: AdamHyper, params: &ParamSet) -> Box<dyn Optimizer> {
+pub fn build_optimizer(
+    kind: OptimizerKind,
+    hyper: AdamHyper,
+    params: &ParamSet,
+) -> Box<dyn Optimizer> {
     match kind {
         OptimizerKind::Adamw => Box::new(AdamW::new(
             AdamWConfig {
@@ -141,7 +145,11 @@ impl Moments {
         Ok(out)
     }
 
-    pub fn load_state(&mut self, params: &ParamSet, tensors: &HashMap<String, Tensor>) -> Result<()> {
+    pub fn load_state(
+        &mut self,
+        params: &ParamSet,
+        tensors: &HashMap<String, Tensor>,
+    ) -> Result<()> {
         *self = Moments::new(params.len());
         for (i, p) in params.iter().enumerate() {
             let m = tensors.get(&format!("m/{}", p.name));

@@ -42,7 +42,11 @@ impl DecayRule {
             return false;
         }
         let excluded_segment = |s: &&str| {
-            s.contains("norm") || s.starts_with("ln") || s.contains("embed") || *s == "wte" || *s == "wpe"
+            s.contains("norm")
+                || s.starts_with("ln")
+                || s.contains("embed")
+                || *s == "wte"
+                || *s == "wpe"
         };
         if segments.iter().any(excluded_segment) {
             return false;

@@ -25,7 +25,9 @@ impl std::str::FromStr for ScheduleKind {
             "constant" => Ok(ScheduleKind::Constant),
             "linear" => Ok(ScheduleKind::Linear),
             "cosine" => Ok(ScheduleKind::Cosine),
-            other => Err(format!("unknown schedule {other:?} (constant, linear, cosine)")),
+            other => Err(format!(
+                "unknown schedule {other:?} (constant, linear, cosine)"
+            )),
         }
     }
 }

@@ -19,7 +19,14 @@ pub struct TinyLm {
 }
 
 impl TinyLm {
-    pub fn new(kind: LmKind, vocab: usize, dim: usize, max_len: usize, vm: &VarMap, seed: u64) -> Result<Self> {
+    pub fn new(
+        kind: LmKind,
+        vocab: usize,
+        dim: usize,
+        max_len: usize,
+        vm: &VarMap,
+        seed: u64,
+    ) -> Result<Self> {
         let vb = VarBuilder::from_varmap(vm, DType::F32, &Device::Cpu);
         let m = TinyLm {
             kind,
@@ -60,7 +67,10 @@ impl TinyLm {
         let (_b, t) = ids.dims2()?;
         assert!(t <= self.max_len);
         let pos_ids = Tensor::arange(0u32, t as u32, ids.device())?;
-        let x = self.tok.forward(ids)?.broadcast_add(&self.pos.forward(&pos_ids)?)?;
+        let x = self
+            .tok
+            .forward(ids)?
+            .broadcast_add(&self.pos.forward(&pos_ids)?)?;
         let ctx = self.mixing(t, mask)?.matmul(&x)?;
         (self.w_self.forward(&x)? + self.w_ctx.forward(&ctx)?)?.gelu()
     }

@@ -312,7 +312,9 @@ fn run_split(a: &SplitArgs) -> Result<()> {
             e.reason
         );
     }
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{}: {} rows, {} split (seed {}), {} excluded, {:.2} s",
         ds.name,
         ds.len(),
@@ -320,16 +322,17 @@ fn run_split(a: &SplitArgs) -> Result<()> {
         a.seed,
         split.excluded.len(),
         t0.elapsed().as_secs_f64()
-    );
+    )?;
     for (i, f) in split.folds.iter().enumerate() {
-        println!(
+        writeln!(
+            out,
             "  fold {i}: train {} / valid {} / test {}",
             f.train.len(),
             f.valid.len(),
             f.test.len()
-        );
+        )?;
     }
-    println!("  sha256 {}\n  wrote {}", split.folds_sha256, path.display());
+    writeln!(out, "  sha256 {}\n  wrote {}", split.folds_sha256, path.display())?;
     Ok(())
 }
 
@@ -378,38 +381,43 @@ fn run_info(a: &InfoArgs) -> Result<()> {
             "downloadable": d.url.is_some(),
         }));
     }
+    let mut out = std::io::stdout().lock();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "data dir: {}\ncache:    {}",
         resolver.data_dir.as_ref().map_or("(CHEMLM_DATA_DIR not set)".into(), |p| p.display().to_string()),
         resolver.cache_dir.as_ref().map_or("(none)".into(), |p| p.display().to_string())
-    );
-    println!(
-        "{:<22} {:<30} {:<9} {:>9} {:>5} {:<15} {:<8}{}",
-        "name", "file", "present", "rows", "tasks", "type", "metric",
+    )?;
+    writeln!(
+        out,
+        "{:<22} {:<30} {:<9} {:>9} {:>5} {:<15} {:<8} {:<8}{}",
+        "name", "file", "present", "rows", "tasks", "type", "metric", "missing",
         if a.verify { " sha256" } else { "" }
-    );
+    )?;
     for r in &rows {
         let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-        println!(
-            "{:<22} {:<30} {:<9} {:>9} {:>5} {:<15} {:<8}{}",
+        writeln!(
+            out,
+            "{:<22} {:<30} {:<9} {:>9} {:>5} {:<15} {:<8} {:<8}{}",
             s("name"),
             s("file"),
             s("present"),
             r["rows"].as_u64().map_or("-".into(), |n| n.to_string()),
-            r["tasks"],
+            r["tasks"].as_u64().unwrap_or(0).to_string(),
             s("type"),
             s("metric"),
+            if r["missing_labels"].as_bool() == Some(true) { "yes" } else { "no" },
             match r["sha256_ok"].as_bool() {
                 Some(true) => " ok",
                 Some(false) => " MISMATCH",
                 None if a.verify => " -",
                 None => "",
             }
-        );
+        )?;
     }
     Ok(())
 }

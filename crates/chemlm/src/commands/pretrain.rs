@@ -159,8 +159,10 @@ impl Default for PretrainFile {
 pub fn resolve(a: &PretrainArgs) -> Result<PretrainFile> {
     let mut f = match &a.config {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            toml::from_str::<PretrainFile>(&text).with_context(|| format!("{}: invalid pretraining config", p.display()))?
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str::<PretrainFile>(&text)
+                .with_context(|| format!("{}: invalid pretraining config", p.display()))?
         }
         None => PretrainFile::default(),
     };
@@ -217,13 +219,15 @@ pub fn resolve(a: &PretrainArgs) -> Result<PretrainFile> {
 fn model_config(f: &PretrainFile) -> Result<ModelConfig> {
     if let Some(dir) = &f.init {
         let p = dir.join(chemlm_models::io::CONFIG_FILE);
-        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
         return Ok(ModelConfig::from_json(&text, &p.display().to_string())?);
     }
     match (&f.preset, &f.model_config) {
         (Some(name), None) => Ok(chemlm_models::presets::preset(name)?),
         (None, Some(p)) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             let origin = p.display().to_string();
             if p.extension().is_some_and(|e| e == "json") {
                 Ok(ModelConfig::from_json(&text, &origin)?)
@@ -270,9 +274,16 @@ struct Summary<'a> {
 
 pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     let f = resolve(a)?;
-    let data_dir = f.data.clone().context("no training data: give --data SHARDS")?;
-    let out = f.out.clone().context("no output directory: give --out DIR")?;
-    let shards = ShardSet::open(&data_dir).with_context(|| format!("opening shards {}", data_dir.display()))?;
+    let data_dir = f
+        .data
+        .clone()
+        .context("no training data: give --data SHARDS")?;
+    let out = f
+        .out
+        .clone()
+        .context("no output directory: give --out DIR")?;
+    let shards = ShardSet::open(&data_dir)
+        .with_context(|| format!("opening shards {}", data_dir.display()))?;
     let tokenizer = shards.tokenizer()?;
     let tokenizer_path = data_dir.join(&shards.manifest().tokenizer);
 
@@ -282,7 +293,10 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     } else if config.vocab_size() != tokenizer.vocab_size() {
         bail!(
             "model {} has a vocabulary of {} tokens, the shards' tokenizer has {}",
-            f.init.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            f.init
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             config.vocab_size(),
             tokenizer.vocab_size()
         );
@@ -291,7 +305,8 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     let model = Model::new(&config, &device, f.train.seed)?;
     if let Some(dir) = &f.init {
         let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
-        let tensors = candle_core::safetensors::load(&w, &device).with_context(|| format!("reading {}", w.display()))?;
+        let tensors = candle_core::safetensors::load(&w, &device)
+            .with_context(|| format!("reading {}", w.display()))?;
         model.assign(&tensors, &w)?;
     }
     let counts = model.parameter_count()?;
@@ -305,7 +320,11 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
                 pad_id: sp.pad,
                 special_ids: vec![sp.bos, sp.eos, sp.pad, sp.mask, sp.unk],
             };
-            Box::new(MlmObjective::new(&model, Masker::new(f.train.masking, &specials)?, device.clone()))
+            Box::new(MlmObjective::new(
+                &model,
+                Masker::new(f.train.masking, &specials)?,
+                device.clone(),
+            ))
         }
         LmKind::Causal => Box::new(ClmObjective::new(&model, device.clone())),
     };
@@ -320,7 +339,12 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     )?;
     let mut valid = if shards.manifest().sequences(&f.valid_split) > 0 {
         let d = Arc::new(shards.split(&f.valid_split)?);
-        Some(ShardSource::new(d, batch_config(&f.batch, f.train.seed, false, max_len), sp.pad, Some(1))?)
+        Some(ShardSource::new(
+            d,
+            batch_config(&f.batch, f.train.seed, false, max_len),
+            sp.pad,
+            Some(1),
+        )?)
     } else {
         tracing::warn!(split = %f.valid_split, "the shards have no validation split: no validation, no early stopping");
         None
@@ -368,7 +392,9 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     let summary = trainer.fit(
         objective.as_ref(),
         &mut train,
-        valid.as_mut().map(|v| v as &mut dyn chemlm_train::BatchSource),
+        valid
+            .as_mut()
+            .map(|v| v as &mut dyn chemlm_train::BatchSource),
     )?;
     let model_dir = out.join("model");
     model.save(&model_dir, Some(&tokenizer_path))?;
