@@ -74,6 +74,9 @@ pub struct PrepareConfig {
     pub chunk_size: usize,
     /// Sequences per shard file pair (default: one pair per split).
     pub shard_sequences: Option<u64>,
+    /// While the vocabulary is being built, provisional ids are kept in memory up to this many
+    /// per split (4 bytes each), then spilled to a temporary file in the output directory.
+    pub memory_tokens: usize,
     /// Output directory.
     pub out_dir: PathBuf,
 }
@@ -96,6 +99,7 @@ impl PrepareConfig {
             threads: None,
             chunk_size: 1 << 15,
             shard_sequences: None,
+            memory_tokens: 256 << 20,
             out_dir,
         }
     }
@@ -175,6 +179,9 @@ struct Piece {
     too_long: u64,
     /// Tokens not yet in the global table, indexed by `id & !LOCAL`.
     local_tokens: Vec<String>,
+    /// Occurrences per global id, then per local id (vocabulary building only).
+    counts: Vec<u64>,
+    local_counts: Vec<u64>,
 }
 
 enum Mode<'a> {
@@ -182,6 +189,7 @@ enum Mode<'a> {
     Build {
         global: &'a FxHashMap<String, u32>,
         bytes: &'a [u32; 256],
+        size: usize,
     },
     Fixed(&'a Vocab),
 }
@@ -237,7 +245,7 @@ fn process_piece(chunk: &RecordChunk, range: Range<usize>, ctx: &Ctx) -> Piece {
         let ids = &mut p.ids;
         let scanned = match &ctx.mode {
             Mode::Fixed(v) => ctx.kind.scan(text, |t| ids.push(v.id_or_unk(t))),
-            Mode::Build { global, bytes } => ctx.kind.scan(text, |t| {
+            Mode::Build { global, bytes, .. } => ctx.kind.scan(text, |t| {
                 let id = if t.len() == 1 {
                     bytes[t.as_bytes()[0] as usize]
                 } else {
@@ -282,47 +290,80 @@ fn process_piece(chunk: &RecordChunk, range: Range<usize>, ctx: &Ctx) -> Piece {
             .push(ctx.valid_threshold > 0 && xxh3_64_with_seed(bytes, ctx.seed) < ctx.valid_threshold);
     }
     p.local_tokens = local_tokens;
+    if let Mode::Build { size, .. } = ctx.mode {
+        // Counted here, in parallel; the merge adds pieces up and takes duplicates back out.
+        p.counts = vec![0; size];
+        p.local_counts = vec![0; p.local_tokens.len()];
+        for &id in &p.ids {
+            if id & LOCAL == 0 {
+                p.counts[id as usize] += 1;
+            } else {
+                p.local_counts[(id & !LOCAL) as usize] += 1;
+            }
+        }
+    }
     p
 }
 
-/// Provisional ids of one split, spilled to a temporary file until the vocabulary is known.
+/// Provisional ids of one split until the vocabulary is known: in memory up to a budget, then
+/// spilled to a temporary file (so a corpus of any size streams with bounded memory).
 struct ProvSink {
     path: PathBuf,
+    /// The first sequences' ids, while they fit the budget.
+    mem: Vec<u32>,
+    mem_limit: usize,
+    /// Sequences held in `mem`; the rest are in the file.
+    mem_seqs: usize,
     writer: Option<BufWriter<File>>,
+    spilled: bool,
     lens: Vec<u32>,
     bytes: Vec<u8>,
 }
 
 impl ProvSink {
-    fn create(path: PathBuf) -> Result<Self, DataError> {
-        let f = File::create(&path).map_err(|e| DataError::io(&path, e))?;
-        Ok(Self {
-            writer: Some(BufWriter::with_capacity(1 << 22, f)),
+    fn new(path: PathBuf, mem_limit: usize) -> Self {
+        Self {
             path,
+            mem: Vec::new(),
+            mem_limit,
+            mem_seqs: 0,
+            writer: None,
+            spilled: false,
             lens: Vec::new(),
             bytes: Vec::new(),
-        })
+        }
     }
 
     fn push_many(&mut self, flat: &[u32], lens: &[u32]) -> Result<(), DataError> {
+        self.lens.extend_from_slice(lens);
+        if !self.spilled && self.mem.len() + flat.len() <= self.mem_limit {
+            self.mem.extend_from_slice(flat);
+            self.mem_seqs += lens.len();
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            let f = File::create(&self.path).map_err(|e| DataError::io(&self.path, e))?;
+            self.writer = Some(BufWriter::with_capacity(1 << 22, f));
+            self.spilled = true;
+        }
         self.bytes.clear();
         self.bytes.extend(flat.iter().flat_map(|&id| id.to_le_bytes()));
         if let Some(w) = self.writer.as_mut() {
             w.write_all(&self.bytes)
                 .map_err(|e| DataError::io(&self.path, e))?;
         }
-        self.lens.extend_from_slice(lens);
         Ok(())
     }
 
-    /// Flushes and maps the file back.
+    /// Flushes the spill file and maps it back (`None` when nothing was spilled).
     fn finish(&mut self) -> Result<Option<memmap2::Mmap>, DataError> {
-        if let Some(w) = self.writer.take() {
-            let f = w
-                .into_inner()
-                .map_err(|e| DataError::io(&self.path, e.into_error()))?;
-            drop(f);
-        }
+        let Some(w) = self.writer.take() else {
+            return Ok(None);
+        };
+        let f = w
+            .into_inner()
+            .map_err(|e| DataError::io(&self.path, e.into_error()))?;
+        drop(f);
         let f = File::open(&self.path).map_err(|e| DataError::io(&self.path, e))?;
         let len = f.metadata().map_err(|e| DataError::io(&self.path, e))?.len();
         if len == 0 {
@@ -337,8 +378,10 @@ impl ProvSink {
 
 impl Drop for ProvSink {
     fn drop(&mut self) {
-        self.writer.take();
-        let _ = fs::remove_file(&self.path);
+        if self.spilled {
+            self.writer.take();
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -397,6 +440,9 @@ struct Merge {
 
 impl Merge {
     fn piece(&mut self, mut p: Piece, dedupe: bool, building: bool) -> Result<(), DataError> {
+        for (c, &n) in self.counts.iter_mut().zip(&p.counts) {
+            *c += n;
+        }
         if !p.local_tokens.is_empty() {
             let remap: Vec<u32> = p
                 .local_tokens
@@ -415,6 +461,9 @@ impl Merge {
                     }
                 })
                 .collect();
+            for (&g, &n) in remap.iter().zip(&p.local_counts) {
+                self.counts[g as usize] += n;
+            }
             for id in p.ids.iter_mut() {
                 if *id & LOCAL != 0 {
                     *id = remap[(*id & !LOCAL) as usize];
@@ -432,13 +481,14 @@ impl Merge {
             off += len;
             if dedupe && !self.seen.insert(p.keys[r]) {
                 self.summary.duplicates += 1;
+                if building {
+                    for &id in seq {
+                        self.counts[id as usize] -= 1;
+                    }
+                }
                 continue;
             }
-            if building {
-                for &id in seq {
-                    self.counts[id as usize] += 1;
-                }
-            } else {
+            if !building {
                 self.summary.unk_tokens += seq.iter().filter(|&&i| i == self.unk).count() as u64;
             }
             let (flat, lens) = &mut self.bufs[p.valid[r] as usize];
@@ -500,7 +550,10 @@ pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<Pre
     };
     let make_sink = |split: &str| -> Result<Sink, DataError> {
         Ok(match sink_for {
-            None => Sink::Prov(ProvSink::create(temp_path(&out.join(format!("{split}.prov"))))?),
+            None => Sink::Prov(ProvSink::new(
+                temp_path(&out.join(format!("{split}.prov"))),
+                cfg.memory_tokens,
+            )),
             Some(dtype) => {
                 let mut w = ShardWriter::new(out, split, dtype);
                 if let Some(n) = cfg.shard_sequences {
@@ -595,6 +648,7 @@ pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<Pre
                     VocabSource::Build(_) => Mode::Build {
                         global: &m.global,
                         bytes: &m.byte_table,
+                        size: m.tokens_by_id.len(),
                     },
                 },
             };
@@ -673,8 +727,10 @@ pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<Pre
                     w = w.with_shard_size(n);
                 }
                 let map = prov.finish()?;
+                let (mem_lens, file_lens) = prov.lens.split_at(prov.mem_seqs);
+                renumber(&pool, Ids::Mem(&prov.mem), mem_lens, &remap, &mut w)?;
                 let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
-                renumber(&pool, bytes, &prov.lens, &remap, &mut w)?;
+                renumber(&pool, Ids::Le(bytes), file_lens, &remap, &mut w)?;
                 drop(map);
                 drop(prov);
                 splits.push((name.to_string(), w.finish()?));
@@ -708,30 +764,45 @@ pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<Pre
     Ok(summary)
 }
 
-/// Rewrites provisional ids (`bytes`, little-endian u32) with final ids, in parallel blocks.
+/// Provisional ids, in memory or as little-endian bytes of a spill file.
+enum Ids<'a> {
+    Mem(&'a [u32]),
+    Le(&'a [u8]),
+}
+
+/// Rewrites provisional ids with final ids, in parallel blocks, into the shard writer.
 fn renumber(
     pool: &rayon::ThreadPool,
-    bytes: &[u8],
+    src: Ids,
     lens: &[u32],
     remap: &[u32],
     w: &mut ShardWriter,
 ) -> Result<(), DataError> {
     const BLOCK: usize = 1 << 16; // sequences per block
+    const PAR: usize = 1 << 14; // ids per parallel task
     let mut tok = 0usize;
     let mut ids: Vec<u32> = Vec::new();
     for block in lens.chunks(BLOCK) {
         let n: usize = block.iter().map(|&l| l as usize).sum();
-        let src = &bytes[4 * tok..4 * (tok + n)];
         ids.clear();
         ids.resize(n, 0);
-        pool.install(|| {
-            ids.par_chunks_mut(1 << 14)
-                .zip(src.par_chunks(4 << 14))
-                .for_each(|(dst, s)| {
-                    for (d, c) in dst.iter_mut().zip(s.chunks_exact(4)) {
+        pool.install(|| match src {
+            Ids::Mem(m) => ids
+                .par_chunks_mut(PAR)
+                .zip(m[tok..tok + n].par_chunks(PAR))
+                .for_each(|(d, s)| {
+                    for (d, &p) in d.iter_mut().zip(s) {
+                        *d = remap[p as usize];
+                    }
+                }),
+            Ids::Le(b) => ids
+                .par_chunks_mut(PAR)
+                .zip(b[4 * tok..4 * (tok + n)].par_chunks(4 * PAR))
+                .for_each(|(d, s)| {
+                    for (d, c) in d.iter_mut().zip(s.chunks_exact(4)) {
                         *d = remap[u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize];
                     }
-                })
+                }),
         });
         w.push_many(&ids, block)?;
         tok += n;

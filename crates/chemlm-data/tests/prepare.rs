@@ -135,6 +135,10 @@ fn output_does_not_depend_on_threads_or_chunking() {
         let mut cfg = PrepareConfig::new(vec![p.clone()], dir.path().join(name));
         cfg.threads = Some(threads);
         cfg.chunk_size = chunk;
+        // Run "b" spills provisional ids to disk after the first 5000.
+        if name == "b" {
+            cfg.memory_tokens = 5000;
+        }
         cfg.canonicalize = false;
         cfg.valid_fraction = 0.2;
         cfg.seed = 9;

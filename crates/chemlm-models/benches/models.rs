@@ -38,7 +38,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let threads = candle_core::utils::get_num_threads();
-    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
 
     if want("embed") {

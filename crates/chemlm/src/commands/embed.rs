@@ -44,7 +44,12 @@ pub struct EmbedArgs {
 /// Token ids of one input molecule: the single place embed tokenises, so the model's tokenizer
 /// decides SMILES vs SELFIES. SMILES are checked by parsing first, so an invalid molecule is
 /// reported as such rather than embedded.
-pub fn encode_molecule(tok: &Tokenizer, smiles: &str, canonicalize: bool, max_len: usize) -> std::result::Result<Vec<u32>, String> {
+pub fn encode_molecule(
+    tok: &Tokenizer,
+    smiles: &str,
+    canonicalize: bool,
+    max_len: usize,
+) -> std::result::Result<Vec<u32>, String> {
     let mol = chemlm_chem::Molecule::from_smiles(smiles).map_err(|e| e.to_string())?;
     let smiles = if canonicalize {
         mol.canonical_smiles().map_err(|e| e.to_string())?
@@ -53,11 +58,16 @@ pub fn encode_molecule(tok: &Tokenizer, smiles: &str, canonicalize: bool, max_le
     };
     let text = match tok.kind() {
         TokenizerKind::Smiles => smiles,
-        TokenizerKind::Selfies => chemlm_chem::selfies::encoder(&smiles).map_err(|e| e.to_string())?,
+        TokenizerKind::Selfies => {
+            chemlm_chem::selfies::encoder(&smiles).map_err(|e| e.to_string())?
+        }
     };
     let ids = tok.encode(&text, true).map_err(|e| e.to_string())?;
     if ids.len() > max_len {
-        return Err(format!("{} tokens, more than the model's {max_len} positions", ids.len()));
+        return Err(format!(
+            "{} tokens, more than the model's {max_len} positions",
+            ids.len()
+        ));
     }
     Ok(ids)
 }
@@ -66,7 +76,11 @@ pub fn encode_molecule(tok: &Tokenizer, smiles: &str, canonicalize: bool, max_le
 enum Writer {
     Csv(BufWriter<std::fs::File>),
     /// Header rewritten at the end, once the row count is known.
-    Npy { w: BufWriter<std::fs::File>, rows: u64, dim: usize },
+    Npy {
+        w: BufWriter<std::fs::File>,
+        rows: u64,
+        dim: usize,
+    },
 }
 
 const NPY_HEADER: usize = 128;
@@ -86,9 +100,14 @@ fn npy_header(rows: u64, dim: usize) -> Vec<u8> {
 impl Writer {
     fn create(path: &Path, dim: usize) -> Result<(Self, PathBuf)> {
         let tmp = temp_path(path);
-        let f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let writer = match ext.as_str() {
             "npy" => {
                 w.write_all(&npy_header(0, dim))?;
@@ -130,7 +149,8 @@ impl Writer {
                 w.flush()?;
             }
         }
-        std::fs::rename(tmp, dst).with_context(|| format!("cannot move {} to {}", tmp.display(), dst.display()))
+        std::fs::rename(tmp, dst)
+            .with_context(|| format!("cannot move {} to {}", tmp.display(), dst.display()))
     }
 }
 
@@ -155,9 +175,11 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     if a.batch_size == 0 {
         bail!("--batch-size must be positive");
     }
-    let model = Model::load(&a.model, &Device::Cpu).with_context(|| format!("cannot load model {}", a.model.display()))?;
+    let model = Model::load(&a.model, &Device::Cpu)
+        .with_context(|| format!("cannot load model {}", a.model.display()))?;
     let tok_path = a.model.join(chemlm_models::io::TOKENIZER_FILE);
-    let tok = Tokenizer::load(&tok_path).with_context(|| format!("cannot load {}", tok_path.display()))?;
+    let tok = Tokenizer::load(&tok_path)
+        .with_context(|| format!("cannot load {}", tok_path.display()))?;
     if tok.vocab_size() > model.config().vocab_size() {
         bail!(
             "{}: tokenizer has {} tokens but the model only {}",
@@ -168,7 +190,11 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     }
     let pad = tok.special_ids().pad;
     let max_len = model.config().max_positions();
-    let source = a.input.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "<stdin>".into());
+    let source = a
+        .input
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<stdin>".into());
     let mut reader = open_input(a.input.as_deref())?;
     let (mut writer, tmp) = Writer::create(&a.output, model.config().hidden_size())?;
     let bar = if quiet {
@@ -176,8 +202,10 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     } else {
         let b = ProgressBar::new_spinner();
         b.set_style(
-            ProgressStyle::with_template("{spinner} embed: {human_pos} molecules [{elapsed_precise}, {per_sec}]")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{spinner} embed: {human_pos} molecules [{elapsed_precise}, {per_sec}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         b
     };
@@ -194,7 +222,11 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         let mut lines = Vec::with_capacity(window);
         for _ in 0..window {
             let mut s = String::new();
-            if reader.read_line(&mut s).with_context(|| format!("{source}: read error after line {line_no}"))? == 0 {
+            if reader
+                .read_line(&mut s)
+                .with_context(|| format!("{source}: read error after line {line_no}"))?
+                == 0
+            {
                 break;
             }
             lines.push(s);
@@ -216,7 +248,10 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         order.sort_by_key(|&i| encoded[i].as_ref().map(|v| v.len()).unwrap_or(0));
         let mut rows: Vec<Option<Vec<f32>>> = vec![None; encoded.len()];
         for chunk in order.chunks(a.batch_size) {
-            let seqs: Vec<Vec<u32>> = chunk.iter().filter_map(|&i| encoded[i].as_ref().ok().cloned()).collect();
+            let seqs: Vec<Vec<u32>> = chunk
+                .iter()
+                .filter_map(|&i| encoded[i].as_ref().ok().cloned())
+                .collect();
             for (&i, e) in chunk.iter().zip(embed_batch(&model, &seqs, pad)?) {
                 rows[i] = Some(e);
             }
@@ -239,7 +274,10 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     }
     writer.finish(&tmp, &a.output)?;
     bar.finish_and_clear();
-    eprintln!("embed: {total} lines, {} embedded, {bad} invalid", total - bad);
+    eprintln!(
+        "embed: {total} lines, {} embedded, {bad} invalid",
+        total - bad
+    );
     Ok(())
 }
 
@@ -290,7 +328,11 @@ mod tests {
         let (model, tok) = tiny_model(dir.path());
         let input = dir.path().join("in.smi");
         // line 2: invalid SMILES; line 4: too long for 12 positions; line 5: empty.
-        std::fs::write(&input, "CCO mol1\nC1CC\nc1ccccc1O\nCCCCCCCCCCCCCCCCCC\n\nCC(=O)N\n").unwrap();
+        std::fs::write(
+            &input,
+            "CCO mol1\nC1CC\nc1ccccc1O\nCCCCCCCCCCCCCCCCCC\n\nCC(=O)N\n",
+        )
+        .unwrap();
         run(&args(dir.path(), &input, "e.csv"), true).unwrap();
         let csv = std::fs::read_to_string(dir.path().join("e.csv")).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
@@ -300,7 +342,11 @@ mod tests {
         let ids = tok.encode("c1ccccc1O", true).unwrap();
         let n = ids.len();
         let t = Tensor::from_vec(ids, (1, n), &Device::Cpu).unwrap();
-        let alone = model.embed(&t, &t.ones_like().unwrap()).unwrap().to_vec2::<f32>().unwrap();
+        let alone = model
+            .embed(&t, &t.ones_like().unwrap())
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
         let got: Vec<f32> = lines[2].split(',').map(|x| x.parse().unwrap()).collect();
         assert_eq!(got.len(), 16);
         for (a, b) in got.iter().zip(&alone[0]) {

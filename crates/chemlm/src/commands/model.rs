@@ -64,6 +64,15 @@ pub fn describe(config: &ModelConfig, source: &str) -> Result<serde_json::Value>
     }))
 }
 
+/// Writes to stdout; a closed pipe (`| head`) ends quietly instead of panicking like `println!`.
+fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
 pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
     match c {
         ModelCommand::Info(a) => {
@@ -73,18 +82,25 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
                     let path = dir.join(chemlm_models::io::CONFIG_FILE);
                     let text = std::fs::read_to_string(&path)
                         .with_context(|| format!("cannot read {}", path.display()))?;
-                    (ModelConfig::from_json(&text, &path.display().to_string())?, dir.display().to_string())
+                    (
+                        ModelConfig::from_json(&text, &path.display().to_string())?,
+                        dir.display().to_string(),
+                    )
                 }
                 (None, None) => anyhow::bail!("give --preset NAME or --model DIR"),
             };
-            println!("{}", serde_json::to_string_pretty(&describe(&config, &source)?)?);
+            print_stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&describe(&config, &source)?)?
+            ))?;
         }
         ModelCommand::Presets => {
+            let mut text = String::new();
             for name in presets::preset_names() {
                 let cfg = presets::preset(name)?;
                 let p = count_parameters(&cfg)?;
-                println!(
-                    "{name:<16} {:<10} {:>3} layers x {:<4} total {:>12}  non-embedding {:>12}",
+                text += &format!(
+                    "{name:<16} {:<10} {:>3} layers x {:<4} total {:>12}  non-embedding {:>12}\n",
                     cfg.architecture(),
                     cfg.num_layers(),
                     cfg.hidden_size(),
@@ -92,6 +108,7 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
                     p.non_embedding
                 );
             }
+            print_stdout(&text)?;
         }
         ModelCommand::Init(a) => {
             let mut cfg = presets::preset(&a.preset)?;
@@ -101,7 +118,11 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
             }
             let model = Model::new(&cfg, &candle_core::Device::Cpu, a.seed)?;
             model.save(&a.out, a.tokenizer.as_deref())?;
-            eprintln!("wrote {} ({} parameters)", a.out.display(), count_parameters(&cfg)?.all);
+            eprintln!(
+                "wrote {} ({} parameters)",
+                a.out.display(),
+                count_parameters(&cfg)?.all
+            );
         }
     }
     Ok(())
