@@ -35,12 +35,14 @@ def load(n):
     p = os.path.join(d, n)
     return json.load(open(p)) if os.path.exists(p) else None
 print()
-print(f"{'task':32} {'rust mol/s':>12} {'python mol/s':>13} {'ratio':>7} {'rust VmHWM':>11} {'py VmHWM':>10}")
+print(f"{'task':32} {'rust mol/s':>12} {'python mol/s':>13} {'ratio':>7} {'rust VmHWM':>11} {'py VmHWM':>10}  same tokens/vocab")
 for r, p in [("rust.json", "py.json"), ("rust_canon.json", "py_canon.json")]:
     r, p = load(r), load(p)
     if not r or not p:
         continue
     pm = max(p["vmhwm_kib"], p.get("vmhwm_children_kib", 0))
     print(f"{r['task']:32} {r['mol_per_s']:12,.0f} {p['mol_per_s']:13,.0f} {r['mol_per_s'] / p['mol_per_s']:6.1f}x "
-          f"{r['vmhwm_kib'] / 1024:9.0f} MiB {pm / 1024:7.0f} MiB")
+          f"{r['vmhwm_kib'] / 1024:9.0f} MiB {pm / 1024:7.0f} MiB  "
+          f"{'yes' if (r['tokens'], r['vocab_size']) == (p['tokens'], p['vocab_size']) else 'NO'}"
+          f" ({r['tokens']:,} / {r['vocab_size']})")
 PY

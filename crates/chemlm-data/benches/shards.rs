@@ -42,7 +42,10 @@ fn main() {
         PathBuf::from(data).join("moses/train.csv.gz")
     });
     if !input.is_file() {
-        eprintln!("skipped: {} not found (set CHEMLM_DATA_DIR)", input.display());
+        eprintln!(
+            "skipped: {} not found (set CHEMLM_DATA_DIR)",
+            input.display()
+        );
         return;
     }
     // `--limit N`: the first N data rows, copied to a temporary plain CSV first (not timed).
@@ -73,7 +76,12 @@ fn main() {
     let s = prepare(&cfg, &mut IgnoreObserver).expect("prepare");
     let secs = t.elapsed().as_secs_f64();
     let bytes: u64 = std::fs::read_dir(&out_dir)
-        .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0);
     let line = serde_json::json!({
         "impl": "rust",

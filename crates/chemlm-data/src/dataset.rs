@@ -99,16 +99,14 @@ impl LabeledDataset {
     /// Loads any CSV/TSV (plain or gzip) with a header.
     pub fn from_csv(path: &Path, opts: &LabeledCsvOptions) -> Result<Self, DataError> {
         let name = opts.name.clone().unwrap_or_else(|| {
-            let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             stem.split('.').next().unwrap_or_default().to_string()
         });
         let targets = opts.target_columns.clone();
-        let mut ds = Self::read(
-            path,
-            opts.smiles_column.as_deref(),
-            |_| targets,
-            &name,
-        )?;
+        let mut ds = Self::read(path, opts.smiles_column.as_deref(), |_| targets, &name)?;
         if let Some(t) = opts.task_type {
             ds.task_type = t;
         }
@@ -163,7 +161,10 @@ impl LabeledDataset {
             let line = rec.position().map_or(0, |p| p.line());
             let field = |c: usize| {
                 rec.get(c).ok_or_else(|| {
-                    rec_err(line, format!("row has {} fields, no column {}", rec.len(), c + 1))
+                    rec_err(
+                        line,
+                        format!("row has {} fields, no column {}", rec.len(), c + 1),
+                    )
                 })
             };
             smiles.push(field(smiles_col)?.trim().to_string());
@@ -175,10 +176,7 @@ impl LabeledDataset {
                 })?);
             }
         }
-        let binary = labels
-            .iter()
-            .flatten()
-            .all(|&y| y == 0.0 || y == 1.0);
+        let binary = labels.iter().flatten().all(|&y| y == 0.0 || y == 1.0);
         let task_type = if task_names.is_empty() {
             TaskType::Unlabeled
         } else if binary {
@@ -225,13 +223,20 @@ mod tests {
         assert_eq!(d.classes(0), [Some(1), Some(0)]);
         std::fs::write(&p, "smiles,y\nCC,1.5\nCCC,x\n").unwrap();
         let e = LabeledDataset::from_csv(&p, &LabeledCsvOptions::default()).unwrap_err();
-        assert!(e.to_string().ends_with("t.csv:3: label \"x\" in column \"y\" is not a number"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("t.csv:3: label \"x\" in column \"y\" is not a number"),
+            "{e}"
+        );
         std::fs::write(&p, "smiles,y,z\nCC,1.5,2\n").unwrap();
         let opts = LabeledCsvOptions {
             target_columns: Some(vec!["z".into()]),
             ..Default::default()
         };
         let d = LabeledDataset::from_csv(&p, &opts).unwrap();
-        assert_eq!((d.task_names.clone(), d.labels.clone()), (vec!["z".to_string()], vec![Some(2.0)]));
+        assert_eq!(
+            (d.task_names.clone(), d.labels.clone()),
+            (vec!["z".to_string()], vec![Some(2.0)])
+        );
     }
 }

@@ -35,7 +35,8 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
 fn file_url_path(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("file://")?;
     let rest = rest.strip_prefix("localhost").unwrap_or(rest);
-    rest.starts_with('/').then(|| PathBuf::from(percent_decode(rest)))
+    rest.starts_with('/')
+        .then(|| PathBuf::from(percent_decode(rest)))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -75,7 +76,9 @@ pub fn fetch(url: &str, dest: &Path, sha256: Option<&str>) -> Result<String, Dat
         let resp = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
         Box::new(resp.into_body().into_reader())
     } else {
-        return Err(fail("only http://, https:// and file:// URLs are supported".into()));
+        return Err(fail(
+            "only http://, https:// and file:// URLs are supported".into(),
+        ));
     };
     let mut out = AtomicFile::create(dest)?;
     let mut h = Sha256::new();
@@ -111,8 +114,14 @@ mod tests {
 
     #[test]
     fn file_urls() {
-        assert_eq!(file_url_path("file:///a/b%20c.csv"), Some(PathBuf::from("/a/b c.csv")));
-        assert_eq!(file_url_path("file://localhost/x"), Some(PathBuf::from("/x")));
+        assert_eq!(
+            file_url_path("file:///a/b%20c.csv"),
+            Some(PathBuf::from("/a/b c.csv"))
+        );
+        assert_eq!(
+            file_url_path("file://localhost/x"),
+            Some(PathBuf::from("/x"))
+        );
         assert_eq!(file_url_path("file://relative"), None);
         assert_eq!(file_url_path("http://x"), None);
         assert_eq!(percent_decode("100%"), "100%");

@@ -25,7 +25,9 @@ pub mod tokenizer;
 
 /// Plain token splitting for the line-mapping `chemlm tokenize` command.
 pub mod tokenize {
-    pub use crate::tokenizer::pretokenize::{split_selfies as selfies_tokens, split_smiles as smiles_tokens};
+    pub use crate::tokenizer::pretokenize::{
+        split_selfies as selfies_tokens, split_smiles as smiles_tokens,
+    };
 }
 
 pub use dataset::{LabeledCsvOptions, LabeledDataset};

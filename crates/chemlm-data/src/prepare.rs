@@ -34,7 +34,9 @@ use crate::shards::{
     write_manifest, ShardFiles, ShardManifest, ShardWriter, TokenDtype, SHARD_FORMAT,
     TOKENIZER_FILE,
 };
-use crate::tokenizer::{Tokenizer, TokenizerKind, Vocab, VocabBuilder, VocabConfig, SPECIAL_TOKENS};
+use crate::tokenizer::{
+    Tokenizer, TokenizerKind, Vocab, VocabBuilder, VocabConfig, SPECIAL_TOKENS,
+};
 
 /// Where the vocabulary comes from.
 #[derive(Clone, Debug)]
@@ -286,8 +288,9 @@ fn process_piece(chunk: &RecordChunk, range: Range<usize>, ctx: &Ctx) -> Piece {
         p.lens.push(len as u32);
         let bytes = text.as_bytes();
         p.keys.push(if ctx.dedupe { xxh3_128(bytes) } else { 0 });
-        p.valid
-            .push(ctx.valid_threshold > 0 && xxh3_64_with_seed(bytes, ctx.seed) < ctx.valid_threshold);
+        p.valid.push(
+            ctx.valid_threshold > 0 && xxh3_64_with_seed(bytes, ctx.seed) < ctx.valid_threshold,
+        );
     }
     p.local_tokens = local_tokens;
     if let Mode::Build { size, .. } = ctx.mode {
@@ -347,7 +350,8 @@ impl ProvSink {
             self.spilled = true;
         }
         self.bytes.clear();
-        self.bytes.extend(flat.iter().flat_map(|&id| id.to_le_bytes()));
+        self.bytes
+            .extend(flat.iter().flat_map(|&id| id.to_le_bytes()));
         if let Some(w) = self.writer.as_mut() {
             w.write_all(&self.bytes)
                 .map_err(|e| DataError::io(&self.path, e))?;
@@ -365,7 +369,10 @@ impl ProvSink {
             .map_err(|e| DataError::io(&self.path, e.into_error()))?;
         drop(f);
         let f = File::open(&self.path).map_err(|e| DataError::io(&self.path, e))?;
-        let len = f.metadata().map_err(|e| DataError::io(&self.path, e))?.len();
+        let len = f
+            .metadata()
+            .map_err(|e| DataError::io(&self.path, e))?
+            .len();
         if len == 0 {
             return Ok(None);
         }
@@ -509,7 +516,10 @@ impl Merge {
 }
 
 /// Runs the pipeline. See the module docs.
-pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<PrepareSummary, DataError> {
+pub fn prepare(
+    cfg: &PrepareConfig,
+    obs: &mut dyn PrepareObserver,
+) -> Result<PrepareSummary, DataError> {
     let t0 = Instant::now();
     if !(0.0..=1.0).contains(&cfg.valid_fraction) {
         return Err(DataError::Invalid(format!(
@@ -518,7 +528,9 @@ pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<Pre
         )));
     }
     if cfg.kind == TokenizerKind::Smiles && cfg.input_is_selfies {
-        return Err(DataError::Invalid("SELFIES input needs --kind selfies".into()));
+        return Err(DataError::Invalid(
+            "SELFIES input needs --kind selfies".into(),
+        ));
     }
     let to_selfies = cfg.kind == TokenizerKind::Selfies && !cfg.input_is_selfies;
     if to_selfies && !convert::SELFIES_CONVERSION {
@@ -546,7 +558,10 @@ pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<Pre
     let building = matches!(cfg.vocab, VocabSource::Build(_));
     let (sink_for, special) = match &cfg.vocab {
         VocabSource::Build(_) => (None, None),
-        VocabSource::Fixed(t) => (Some(TokenDtype::for_vocab(t.vocab_size())), Some(t.special_ids())),
+        VocabSource::Fixed(t) => (
+            Some(TokenDtype::for_vocab(t.vocab_size())),
+            Some(t.special_ids()),
+        ),
     };
     let make_sink = |split: &str| -> Result<Sink, DataError> {
         Ok(match sink_for {
@@ -756,7 +771,9 @@ pub fn prepare(cfg: &PrepareConfig, obs: &mut dyn PrepareObserver) -> Result<Pre
         with_bos_eos: true,
         tokenizer: TOKENIZER_FILE.into(),
         tokenizer_sha256: sha256_bytes(tok_json.as_bytes()),
-        splits: splits.into_iter().collect::<std::collections::BTreeMap<String, Vec<ShardFiles>>>(),
+        splits: splits
+            .into_iter()
+            .collect::<std::collections::BTreeMap<String, Vec<ShardFiles>>>(),
         prepare: prepare_record(cfg, &summary),
         created_by: format!("chemlm-data {}", env!("CARGO_PKG_VERSION")),
     };
@@ -813,7 +830,9 @@ fn renumber(
 /// The `prepare` section of the manifest: parameters and counts.
 fn prepare_record(cfg: &PrepareConfig, summary: &PrepareSummary) -> serde_json::Value {
     let vocab = match &cfg.vocab {
-        VocabSource::Build(v) => serde_json::json!({"built": true, "min_freq": v.min_freq, "max_size": v.max_size}),
+        VocabSource::Build(v) => {
+            serde_json::json!({"built": true, "min_freq": v.min_freq, "max_size": v.max_size})
+        }
         VocabSource::Fixed(_) => serde_json::json!({"built": false}),
     };
     serde_json::json!({

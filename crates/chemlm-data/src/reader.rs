@@ -414,13 +414,19 @@ pub fn count_rows(path: &Path) -> Result<u64, DataError> {
     let mut r = table_reader(path, true)?;
     let mut rec = csv::ByteRecord::new();
     let mut n = 0;
-    while r.read_byte_record(&mut rec).map_err(|e| csv_error(&source, e))? {
+    while r
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_error(&source, e))?
+    {
         n += 1;
     }
     Ok(n)
 }
 
-fn table_reader(path: &Path, headers: bool) -> Result<csv::Reader<Box<dyn BufRead + Send>>, DataError> {
+fn table_reader(
+    path: &Path,
+    headers: bool,
+) -> Result<csv::Reader<Box<dyn BufRead + Send>>, DataError> {
     let mut b = csv::ReaderBuilder::new();
     b.has_headers(headers).flexible(true);
     if TableFormat::from_path(Some(path)) == TableFormat::Tsv {
@@ -430,7 +436,11 @@ fn table_reader(path: &Path, headers: bool) -> Result<csv::Reader<Box<dyn BufRea
 }
 
 /// Finds the column called `wanted` (exact, then case-insensitive), or the default column.
-pub fn pick_column(source: &str, headers: &[String], wanted: Option<&str>) -> Result<usize, DataError> {
+pub fn pick_column(
+    source: &str,
+    headers: &[String],
+    wanted: Option<&str>,
+) -> Result<usize, DataError> {
     let find_ci = |name: &str| {
         let hits: Vec<usize> = (0..headers.len())
             .filter(|&i| headers[i].eq_ignore_ascii_case(name))
@@ -476,7 +486,10 @@ mod tests {
         assert_eq!(got[0], Ok((2, "CCO".to_string())));
         assert_eq!(got[1], Ok((3, "C(Cl)\nCl".to_string())));
         assert_eq!(got[2], Err("mem:5: empty molecule field".to_string()));
-        assert_eq!(got[3], Err("mem:6: row has 1 fields, no column 2".to_string()));
+        assert_eq!(
+            got[3],
+            Err("mem:6: row has 1 fields, no column 2".to_string())
+        );
         assert_eq!(got[4], Ok((7, "c1ccccc1".to_string())));
         assert_eq!(got.len(), 5);
     }
@@ -497,17 +510,32 @@ mod tests {
         let err = MoleculeReader::from_reader("f.csv", r, TableFormat::Csv, &opts)
             .err()
             .unwrap();
-        assert_eq!(err.to_string(), "f.csv: no column \"nope\"; columns are: smiles, y");
+        assert_eq!(
+            err.to_string(),
+            "f.csv: no column \"nope\"; columns are: smiles, y"
+        );
         // Default without a `smiles` column: the first one (chemprop's convention).
-        let r = reader(b"mol,Class\nCC,1\n", TableFormat::Csv, &ReadOptions::default());
+        let r = reader(
+            b"mol,Class\nCC,1\n",
+            TableFormat::Csv,
+            &ReadOptions::default(),
+        );
         assert_eq!(collect(r), [Ok((2, "CC".to_string()))]);
     }
 
     #[test]
     fn tsv_and_smi() {
-        let r = reader(b"x\tsmiles\na\tCC\n", TableFormat::Tsv, &ReadOptions::default());
+        let r = reader(
+            b"x\tsmiles\na\tCC\n",
+            TableFormat::Tsv,
+            &ReadOptions::default(),
+        );
         assert_eq!(collect(r), [Ok((2, "CC".to_string()))]);
-        let r = reader(b"CCO mol1\n\n  c1ccccc1\tbenzene\r\nC", TableFormat::Smi, &ReadOptions::default());
+        let r = reader(
+            b"CCO mol1\n\n  c1ccccc1\tbenzene\r\nC",
+            TableFormat::Smi,
+            &ReadOptions::default(),
+        );
         let got = collect(r);
         assert_eq!(got[0], Ok((1, "CCO".to_string())));
         assert_eq!(got[1], Err("mem:2: empty molecule field".to_string()));
@@ -523,10 +551,17 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_a_bad_record() {
-        let r = reader(b"CC\n\xff\xfe\nCO\n", TableFormat::Smi, &ReadOptions::default());
+        let r = reader(
+            b"CC\n\xff\xfe\nCO\n",
+            TableFormat::Smi,
+            &ReadOptions::default(),
+        );
         let got = collect(r);
         assert_eq!(got.len(), 3);
-        assert!(got[1].as_ref().unwrap_err().starts_with("mem:2: invalid UTF-8"));
+        assert!(got[1]
+            .as_ref()
+            .unwrap_err()
+            .starts_with("mem:2: invalid UTF-8"));
     }
 
     #[test]
@@ -539,17 +574,31 @@ mod tests {
         std::fs::write(&p, enc.finish().unwrap()).unwrap();
         let r = MoleculeReader::open(Some(&p), &ReadOptions::default()).unwrap();
         assert_eq!(collect(r), [Ok((2, "CCN".into())), Ok((3, "CCC".into()))]);
-        assert_eq!(TableFormat::from_path(Some(Path::new("a/train.CSV.gz"))), TableFormat::Csv);
-        assert_eq!(TableFormat::from_path(Some(Path::new("x.tsv"))), TableFormat::Tsv);
-        assert_eq!(TableFormat::from_path(Some(Path::new("x.smi.gz"))), TableFormat::Smi);
+        assert_eq!(
+            TableFormat::from_path(Some(Path::new("a/train.CSV.gz"))),
+            TableFormat::Csv
+        );
+        assert_eq!(
+            TableFormat::from_path(Some(Path::new("x.tsv"))),
+            TableFormat::Tsv
+        );
+        assert_eq!(
+            TableFormat::from_path(Some(Path::new("x.smi.gz"))),
+            TableFormat::Smi
+        );
         assert_eq!(TableFormat::from_path(None), TableFormat::Smi);
-        let missing = MoleculeReader::open(Some(&dir.path().join("none.smi")), &ReadOptions::default());
+        let missing =
+            MoleculeReader::open(Some(&dir.path().join("none.smi")), &ReadOptions::default());
         assert!(missing.err().unwrap().to_string().contains("none.smi"));
     }
 
     #[test]
     fn chunks() {
-        let mut r = reader(b"C\nCC\n\nCCC\nCCCC\n", TableFormat::Smi, &ReadOptions::default());
+        let mut r = reader(
+            b"C\nCC\n\nCCC\nCCCC\n",
+            TableFormat::Smi,
+            &ReadOptions::default(),
+        );
         let (mut chunk, mut bad) = (RecordChunk::default(), Vec::new());
         assert_eq!(r.read_chunk(3, &mut chunk, &mut bad).unwrap(), 3);
         assert_eq!(chunk.iter().collect::<Vec<_>>(), [(1, "C"), (2, "CC")]);

@@ -152,8 +152,18 @@ macro_rules! url {
 }
 
 const TOX21: &[&str] = &[
-    "NR-AR", "NR-AR-LBD", "NR-AhR", "NR-Aromatase", "NR-ER", "NR-ER-LBD", "NR-PPAR-gamma",
-    "SR-ARE", "SR-ATAD5", "SR-HSE", "SR-MMP", "SR-p53",
+    "NR-AR",
+    "NR-AR-LBD",
+    "NR-AhR",
+    "NR-Aromatase",
+    "NR-ER",
+    "NR-ER-LBD",
+    "NR-PPAR-gamma",
+    "SR-ARE",
+    "SR-ATAD5",
+    "SR-HSE",
+    "SR-MMP",
+    "SR-p53",
 ];
 const MUV: &[&str] = &[
     "MUV-466", "MUV-548", "MUV-600", "MUV-644", "MUV-652", "MUV-689", "MUV-692", "MUV-712",
@@ -198,7 +208,13 @@ const fn molnet(
     }
 }
 
-const fn delicate(name: &'static str, file: &'static str, rows: usize, sha256: &'static str, url: Option<&'static str>) -> DatasetInfo {
+const fn delicate(
+    name: &'static str,
+    file: &'static str,
+    rows: usize,
+    sha256: &'static str,
+    url: Option<&'static str>,
+) -> DatasetInfo {
     DatasetInfo {
         name,
         aliases: &[],
@@ -216,7 +232,13 @@ const fn delicate(name: &'static str, file: &'static str, rows: usize, sha256: &
     }
 }
 
-const fn moses(name: &'static str, file: &'static str, rows: usize, sha256: &'static str, url: Option<&'static str>) -> DatasetInfo {
+const fn moses(
+    name: &'static str,
+    file: &'static str,
+    rows: usize,
+    sha256: &'static str,
+    url: Option<&'static str>,
+) -> DatasetInfo {
     DatasetInfo {
         name,
         aliases: &[],
@@ -237,54 +259,237 @@ use Metric::*;
 use TaskType::*;
 
 static REGISTRY: &[DatasetInfo] = &[
-    molnet("bbbp", &[], "molnet/bbbp.csv", "smiles", TaskColumns::Named(&["p_np"]), Classification, RocAuc, false, 2039,
-        "a61e17872cbec0743a6147dc802a1f7550acfe8dc1053f881f4c42a3ce2dc597", url!(chemprop "bbbp.csv")),
-    molnet("bace", &[], "molnet/bace.csv", "mol", TaskColumns::Named(&["Class"]), Classification, RocAuc, false, 1513,
-        "847be1e38d3798c60df03e1aaf2ccd0f09f9ed89407de78e80463aa637088532", url!(chemprop "bace.csv")),
-    molnet("clintox", &[], "molnet/clintox.csv", "smiles", TaskColumns::Named(&["FDA_APPROVED", "CT_TOX"]), Classification, RocAuc, false, 1478,
-        "cc561402d058a0d996a9f5e5d02bc20f6652b7003525b32c3598b8da4b24e9b7", url!(chemprop "clintox.csv")),
-    molnet("tox21", &[], "molnet/tox21.csv", "smiles", TaskColumns::Named(TOX21), Classification, RocAuc, true, 7831,
-        "b58cc1f683e78e3c7a1bf7116e9aac0119804018d100f7b8cdb0857941c31aca", url!(chemprop "tox21.csv")),
-    molnet("toxcast", &[], "molnet/toxcast.csv.gz", "smiles", TaskColumns::AllOthers, Classification, RocAuc, true, 8576,
-        "4b9b4366b02ce7ec7a0831d60f8c46f153c53c5e122376df887476240496abd4", url!(chemprop "toxcast.csv.gz")),
-    molnet("sider", &[], "molnet/sider.csv", "smiles", TaskColumns::AllOthers, Classification, RocAuc, false, 1427,
-        "71efc6ac4ca82d6545bc512509863281be0f17234afd7adaf71a71899988302e", url!(chemprop "sider.csv")),
-    molnet("hiv", &[], "molnet/hiv.csv.gz", "smiles", TaskColumns::Named(&["HIV_active"]), Classification, RocAuc, false, 41127,
-        "0a4a7390d6f22035c293e8e0d500655d76233b35f0f68ab128f3ceccdd97a297", url!(chemprop "hiv.csv.gz")),
+    molnet(
+        "bbbp",
+        &[],
+        "molnet/bbbp.csv",
+        "smiles",
+        TaskColumns::Named(&["p_np"]),
+        Classification,
+        RocAuc,
+        false,
+        2039,
+        "a61e17872cbec0743a6147dc802a1f7550acfe8dc1053f881f4c42a3ce2dc597",
+        url!(chemprop "bbbp.csv"),
+    ),
+    molnet(
+        "bace",
+        &[],
+        "molnet/bace.csv",
+        "mol",
+        TaskColumns::Named(&["Class"]),
+        Classification,
+        RocAuc,
+        false,
+        1513,
+        "847be1e38d3798c60df03e1aaf2ccd0f09f9ed89407de78e80463aa637088532",
+        url!(chemprop "bace.csv"),
+    ),
+    molnet(
+        "clintox",
+        &[],
+        "molnet/clintox.csv",
+        "smiles",
+        TaskColumns::Named(&["FDA_APPROVED", "CT_TOX"]),
+        Classification,
+        RocAuc,
+        false,
+        1478,
+        "cc561402d058a0d996a9f5e5d02bc20f6652b7003525b32c3598b8da4b24e9b7",
+        url!(chemprop "clintox.csv"),
+    ),
+    molnet(
+        "tox21",
+        &[],
+        "molnet/tox21.csv",
+        "smiles",
+        TaskColumns::Named(TOX21),
+        Classification,
+        RocAuc,
+        true,
+        7831,
+        "b58cc1f683e78e3c7a1bf7116e9aac0119804018d100f7b8cdb0857941c31aca",
+        url!(chemprop "tox21.csv"),
+    ),
+    molnet(
+        "toxcast",
+        &[],
+        "molnet/toxcast.csv.gz",
+        "smiles",
+        TaskColumns::AllOthers,
+        Classification,
+        RocAuc,
+        true,
+        8576,
+        "4b9b4366b02ce7ec7a0831d60f8c46f153c53c5e122376df887476240496abd4",
+        url!(chemprop "toxcast.csv.gz"),
+    ),
+    molnet(
+        "sider",
+        &[],
+        "molnet/sider.csv",
+        "smiles",
+        TaskColumns::AllOthers,
+        Classification,
+        RocAuc,
+        false,
+        1427,
+        "71efc6ac4ca82d6545bc512509863281be0f17234afd7adaf71a71899988302e",
+        url!(chemprop "sider.csv"),
+    ),
+    molnet(
+        "hiv",
+        &[],
+        "molnet/hiv.csv.gz",
+        "smiles",
+        TaskColumns::Named(&["HIV_active"]),
+        Classification,
+        RocAuc,
+        false,
+        41127,
+        "0a4a7390d6f22035c293e8e0d500655d76233b35f0f68ab128f3ceccdd97a297",
+        url!(chemprop "hiv.csv.gz"),
+    ),
     // MoleculeNet recommends PRC-AUC for MUV (very few actives); ROC-AUC is also common.
-    molnet("muv", &[], "molnet/muv.csv.gz", "smiles", TaskColumns::Named(MUV), Classification, PrcAuc, true, 93087,
-        "ee68d1fad0b10440dc494ac3a74cf99168a0b0da9683556b2b48220b88172135", url!(chemprop "muv.csv.gz")),
+    molnet(
+        "muv",
+        &[],
+        "molnet/muv.csv.gz",
+        "smiles",
+        TaskColumns::Named(MUV),
+        Classification,
+        PrcAuc,
+        true,
+        93087,
+        "ee68d1fad0b10440dc494ac3a74cf99168a0b0da9683556b2b48220b88172135",
+        url!(chemprop "muv.csv.gz"),
+    ),
     // chemprop calls the ESOL target "logp"; it is log solubility (log mol/L).
-    molnet("esol", &["delaney"], "molnet/delaney.csv", "smiles", TaskColumns::Named(&["logp"]), Regression, Rmse, false, 1128,
-        "887aa5930b0a7e7fcb76a2d25dc0ebe11c23878ca2d8d1e2204ca2c46b175140", url!(chemprop "delaney.csv")),
-    molnet("freesolv", &[], "molnet/freesolv.csv", "smiles", TaskColumns::Named(&["freesolv"]), Regression, Rmse, false, 642,
-        "97d74c86228d4c16c0fbbf063bb8280354d8152db09a85ade8517a2f43bd9824", url!(chemprop "freesolv.csv")),
-    molnet("lipophilicity", &["lipo"], "molnet/lipo.csv", "smiles", TaskColumns::Named(&["lipo"]), Regression, Rmse, false, 4200,
-        "aa9bd9669188e35efd908758a75561bba402016d901fed2d0d949289abbcf31c", url!(chemprop "lipo.csv")),
-    molnet("qm8", &[], "molnet/qm8.csv.gz", "smiles", TaskColumns::Named(QM8), Regression, Mae, false, 21786,
-        "a5de2f2d71f645eb53f741bf11d125edd9d62c1407769c20787d20026eb81434", url!(chemprop "qm8.csv.gz")),
+    molnet(
+        "esol",
+        &["delaney"],
+        "molnet/delaney.csv",
+        "smiles",
+        TaskColumns::Named(&["logp"]),
+        Regression,
+        Rmse,
+        false,
+        1128,
+        "887aa5930b0a7e7fcb76a2d25dc0ebe11c23878ca2d8d1e2204ca2c46b175140",
+        url!(chemprop "delaney.csv"),
+    ),
+    molnet(
+        "freesolv",
+        &[],
+        "molnet/freesolv.csv",
+        "smiles",
+        TaskColumns::Named(&["freesolv"]),
+        Regression,
+        Rmse,
+        false,
+        642,
+        "97d74c86228d4c16c0fbbf063bb8280354d8152db09a85ade8517a2f43bd9824",
+        url!(chemprop "freesolv.csv"),
+    ),
+    molnet(
+        "lipophilicity",
+        &["lipo"],
+        "molnet/lipo.csv",
+        "smiles",
+        TaskColumns::Named(&["lipo"]),
+        Regression,
+        Rmse,
+        false,
+        4200,
+        "aa9bd9669188e35efd908758a75561bba402016d901fed2d0d949289abbcf31c",
+        url!(chemprop "lipo.csv"),
+    ),
+    molnet(
+        "qm8",
+        &[],
+        "molnet/qm8.csv.gz",
+        "smiles",
+        TaskColumns::Named(QM8),
+        Regression,
+        Mae,
+        false,
+        21786,
+        "a5de2f2d71f645eb53f741bf11d125edd9d62c1407769c20787d20026eb81434",
+        url!(chemprop "qm8.csv.gz"),
+    ),
     // Derived from PyPI qm9pack 1.0.3 (chemprop's qm9 file is not public): no download URL.
     DatasetInfo {
         source: "PyPI qm9pack==1.0.3 (derived; 130,831 of 133,885 molecules)",
-        ..molnet("qm9", &[], "molnet/qm9.csv.gz", "smiles", TaskColumns::Named(QM9), Regression, Mae, false, 130831,
-            "118ea0ab2fd85bdbff64290729ec250a39a443283c62198cafe9d1dfbe8580af", None)
+        ..molnet(
+            "qm9",
+            &[],
+            "molnet/qm9.csv.gz",
+            "smiles",
+            TaskColumns::Named(QM9),
+            Regression,
+            Mae,
+            false,
+            130831,
+            "118ea0ab2fd85bdbff64290729ec250a39a443283c62198cafe9d1dfbe8580af",
+            None,
+        )
     },
-    delicate("delicate-egfr", "delicate/egfr.csv", 4413,
-        "fe56fc5e6c2ea526ec291b3f30e2f3e61e5dc5c6418b9c8be3f16154b5c0da86", url!(delicate "egfr.csv")),
-    delicate("delicate-fgfr1", "delicate/fgfr1.csv", 4177,
-        "77b51115efec4b500e9e662479065f1764009bbbb83702edd5d6ddbaad700a16", url!(delicate "fgfr1.csv")),
-    delicate("delicate-esol", "delicate/esol.csv", 1128,
-        "c39cbac504958808cd61ec0513ae98871b8a9ff05151cbaaaefc66e1d4b56831", url!(delicate "esol.csv")),
-    delicate("delicate-freesolv", "delicate/freesolv.csv", 642,
-        "9152db7f11081a21b590f44544998305576eee4a00c8a042512fffd05312669a", url!(delicate "freesolv.csv")),
-    delicate("delicate-lipop", "delicate/lipop.csv", 4200,
-        "e56438caa28acdf3ec808590790afd587d17fc4aa478577e0261818df09d531e", url!(delicate "lipop.csv")),
-    moses("moses-train", "moses/train.csv.gz", 1584663,
-        "786f0313aa6b9ba5514df685f885742a70ea8d86f1a4fa48115f7f80a634265c", url!(moses "train.csv.gz")),
-    moses("moses-test", "moses/test.csv.gz", 176074,
-        "f896fbf3764f88d94670b9959e5872c600c12152a18233823e820761b7a791b2", url!(moses "test.csv.gz")),
-    moses("moses-test-scaffolds", "moses/test_scaffolds.csv.gz", 176225,
-        "adffb2192c1bfe31ab0e13154d4af19a37dc18bdbf3cd7b4491e04405128adde", url!(moses "test_scaffolds.csv.gz")),
+    delicate(
+        "delicate-egfr",
+        "delicate/egfr.csv",
+        4413,
+        "fe56fc5e6c2ea526ec291b3f30e2f3e61e5dc5c6418b9c8be3f16154b5c0da86",
+        url!(delicate "egfr.csv"),
+    ),
+    delicate(
+        "delicate-fgfr1",
+        "delicate/fgfr1.csv",
+        4177,
+        "77b51115efec4b500e9e662479065f1764009bbbb83702edd5d6ddbaad700a16",
+        url!(delicate "fgfr1.csv"),
+    ),
+    delicate(
+        "delicate-esol",
+        "delicate/esol.csv",
+        1128,
+        "c39cbac504958808cd61ec0513ae98871b8a9ff05151cbaaaefc66e1d4b56831",
+        url!(delicate "esol.csv"),
+    ),
+    delicate(
+        "delicate-freesolv",
+        "delicate/freesolv.csv",
+        642,
+        "9152db7f11081a21b590f44544998305576eee4a00c8a042512fffd05312669a",
+        url!(delicate "freesolv.csv"),
+    ),
+    delicate(
+        "delicate-lipop",
+        "delicate/lipop.csv",
+        4200,
+        "e56438caa28acdf3ec808590790afd587d17fc4aa478577e0261818df09d531e",
+        url!(delicate "lipop.csv"),
+    ),
+    moses(
+        "moses-train",
+        "moses/train.csv.gz",
+        1584663,
+        "786f0313aa6b9ba5514df685f885742a70ea8d86f1a4fa48115f7f80a634265c",
+        url!(moses "train.csv.gz"),
+    ),
+    moses(
+        "moses-test",
+        "moses/test.csv.gz",
+        176074,
+        "f896fbf3764f88d94670b9959e5872c600c12152a18233823e820761b7a791b2",
+        url!(moses "test.csv.gz"),
+    ),
+    moses(
+        "moses-test-scaffolds",
+        "moses/test_scaffolds.csv.gz",
+        176225,
+        "adffb2192c1bfe31ab0e13154d4af19a37dc18bdbf3cd7b4491e04405128adde",
+        url!(moses "test_scaffolds.csv.gz"),
+    ),
 ];
 
 /// Every registered data set.
@@ -300,7 +505,11 @@ pub fn find(name: &str) -> Result<&'static DatasetInfo, DataError> {
         .find(|d| d.name == n || d.aliases.contains(&n.as_str()))
         .ok_or_else(|| DataError::UnknownDataset {
             name: name.to_string(),
-            known: REGISTRY.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
+            known: REGISTRY
+                .iter()
+                .map(|d| d.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 
@@ -359,7 +568,9 @@ impl Resolver {
         Self {
             data_dir: data_dir(),
             cache_dir: cache_dir(),
-            mirror: std::env::var("CHEMLM_DATA_MIRROR").ok().filter(|m| !m.is_empty()),
+            mirror: std::env::var("CHEMLM_DATA_MIRROR")
+                .ok()
+                .filter(|m| !m.is_empty()),
             allow_download: true,
         }
     }
@@ -412,9 +623,10 @@ impl Resolver {
                 info.file, info.source
             ))
         })?;
-        let cache = self.cache_dir.as_ref().ok_or_else(|| {
-            unavailable("no cache directory (set CHEMLM_CACHE_DIR)".to_string())
-        })?;
+        let cache = self
+            .cache_dir
+            .as_ref()
+            .ok_or_else(|| unavailable("no cache directory (set CHEMLM_CACHE_DIR)".to_string()))?;
         let dest = cache.join(info.file);
         tracing::info!("downloading {} from {url}", info.name);
         download::fetch(&url, &dest, Some(info.sha256))?;
@@ -444,12 +656,26 @@ mod tests {
             assert!(d.sha256.bytes().all(|b| b.is_ascii_hexdigit()));
             assert_eq!(d.metric.is_none(), d.task_type == TaskType::Unlabeled);
             if let Some(u) = d.url {
-                assert!(u.starts_with("https://") && u.ends_with(d.file.rsplit('/').next().unwrap()), "{u}");
+                assert!(
+                    u.starts_with("https://") && u.ends_with(d.file.rsplit('/').next().unwrap()),
+                    "{u}"
+                );
             }
         }
         for name in [
-            "bbbp", "bace", "clintox", "tox21", "toxcast", "sider", "hiv", "muv", "esol", "freesolv",
-            "lipophilicity", "qm8", "qm9",
+            "bbbp",
+            "bace",
+            "clintox",
+            "tox21",
+            "toxcast",
+            "sider",
+            "hiv",
+            "muv",
+            "esol",
+            "freesolv",
+            "lipophilicity",
+            "qm8",
+            "qm9",
         ] {
             assert!(names.contains(name), "{name} missing");
         }
@@ -480,7 +706,10 @@ mod tests {
         std::fs::write(d.path().join(info.file), "x").unwrap();
         assert!(matches!(r.locate(info), Some(Location::DataDir(_))));
         let qm9 = find("qm9").unwrap();
-        let r = Resolver { allow_download: true, ..r };
+        let r = Resolver {
+            allow_download: true,
+            ..r
+        };
         let err = r.resolve(qm9).unwrap_err().to_string();
         assert!(err.contains("no public download"), "{err}");
     }

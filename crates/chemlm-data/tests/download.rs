@@ -11,7 +11,11 @@ use chemlm_data::registry::{find, Location, Resolver};
 use chemlm_data::DataError;
 
 /// Serves `body` (with `status`) to every connection until `max` requests were answered.
-fn serve(body: Vec<u8>, status: &'static str, max: usize) -> (String, thread::JoinHandle<Vec<String>>) {
+fn serve(
+    body: Vec<u8>,
+    status: &'static str,
+    max: usize,
+) -> (String, thread::JoinHandle<Vec<String>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let h = thread::spawn(move || {
@@ -21,7 +25,13 @@ fn serve(body: Vec<u8>, status: &'static str, max: usize) -> (String, thread::Jo
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut request_line = String::new();
             reader.read_line(&mut request_line).unwrap();
-            paths.push(request_line.split_whitespace().nth(1).unwrap_or("").to_string());
+            paths.push(
+                request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_string(),
+            );
             loop {
                 let mut l = String::new();
                 if reader.read_line(&mut l).unwrap() == 0 || l == "\r\n" {
@@ -58,14 +68,25 @@ fn http_download_with_checksum() {
     let wrong = "0".repeat(64);
     let err = fetch(&format!("{base}/data/y.csv"), &dest2, Some(&wrong)).unwrap_err();
     match &err {
-        DataError::Checksum { expected, actual, what } => {
-            assert_eq!((expected.as_str(), actual.as_str()), (wrong.as_str(), good.as_str()));
+        DataError::Checksum {
+            expected,
+            actual,
+            what,
+        } => {
+            assert_eq!(
+                (expected.as_str(), actual.as_str()),
+                (wrong.as_str(), good.as_str())
+            );
             assert!(what.ends_with("/data/y.csv"));
         }
         e => panic!("{e}"),
     }
     assert!(!dest2.exists());
-    assert_eq!(std::fs::read_dir(dest2.parent().unwrap()).unwrap().count(), 1, "temp file left");
+    assert_eq!(
+        std::fs::read_dir(dest2.parent().unwrap()).unwrap().count(),
+        1,
+        "temp file left"
+    );
     assert_eq!(server.join().unwrap(), ["/data/x.csv", "/data/y.csv"]);
 }
 
@@ -73,7 +94,12 @@ fn http_download_with_checksum() {
 fn http_errors_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = serve(b"not here".to_vec(), "404 Not Found", 1);
-    let err = fetch(&format!("{base}/missing.csv"), &dir.path().join("m.csv"), None).unwrap_err();
+    let err = fetch(
+        &format!("{base}/missing.csv"),
+        &dir.path().join("m.csv"),
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(err, DataError::Download { .. }), "{err}");
     assert!(err.to_string().contains("404"), "{err}");
     server.join().unwrap();
@@ -90,7 +116,12 @@ fn file_url_download_with_checksum() {
     let dest = dir.path().join("out/copy.csv");
     fetch(&url, &dest, Some(&sha256_bytes(BODY))).unwrap();
     assert_eq!(sha256_file(&dest).unwrap(), sha256_bytes(BODY));
-    let err = fetch(&url, &dir.path().join("out/bad.csv"), Some(&"ab".repeat(32))).unwrap_err();
+    let err = fetch(
+        &url,
+        &dir.path().join("out/bad.csv"),
+        Some(&"ab".repeat(32)),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("checksum mismatch"), "{err}");
     assert!(fetch("file:///no/such/file", &dir.path().join("n"), None).is_err());
 }

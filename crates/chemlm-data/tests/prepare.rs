@@ -16,7 +16,8 @@ struct Collect {
 
 impl PrepareObserver for Collect {
     fn bad_record(&mut self, source: &str, line: u64, reason: &str) {
-        self.bad.push((source.to_string(), line, reason.to_string()));
+        self.bad
+            .push((source.to_string(), line, reason.to_string()));
     }
     fn progress(&mut self, records: u64) {
         assert!(records >= self.last_progress);
@@ -49,7 +50,9 @@ fn decode_all(dir: &Path, split: &str) -> Vec<String> {
     let set = ShardSet::open(dir).unwrap();
     let tok = set.tokenizer().unwrap();
     let ds = set.split(split).unwrap();
-    (0..ds.len()).map(|i| tok.decode(&ds.get(i), true).unwrap()).collect()
+    (0..ds.len())
+        .map(|i| tok.decode(&ds.get(i), true).unwrap())
+        .collect()
 }
 
 #[test]
@@ -80,7 +83,13 @@ fn canonical_dedupe_filter_and_bad_lines() {
     let got = decode_all(&out, "train");
     assert_eq!(
         got,
-        ["CCO", "c1ccccc1", "CC(=O)Oc1ccccc1C(=O)O", "[Cl-].[Na+]", "C[C@@H](N)C(=O)O"]
+        [
+            "CCO",
+            "c1ccccc1",
+            "CC(=O)Oc1ccccc1C(=O)O",
+            "[Cl-].[Na+]",
+            "C[C@@H](N)C(=O)O"
+        ]
     );
     let set = ShardSet::open(&out).unwrap();
     let m = set.manifest();
@@ -116,7 +125,10 @@ fn without_canonicalization_keeps_strings_and_reports_uncovered_characters() {
     assert_eq!(obs.bad[0].1, 4);
     assert!(obs.bad[0].2.contains("'é'"), "{}", obs.bad[0].2);
     assert_eq!(s.train.sequences, 3);
-    assert_eq!(decode_all(&dir.path().join("o"), "train"), ["OCC", "C1CC", "CC"]);
+    assert_eq!(
+        decode_all(&dir.path().join("o"), "train"),
+        ["OCC", "C1CC", "CC"]
+    );
 }
 
 #[test]
@@ -127,7 +139,11 @@ fn output_does_not_depend_on_threads_or_chunking() {
         // 3000 distinct molecules (the validation split is chosen per distinct string).
         let (a, b) = (i % 50 + 1, i / 50 + 1);
         let sub = ["Cl", "Br", "[NH3+]", "O", "N"][i % 5];
-        text.push_str(&format!("{}N{}c1ccc(cc1){sub}\n", "C".repeat(a), "C".repeat(b)));
+        text.push_str(&format!(
+            "{}N{}c1ccc(cc1){sub}\n",
+            "C".repeat(a),
+            "C".repeat(b)
+        ));
     }
     let p = dir.path().join("c.csv");
     std::fs::write(&p, text).unwrap();
@@ -143,27 +159,46 @@ fn output_does_not_depend_on_threads_or_chunking() {
         cfg.valid_fraction = 0.2;
         cfg.seed = 9;
         prepare(&cfg, &mut Collect::default()).unwrap();
-        let files: Vec<Vec<u8>> = ["manifest.json", "tokenizer.json", "train-00000.tokens", "valid-00000.offsets"]
-            .iter()
-            .map(|f| std::fs::read(dir.path().join(name).join(f)).unwrap())
-            .collect();
+        let files: Vec<Vec<u8>> = [
+            "manifest.json",
+            "tokenizer.json",
+            "train-00000.tokens",
+            "valid-00000.offsets",
+        ]
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(name).join(f)).unwrap())
+        .collect();
         files
     };
     let a = run(1, 4096, "a");
     let b = run(2, 97, "b");
-    assert_eq!(String::from_utf8_lossy(&a[0]).replace("\"a\"", ""), String::from_utf8_lossy(&b[0]).replace("\"b\"", ""));
+    assert_eq!(
+        String::from_utf8_lossy(&a[0]).replace("\"a\"", ""),
+        String::from_utf8_lossy(&b[0]).replace("\"b\"", "")
+    );
     assert_eq!(a[1..], b[1..]);
     let set = ShardSet::open(&dir.path().join("a")).unwrap();
-    let (nt, nv) = (set.manifest().sequences("train"), set.manifest().sequences("valid"));
+    let (nt, nv) = (
+        set.manifest().sequences("train"),
+        set.manifest().sequences("valid"),
+    );
     assert_eq!(nt + nv, 3000);
-    assert!((500..700).contains(&nv), "{nv} valid of 3000 at fraction 0.2");
+    assert!(
+        (500..700).contains(&nv),
+        "{nv} valid of 3000 at fraction 0.2"
+    );
 }
 
 #[test]
 fn fixed_vocabulary_and_unknown_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let input = corpus(dir.path());
-    let tok = Tokenizer::build(TokenizerKind::Smiles, ["CCO", "c1ccccc1"], &VocabConfig::default()).unwrap();
+    let tok = Tokenizer::build(
+        TokenizerKind::Smiles,
+        ["CCO", "c1ccccc1"],
+        &VocabConfig::default(),
+    )
+    .unwrap();
     let mut cfg = PrepareConfig::new(vec![input], dir.path().join("o"));
     cfg.vocab = VocabSource::Fixed(tok.clone());
     cfg.valid_fraction = 1.0;
@@ -198,14 +233,19 @@ fn selfies_input() {
     let s = prepare(&cfg, &mut obs).unwrap();
     assert_eq!(s.train.sequences, 2);
     assert_eq!(obs.bad[0].1, 3);
-    assert_eq!(decode_all(&dir.path().join("o"), "train"), ["[C][C][O]", "[C][=C][Branch1][C][F][C]"]);
+    assert_eq!(
+        decode_all(&dir.path().join("o"), "train"),
+        ["[C][C][O]", "[C][=C][Branch1][C][F][C]"]
+    );
 }
 
 #[test]
 fn missing_input_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = PrepareConfig::new(vec![dir.path().join("nope.smi")], dir.path().join("o"));
-    let err = prepare(&cfg, &mut Collect::default()).unwrap_err().to_string();
+    let err = prepare(&cfg, &mut Collect::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("nope.smi"), "{err}");
 }
 
@@ -231,7 +271,8 @@ fn moses_test_split_round_trip() {
     assert_eq!(s.train.sequences + s.valid.sequences, 176_074);
     let set = ShardSet::open(dir.path()).unwrap();
     let tok = set.tokenizer().unwrap();
-    let mut originals = chemlm_data::MoleculeReader::open(Some(&input), &ReadOptions::default()).unwrap();
+    let mut originals =
+        chemlm_data::MoleculeReader::open(Some(&input), &ReadOptions::default()).unwrap();
     let (train, valid) = (set.split("train").unwrap(), set.split("valid").unwrap());
     let (mut ti, mut vi) = (0, 0);
     for rec in originals.by_ref() {
@@ -263,5 +304,8 @@ fn smiles_converted_to_selfies() {
     assert_eq!(obs.bad[0].1, 2);
     let got = decode_all(&dir.path().join("o"), "train");
     // Canonical SMILES first (CCO, Fc1ccccc1), then SELFIES (Python selfies 2.2.0 gives these).
-    assert_eq!(got, ["[C][C][O]", "[F][C][=C][C][=C][C][=C][Ring1][=Branch1]"]);
+    assert_eq!(
+        got,
+        ["[C][C][O]", "[F][C][=C][C][=C][C][=C][Ring1][=Branch1]"]
+    );
 }

@@ -22,7 +22,12 @@ fn every_registered_file_matches() {
             eprintln!("skipped {}: {} not present", info.name, info.file);
             continue;
         };
-        assert_eq!(sha256_file(loc.path()).unwrap(), info.sha256, "{}", info.name);
+        assert_eq!(
+            sha256_file(loc.path()).unwrap(),
+            info.sha256,
+            "{}",
+            info.name
+        );
         if info.name == "moses-train" {
             continue; // 1.6 M rows: counted by the benchmark, not here
         }
@@ -32,7 +37,12 @@ fn every_registered_file_matches() {
             assert_eq!(ds.n_tasks(), n, "{} tasks", info.name);
         }
         assert_eq!(ds.task_type, info.task_type);
-        assert_eq!(ds.missing_fraction() > 0.0, info.missing_labels, "{} missing labels", info.name);
+        assert_eq!(
+            ds.missing_fraction() > 0.0,
+            info.missing_labels,
+            "{} missing labels",
+            info.name
+        );
         if info.task_type == TaskType::Classification {
             assert!(
                 ds.labels.iter().flatten().all(|&y| y == 0.0 || y == 1.0),
@@ -40,6 +50,10 @@ fn every_registered_file_matches() {
                 info.name
             );
         }
-        assert!(ds.smiles.iter().all(|s| !s.is_empty() && s.trim() == s), "{}", info.name);
+        assert!(
+            ds.smiles.iter().all(|s| !s.is_empty() && s.trim() == s),
+            "{}",
+            info.name
+        );
     }
 }

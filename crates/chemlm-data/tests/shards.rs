@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chemlm_data::shards::{
-    write_manifest, BatchConfig, BatchState, Batcher, Batching, ShardFiles, ShardManifest, ShardSet,
-    ShardWriter, TokenDataset, TokenDtype, SHARD_FORMAT,
+    write_manifest, BatchConfig, BatchState, Batcher, Batching, ShardFiles, ShardManifest,
+    ShardSet, ShardWriter, TokenDataset, TokenDtype, SHARD_FORMAT,
 };
 use chemlm_data::tokenizer::{Tokenizer, TokenizerKind, VocabConfig};
 use rand::{Rng, SeedableRng};
@@ -75,12 +75,18 @@ fn round_trip_u16_u32_and_multi_shard() {
         assert_eq!(set.tokenizer().unwrap().vocab_size(), 7);
         let ds = set.split("train").unwrap();
         assert_eq!(ds.len(), seqs.len());
-        assert_eq!(ds.total_tokens(), seqs.iter().map(|s| s.len() as u64).sum::<u64>());
+        assert_eq!(
+            ds.total_tokens(),
+            seqs.iter().map(|s| s.len() as u64).sum::<u64>()
+        );
         for (i, s) in seqs.iter().enumerate() {
             assert_eq!(&ds.get(i), s);
             assert_eq!(ds.seq_len(i), s.len());
         }
-        assert_eq!(ds.lengths(), seqs.iter().map(|s| s.len() as u32).collect::<Vec<_>>());
+        assert_eq!(
+            ds.lengths(),
+            seqs.iter().map(|s| s.len() as u32).collect::<Vec<_>>()
+        );
         assert!(set.split("valid").is_err());
         // Files are plain little-endian arrays: the bytes are what numpy would read.
         if shard.is_none() {
@@ -96,7 +102,13 @@ fn round_trip_u16_u32_and_multi_shard() {
         // No temporary files left behind.
         let leftovers = std::fs::read_dir(dir.path())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
             .count();
         assert_eq!(leftovers, 0);
     }
@@ -121,7 +133,11 @@ fn corruption_is_detected() {
     let mut raw = std::fs::read(&p).unwrap();
     raw[3] ^= 0xff;
     std::fs::write(&p, &raw).unwrap();
-    assert!(set.verify().unwrap_err().to_string().contains("checksum mismatch"));
+    assert!(set
+        .verify()
+        .unwrap_err()
+        .to_string()
+        .contains("checksum mismatch"));
     // Truncate: opening fails with the file name.
     raw.truncate(raw.len() - 2);
     std::fs::write(&p, &raw).unwrap();
@@ -162,10 +178,21 @@ fn epoch_indices(b: &mut Batcher) -> Vec<u64> {
 fn every_sequence_once_per_epoch_with_valid_padding() {
     let (_d, ds) = dataset(1000, 3);
     for cfg in [
-        BatchConfig { window: 100, ..BatchConfig::sequences(16) },
+        BatchConfig {
+            window: 100,
+            ..BatchConfig::sequences(16)
+        },
         BatchConfig::tokens(1024),
-        BatchConfig { pad_to_multiple_of: 8, max_len: Some(40), ..BatchConfig::tokens(512) },
-        BatchConfig { shuffle: false, window: 0, ..BatchConfig::sequences(10) },
+        BatchConfig {
+            pad_to_multiple_of: 8,
+            max_len: Some(40),
+            ..BatchConfig::tokens(512)
+        },
+        BatchConfig {
+            shuffle: false,
+            window: 0,
+            ..BatchConfig::sequences(10)
+        },
     ] {
         let mut b = Batcher::new(ds.clone(), cfg.clone(), 2).unwrap();
         let n = b.batches_in_epoch();
@@ -204,15 +231,35 @@ fn every_sequence_once_per_epoch_with_valid_padding() {
 #[test]
 fn deterministic_seeded_and_resumable() {
     let (_d, ds) = dataset(500, 4);
-    let cfg = BatchConfig { window: 64, seed: 11, ..BatchConfig::tokens(600) };
-    let a: Vec<_> = Batcher::new(ds.clone(), cfg.clone(), 2).unwrap().take(120).collect();
-    let b: Vec<_> = Batcher::new(ds.clone(), cfg.clone(), 2).unwrap().take(120).collect();
-    assert_eq!(a, b);
-    assert!(a.iter().any(|x| x.epoch > 0), "the run should cross an epoch boundary");
-    let other: Vec<_> = Batcher::new(ds.clone(), BatchConfig { seed: 12, ..cfg.clone() }, 2)
+    let cfg = BatchConfig {
+        window: 64,
+        seed: 11,
+        ..BatchConfig::tokens(600)
+    };
+    let a: Vec<_> = Batcher::new(ds.clone(), cfg.clone(), 2)
         .unwrap()
-        .take(5)
+        .take(120)
         .collect();
+    let b: Vec<_> = Batcher::new(ds.clone(), cfg.clone(), 2)
+        .unwrap()
+        .take(120)
+        .collect();
+    assert_eq!(a, b);
+    assert!(
+        a.iter().any(|x| x.epoch > 0),
+        "the run should cross an epoch boundary"
+    );
+    let other: Vec<_> = Batcher::new(
+        ds.clone(),
+        BatchConfig {
+            seed: 12,
+            ..cfg.clone()
+        },
+        2,
+    )
+    .unwrap()
+    .take(5)
+    .collect();
     assert_ne!(a[..5], other[..]);
     // Epochs differ from each other.
     let mut one = Batcher::new(ds.clone(), cfg.clone(), 2).unwrap();
@@ -225,12 +272,18 @@ fn deterministic_seeded_and_resumable() {
         }
         let saved = serde_json::to_string(&first.state()).unwrap();
         let state: BatchState = serde_json::from_str(&saved).unwrap();
-        let resumed: Vec<_> = Batcher::resume(ds.clone(), cfg.clone(), 2, state).unwrap().take(120 - k).collect();
+        let resumed: Vec<_> = Batcher::resume(ds.clone(), cfg.clone(), 2, state)
+            .unwrap()
+            .take(120 - k)
+            .collect();
         assert_eq!(resumed[..], a[k..], "resume at {k}");
     }
     let _ = epoch_indices(&mut one);
     // A state from other data is refused.
-    let bad = BatchState { sequences: 7, ..Default::default() };
+    let bad = BatchState {
+        sequences: 7,
+        ..Default::default()
+    };
     assert!(Batcher::resume(ds.clone(), cfg.clone(), 2, bad).is_err());
     // A budget below the longest sequence is refused.
     assert!(Batcher::new(ds.clone(), BatchConfig::tokens(10), 2).is_err());
@@ -240,7 +293,10 @@ fn deterministic_seeded_and_resumable() {
 fn bucketing_cuts_padding() {
     let (_d, ds) = dataset(2000, 5);
     let padding = |window: usize| {
-        let cfg = BatchConfig { window, ..BatchConfig::sequences(32) };
+        let cfg = BatchConfig {
+            window,
+            ..BatchConfig::sequences(32)
+        };
         let mut b = Batcher::new(ds.clone(), cfg, 2).unwrap();
         let n = b.batches_in_epoch();
         let (mut real, mut padded) = (0, 0);
@@ -252,5 +308,8 @@ fn bucketing_cuts_padding() {
         1.0 - real as f64 / padded as f64
     };
     let (none, bucketed) = (padding(1), padding(1000));
-    assert!(bucketed < none / 4.0, "padding fraction {none:.3} without, {bucketed:.3} with bucketing");
+    assert!(
+        bucketed < none / 4.0,
+        "padding fraction {none:.3} without, {bucketed:.3} with bucketing"
+    );
 }

@@ -15,11 +15,20 @@ fn golden() -> Value {
 }
 
 fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
 }
 
 fn sizes(v: &Value) -> SplitSizes {
-    let s: Vec<f64> = v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let s: Vec<f64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     SplitSizes::new(s[0], s[1], s[2]).unwrap()
 }
 
@@ -37,7 +46,12 @@ fn python_random_draws() {
     for (seed, d) in g["pyrandom"].as_object().unwrap() {
         let mut r = PyRandom::new(seed.parse().unwrap());
         let bits: Vec<u64> = (0..5).map(|_| r.getrandbits(32) as u64).collect();
-        let want: Vec<u64> = d["getrandbits32"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+        let want: Vec<u64> = d["getrandbits32"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
         assert_eq!(bits, want, "seed {seed}");
         let mut l: Vec<usize> = (0..20).collect();
         r.shuffle(&mut l);
@@ -60,11 +74,20 @@ fn chemprop_parity_on_rdkit_scaffolds() {
             "random" => random_split(scaffolds.len(), sz, seed),
             m => panic!("{m}"),
         };
-        assert_eq!(ours, fold_of(s), "{} {:?} seed {seed}", s["method"], s["sizes"]);
+        assert_eq!(
+            ours,
+            fold_of(s),
+            "{} {:?} seed {seed}",
+            s["method"],
+            s["sizes"]
+        );
         checked += 1;
     }
     assert_eq!(checked, 14);
-    assert_eq!(kfold_assignment(scaffolds.len(), 5, 0), usizes(&g["cv5_assignment"]));
+    assert_eq!(
+        kfold_assignment(scaffolds.len(), 5, 0),
+        usizes(&g["cv5_assignment"])
+    );
 }
 
 /// Our scaffold keys (chematic) group the molecules exactly as RDKit's, so the end-to-end
@@ -73,7 +96,10 @@ fn chemprop_parity_on_rdkit_scaffolds() {
 fn scaffold_keys_group_like_rdkit_and_end_to_end_matches() {
     let g = golden();
     let mols = g["molecules"].as_array().unwrap();
-    let smiles: Vec<String> = mols.iter().map(|m| m[0].as_str().unwrap().to_string()).collect();
+    let smiles: Vec<String> = mols
+        .iter()
+        .map(|m| m[0].as_str().unwrap().to_string())
+        .collect();
     let rdkit: Vec<&str> = mols.iter().map(|m| m[1].as_str().unwrap()).collect();
     let ours: Vec<String> = smiles.iter().map(|s| scaffold_key(s).unwrap()).collect();
     assert_eq!(group_by_key(&ours), group_by_key(&rdkit));
@@ -109,18 +135,28 @@ fn kfold_is_a_partition_and_matches_chemprop_cv() {
     }
     assert!(tested.iter().all(|&c| c == 1));
     let nv = kfold(10, 5, 3, false).unwrap();
-    assert!(nv.iter().all(|f| f.valid.is_empty() && f.test.len() == 2 && f.train.len() == 8));
+    assert!(nv
+        .iter()
+        .all(|f| f.valid.is_empty() && f.test.len() == 2 && f.train.len() == 8));
     assert!(kfold(3, 5, 0, true).is_err());
 }
 
 #[test]
 fn stratified_keeps_class_balance() {
     let labels: Vec<Option<i64>> = (0..1000)
-        .map(|i| if i % 10 == 0 { None } else { Some((i % 4 == 0) as i64) })
+        .map(|i| {
+            if i % 10 == 0 {
+                None
+            } else {
+                Some((i % 4 == 0) as i64)
+            }
+        })
         .collect();
     let f = stratified_split(&labels, SplitSizes::default(), 3);
     assert_eq!(f.len(), 1000);
-    let frac = |idx: &[usize], c: Option<i64>| idx.iter().filter(|&&i| labels[i] == c).count() as f64 / idx.len() as f64;
+    let frac = |idx: &[usize], c: Option<i64>| {
+        idx.iter().filter(|&&i| labels[i] == c).count() as f64 / idx.len() as f64
+    };
     for c in [Some(0), Some(1), None] {
         let whole = labels.iter().filter(|&&l| l == c).count() as f64 / 1000.0;
         for part in [&f.train, &f.valid, &f.test] {
@@ -133,10 +169,19 @@ fn stratified_keeps_class_balance() {
 
 #[test]
 fn split_file_round_trip_hash_and_exclusions() {
-    let smiles: Vec<String> = ["CCO", "c1ccccc1", "C1CC", "CCN", "c1ccncc1", "C1CCCCC1O", "CC(=O)O", "xyz"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let smiles: Vec<String> = [
+        "CCO",
+        "c1ccccc1",
+        "C1CC",
+        "CCN",
+        "c1ccncc1",
+        "C1CCCCC1O",
+        "CC(=O)O",
+        "xyz",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let req = SplitRequest {
         method: SplitMethod::Scaffold { balanced: false },
         sizes: SplitSizes::new(0.5, 0.25, 0.25).unwrap(),
@@ -148,7 +193,10 @@ fn split_file_round_trip_hash_and_exclusions() {
     assert_eq!(s.rows, 8);
     assert_eq!(s.folds[0].len(), 6);
     // Deterministic: the same request gives the same hash.
-    assert_eq!(make_split(&smiles, None, &req, None).unwrap().folds_sha256, s.folds_sha256);
+    assert_eq!(
+        make_split(&smiles, None, &req, None).unwrap().folds_sha256,
+        s.folds_sha256
+    );
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("s.json");
     s.save(&p).unwrap();
@@ -171,7 +219,10 @@ fn split_file_round_trip_hash_and_exclusions() {
 #[test]
 fn random_split_sizes_and_seeds() {
     let f = random_split(1000, SplitSizes::default(), 0);
-    assert_eq!((f.train.len(), f.valid.len(), f.test.len()), (800, 100, 100));
+    assert_eq!(
+        (f.train.len(), f.valid.len(), f.test.len()),
+        (800, 100, 100)
+    );
     assert_eq!(f, random_split(1000, SplitSizes::default(), 0));
     assert_ne!(f, random_split(1000, SplitSizes::default(), 1));
     assert!(SplitSizes::new(0.8, 0.3, 0.1).is_err());

@@ -8,7 +8,9 @@ use chemlm_data::tokenizer::{detokenize, Tokenizer, TokenizerKind, VocabConfig};
 use serde_json::Value;
 
 fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
 }
 
 fn check(kind: TokenizerKind) {
@@ -18,10 +20,22 @@ fn check(kind: TokenizerKind) {
 
     // The committed tokenizer.json is exactly what we build from the corpus (min_freq 2), so the
     // Hugging Face ids below were computed on our current output format.
-    let built = Tokenizer::build(kind, lines.iter().copied(), &VocabConfig { min_freq: 2, max_size: None }).unwrap();
+    let built = Tokenizer::build(
+        kind,
+        lines.iter().copied(),
+        &VocabConfig {
+            min_freq: 2,
+            max_size: None,
+        },
+    )
+    .unwrap();
     let path = golden(&format!("tok_{k}.tokenizer.json"));
     let committed = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(built.to_hf_json(), committed, "tokenizer.json writer changed; rerun the script");
+    assert_eq!(
+        built.to_hf_json(),
+        committed,
+        "tokenizer.json writer changed; rerun the script"
+    );
     let tok = Tokenizer::load(&path).unwrap();
     assert_eq!(tok, built);
 
@@ -32,14 +46,27 @@ fn check(kind: TokenizerKind) {
         let row: Value = serde_json::from_str(row).unwrap();
         let text = row["text"].as_str().unwrap();
         assert_eq!(text, lines[line]);
-        let want_tokens: Vec<&str> = row["tokens"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let want_tokens: Vec<&str> = row["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
         let ours = tok.tokenize(text).unwrap();
         assert_eq!(ours, want_tokens, "tokens of {text}");
         assert_eq!(detokenize(&ours), text);
-        let want_ids: Vec<u32> = row["hf_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let want_ids: Vec<u32> = row["hf_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
         let ids = tok.encode(text, true).unwrap();
         assert_eq!(ids, want_ids, "ids of {text}");
-        assert_eq!(tok.decode(&ids, true).unwrap(), row["hf_decoded"].as_str().unwrap());
+        assert_eq!(
+            tok.decode(&ids, true).unwrap(),
+            row["hf_decoded"].as_str().unwrap()
+        );
         unk += ids.iter().filter(|&&i| i == tok.special_ids().unk).count();
         n += 1;
     }

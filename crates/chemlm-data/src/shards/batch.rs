@@ -159,7 +159,11 @@ fn round_up(x: usize, m: usize) -> usize {
 
 impl Batcher {
     /// A batcher at the start of epoch 0.
-    pub fn new(data: Arc<TokenDataset>, config: BatchConfig, pad_id: u32) -> Result<Self, DataError> {
+    pub fn new(
+        data: Arc<TokenDataset>,
+        config: BatchConfig,
+        pad_id: u32,
+    ) -> Result<Self, DataError> {
         let n = data.len() as u64;
         Self::resume(
             data,
@@ -192,10 +196,14 @@ impl Batcher {
             return Err(DataError::Invalid("cannot batch an empty split".into()));
         }
         if n > u32::MAX as usize {
-            return Err(DataError::Invalid("more than 2^32 sequences in one split".into()));
+            return Err(DataError::Invalid(
+                "more than 2^32 sequences in one split".into(),
+            ));
         }
         if config.pad_to_multiple_of == 0 {
-            return Err(DataError::Invalid("pad_to_multiple_of must be at least 1".into()));
+            return Err(DataError::Invalid(
+                "pad_to_multiple_of must be at least 1".into(),
+            ));
         }
         let cap = config.max_len.unwrap_or(usize::MAX);
         let lengths: Vec<u32> = data
@@ -219,7 +227,9 @@ impl Batcher {
                     )));
                 }
                 if max_sequences == Some(0) {
-                    return Err(DataError::Invalid("max_sequences must be at least 1".into()));
+                    return Err(DataError::Invalid(
+                        "max_sequences must be at least 1".into(),
+                    ));
                 }
             }
             _ => {}
@@ -296,7 +306,8 @@ impl Batcher {
                         let l = self.lengths[i as usize] as usize;
                         let new_longest = longest.max(l);
                         if count > 0
-                            && (count >= cap || (count + 1) * round_up(new_longest.max(1), m) > max_tokens)
+                            && (count >= cap
+                                || (count + 1) * round_up(new_longest.max(1), m) > max_tokens)
                         {
                             bounds.push((base + k) as u32);
                             count = 0;

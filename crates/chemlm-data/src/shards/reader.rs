@@ -32,7 +32,10 @@ impl ShardSet {
             ));
         }
         if manifest.byte_order != "little" {
-            return Err(DataError::format(&path, "only little-endian shards are supported"));
+            return Err(DataError::format(
+                &path,
+                "only little-endian shards are supported",
+            ));
         }
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -71,7 +74,12 @@ impl ShardSet {
                 self.dir.join(MANIFEST_FILE),
                 format!(
                     "no split {name:?}; splits are: {}",
-                    self.manifest.splits.keys().cloned().collect::<Vec<_>>().join(", ")
+                    self.manifest
+                        .splits
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;
@@ -82,7 +90,10 @@ impl ShardSet {
     pub fn verify(&self) -> Result<(), DataError> {
         for files in self.manifest.splits.values() {
             for f in files {
-                for (name, expected) in [(&f.tokens, &f.tokens_sha256), (&f.offsets, &f.offsets_sha256)] {
+                for (name, expected) in [
+                    (&f.tokens, &f.tokens_sha256),
+                    (&f.offsets, &f.offsets_sha256),
+                ] {
                     let p = self.dir.join(name);
                     let actual = sha256_file(&p)?;
                     if &actual != expected {
@@ -164,7 +175,11 @@ impl TokenDataset {
             if offsets.bytes().len() != 8 * (n + 1) {
                 return Err(DataError::format(
                     &op,
-                    format!("{} bytes, expected {} for {n} sequences", offsets.bytes().len(), 8 * (n + 1)),
+                    format!(
+                        "{} bytes, expected {} for {n} sequences",
+                        offsets.bytes().len(),
+                        8 * (n + 1)
+                    ),
                 ));
             }
             if tokens.bytes().len() as u64 != f.tokens_count * dtype.size() as u64 {
@@ -192,7 +207,10 @@ impl TokenDataset {
                 prev = o;
             }
             if prev as u64 != f.tokens_count {
-                return Err(DataError::format(&op, "last offset does not match the token count"));
+                return Err(DataError::format(
+                    &op,
+                    "last offset does not match the token count",
+                ));
             }
             total_tokens += f.tokens_count;
             starts.push(starts[starts.len() - 1] + n);
@@ -228,7 +246,11 @@ impl TokenDataset {
 
     #[inline]
     fn locate(&self, i: usize) -> (&Shard, usize) {
-        assert!(i < self.len(), "sequence {i} out of range 0..{}", self.len());
+        assert!(
+            i < self.len(),
+            "sequence {i} out of range 0..{}",
+            self.len()
+        );
         let k = if self.shards.len() == 1 {
             0
         } else {

@@ -138,7 +138,8 @@ impl ShardWriter {
             let Some(cur) = self.current.as_mut() else {
                 return Err(DataError::Invalid("no open shard".into()));
             };
-            let room = (self.shard_sequences - cur.files.sequences).min((lens.len() - seq) as u64) as usize;
+            let room = (self.shard_sequences - cur.files.sequences).min((lens.len() - seq) as u64)
+                as usize;
             let part = &lens[seq..seq + room];
             let ntok: usize = part.iter().map(|&l| l as usize).sum();
             let ids = &flat[tok..tok + ntok];
@@ -148,7 +149,9 @@ impl ShardWriter {
                 TokenDtype::U16 => self
                     .bytes
                     .extend(ids.iter().flat_map(|&id| (id as u16).to_le_bytes())),
-                TokenDtype::U32 => self.bytes.extend(ids.iter().flat_map(|&id| id.to_le_bytes())),
+                TokenDtype::U32 => self
+                    .bytes
+                    .extend(ids.iter().flat_map(|&id| id.to_le_bytes())),
             }
             cur.tokens_hash.update(&self.bytes);
             cur.tokens.write_all(&self.bytes)?;

@@ -39,7 +39,11 @@ impl SplitSizes {
     /// Fails unless non-negative and summing to 1.
     pub fn validate(&self) -> Result<(), DataError> {
         let sum = self.train + self.valid + self.test;
-        if [self.train, self.valid, self.test].iter().any(|&x| x.is_nan() || x < 0.0) || (sum - 1.0).abs() > 1e-8 + 1e-5 {
+        if [self.train, self.valid, self.test]
+            .iter()
+            .any(|&x| x.is_nan() || x < 0.0)
+            || (sum - 1.0).abs() > 1e-8 + 1e-5
+        {
             return Err(DataError::Invalid(format!(
                 "split sizes must be non-negative and sum to 1, got {} / {} / {}",
                 self.train, self.valid, self.test
@@ -115,7 +119,12 @@ pub fn group_by_key<K: Eq + Hash + Clone>(keys: &[K]) -> Vec<Vec<usize>> {
 ///
 /// A set goes to train if it fits (`len(train) + len(set) <= train·n`), else to validation if
 /// it fits, else to test.
-pub fn scaffold_split<K: Eq + Hash + Clone>(keys: &[K], sizes: SplitSizes, balanced: bool, seed: u64) -> Fold {
+pub fn scaffold_split<K: Eq + Hash + Clone>(
+    keys: &[K],
+    sizes: SplitSizes,
+    balanced: bool,
+    seed: u64,
+) -> Fold {
     let n = keys.len() as f64;
     let (train_size, val_size, test_size) = (sizes.train * n, sizes.valid * n, sizes.test * n);
     let groups = group_by_key(keys);

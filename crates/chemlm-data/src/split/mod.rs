@@ -141,7 +141,10 @@ impl SplitFile {
     /// excluded.
     pub fn verify(&self) -> Result<(), String> {
         if self.format != SPLIT_FORMAT {
-            return Err(format!("format {:?}, expected {SPLIT_FORMAT:?}", self.format));
+            return Err(format!(
+                "format {:?}, expected {SPLIT_FORMAT:?}",
+                self.format
+            ));
         }
         let h = Self::hash_folds(&self.folds);
         if h != self.folds_sha256 {
@@ -155,7 +158,10 @@ impl SplitFile {
             seen.iter_mut().for_each(|s| *s = false);
             for &i in f.train.iter().chain(&f.valid).chain(&f.test) {
                 if i >= self.rows {
-                    return Err(format!("fold {fi}: index {i} is not a row (rows: {})", self.rows));
+                    return Err(format!(
+                        "fold {fi}: index {i} is not a row (rows: {})",
+                        self.rows
+                    ));
                 }
                 if std::mem::replace(&mut seen[i], true) {
                     return Err(format!("fold {fi}: row {i} is in two sets"));
@@ -283,7 +289,10 @@ mod tests {
 
     #[test]
     fn strip_marks() {
-        assert_eq!(strip_stereo_and_isotopes("F/C=C/[C@@H]1CC[13CH2]1"), "FC=C[CH]1CC[CH2]1");
+        assert_eq!(
+            strip_stereo_and_isotopes("F/C=C/[C@@H]1CC[13CH2]1"),
+            "FC=C[CH]1CC[CH2]1"
+        );
         assert_eq!(strip_stereo_and_isotopes("[2H]C"), "[H]C");
     }
 

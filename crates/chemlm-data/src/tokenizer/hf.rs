@@ -155,16 +155,40 @@ pub(super) fn to_json(tok: &Tokenizer) -> String {
         post_processor: PostProcessor {
             kind: "TemplateProcessing",
             single: vec![
-                Piece::SpecialToken { id: bos, type_id: 0 },
-                Piece::Sequence { id: "A", type_id: 0 },
-                Piece::SpecialToken { id: eos, type_id: 0 },
+                Piece::SpecialToken {
+                    id: bos,
+                    type_id: 0,
+                },
+                Piece::Sequence {
+                    id: "A",
+                    type_id: 0,
+                },
+                Piece::SpecialToken {
+                    id: eos,
+                    type_id: 0,
+                },
             ],
             pair: vec![
-                Piece::SpecialToken { id: bos, type_id: 0 },
-                Piece::Sequence { id: "A", type_id: 0 },
-                Piece::SpecialToken { id: eos, type_id: 0 },
-                Piece::Sequence { id: "B", type_id: 1 },
-                Piece::SpecialToken { id: eos, type_id: 1 },
+                Piece::SpecialToken {
+                    id: bos,
+                    type_id: 0,
+                },
+                Piece::Sequence {
+                    id: "A",
+                    type_id: 0,
+                },
+                Piece::SpecialToken {
+                    id: eos,
+                    type_id: 0,
+                },
+                Piece::Sequence {
+                    id: "B",
+                    type_id: 1,
+                },
+                Piece::SpecialToken {
+                    id: eos,
+                    type_id: 1,
+                },
             ],
             special_tokens: SpecialMap(vec![(bos, sp.bos), (eos, sp.eos)]),
         },
@@ -191,11 +215,14 @@ pub(super) fn from_json(text: &str, origin: &Path) -> Result<Tokenizer, DataErro
         )));
     }
     let pre = doc.get("pre_tokenizer").unwrap_or(&Value::Null);
-    let pattern = match (pre.get("type").and_then(Value::as_str), pre.pointer("/pattern/Regex")) {
+    let pattern = match (
+        pre.get("type").and_then(Value::as_str),
+        pre.pointer("/pattern/Regex"),
+    ) {
         (Some("Split"), Some(Value::String(p))) => p.as_str(),
         _ => {
             return Err(bad(
-                "pre_tokenizer must be a Split with a Regex pattern".into(),
+                "pre_tokenizer must be a Split with a Regex pattern".into()
             ))
         }
     };
@@ -212,7 +239,12 @@ pub(super) fn from_json(text: &str, origin: &Path) -> Result<Tokenizer, DataErro
         let id = id
             .as_u64()
             .filter(|&i| (i as usize) < tokens.len())
-            .ok_or_else(|| bad(format!("token {t:?} has id {id}, not in 0..{}", tokens.len())))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "token {t:?} has id {id}, not in 0..{}",
+                    tokens.len()
+                ))
+            })?;
         if tokens[id as usize].replace(t.clone()).is_some() {
             return Err(bad(format!("id {id} is used twice")));
         }
@@ -227,7 +259,11 @@ pub(super) fn from_json(text: &str, origin: &Path) -> Result<Tokenizer, DataErro
             );
             match (id, content) {
                 (Some(id), Some(c)) if vocab.id(c) == Some(id as u32) => {}
-                _ => return Err(bad(format!("added token {a} does not match the vocabulary"))),
+                _ => {
+                    return Err(bad(format!(
+                        "added token {a} does not match the vocabulary"
+                    )))
+                }
             }
         }
     }
@@ -246,8 +282,14 @@ mod tests {
     #[test]
     fn json_round_trip() {
         for (kind, corpus) in [
-            (TokenizerKind::Smiles, vec!["CC(=O)O", r"F/C=C\Br", "[NH4+].[Cl-]"]),
-            (TokenizerKind::Selfies, vec!["[C][C][=Branch1][C][=O][O]", "[N+1].[Cl-1]"]),
+            (
+                TokenizerKind::Smiles,
+                vec!["CC(=O)O", r"F/C=C\Br", "[NH4+].[Cl-]"],
+            ),
+            (
+                TokenizerKind::Selfies,
+                vec!["[C][C][=Branch1][C][=O][O]", "[N+1].[Cl-1]"],
+            ),
         ] {
             let t = Tokenizer::build(kind, corpus, &VocabConfig::default()).unwrap();
             let json = t.to_hf_json();

@@ -259,7 +259,10 @@ mod tests {
 
     #[test]
     fn kind_parse() {
-        assert_eq!("SMILES".parse::<TokenizerKind>().unwrap(), TokenizerKind::Smiles);
+        assert_eq!(
+            "SMILES".parse::<TokenizerKind>().unwrap(),
+            TokenizerKind::Smiles
+        );
         assert!("bpe".parse::<TokenizerKind>().is_err());
     }
 }

@@ -30,11 +30,45 @@ pub const SELFIES_PATTERN: &str = r"(\[[^\]]+]|\.)";
 fn smiles_token_len(bytes: &[u8], i: usize) -> Option<usize> {
     match bytes[i] {
         b'[' => bracket_len(bytes, i),
-        b'B' => Some(if bytes.get(i + 1) == Some(&b'r') { 2 } else { 1 }),
-        b'C' => Some(if bytes.get(i + 1) == Some(&b'l') { 2 } else { 1 }),
-        b'N' | b'O' | b'S' | b'P' | b'F' | b'I' | b'b' | b'c' | b'n' | b'o' | b's' | b'p'
-        | b'(' | b')' | b'.' | b'=' | b'#' | b'-' | b'+' | b'\\' | b'/' | b':' | b'~' | b'@'
-        | b'?' | b'>' | b'*' | b'$' | b'0'..=b'9' => Some(1),
+        b'B' => Some(if bytes.get(i + 1) == Some(&b'r') {
+            2
+        } else {
+            1
+        }),
+        b'C' => Some(if bytes.get(i + 1) == Some(&b'l') {
+            2
+        } else {
+            1
+        }),
+        b'N'
+        | b'O'
+        | b'S'
+        | b'P'
+        | b'F'
+        | b'I'
+        | b'b'
+        | b'c'
+        | b'n'
+        | b'o'
+        | b's'
+        | b'p'
+        | b'('
+        | b')'
+        | b'.'
+        | b'='
+        | b'#'
+        | b'-'
+        | b'+'
+        | b'\\'
+        | b'/'
+        | b':'
+        | b'~'
+        | b'@'
+        | b'?'
+        | b'>'
+        | b'*'
+        | b'$'
+        | b'0'..=b'9' => Some(1),
         b'%' => match (bytes.get(i + 1), bytes.get(i + 2)) {
             (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => Some(3),
             _ => None,
@@ -153,9 +187,15 @@ mod tests {
                 ch: '%'
             }
         );
-        assert_eq!(split_smiles("BrC%12CCl").unwrap(), ["Br", "C", "%12", "C", "Cl"]);
+        assert_eq!(
+            split_smiles("BrC%12CCl").unwrap(),
+            ["Br", "C", "%12", "C", "Cl"]
+        );
         // ClinTox's doubled bond: two single-backslash tokens.
-        assert_eq!(split_smiles(r"C\\C=C").unwrap(), ["C", "\\", "\\", "C", "=", "C"]);
+        assert_eq!(
+            split_smiles(r"C\\C=C").unwrap(),
+            ["C", "\\", "\\", "C", "=", "C"]
+        );
         assert_eq!(split_smiles("[C@@H]").unwrap(), ["[C@@H]"]);
         assert_eq!(split_smiles("").unwrap(), Vec::<&str>::new());
     }
@@ -172,7 +212,9 @@ mod tests {
             ("Cé", 1, 'é'),
         ] {
             match split_smiles(s) {
-                Err(TokenizeError::Uncovered { position, ch: c, .. }) => {
+                Err(TokenizeError::Uncovered {
+                    position, ch: c, ..
+                }) => {
                     assert_eq!((position, c), (pos, ch), "{s}")
                 }
                 other => panic!("{s}: {other:?}"),
@@ -192,7 +234,9 @@ mod tests {
 
     fn smiles_alphabet() -> impl Strategy<Value = String> {
         // Every character the pattern knows about, plus some it does not.
-        let chars: Vec<char> = "[]BrClNOSPFIbcnosp().=#-+\\/:~@?>*$%0123456789HXK< é".chars().collect();
+        let chars: Vec<char> = "[]BrClNOSPFIbcnosp().=#-+\\/:~@?>*$%0123456789HXK< é"
+            .chars()
+            .collect();
         proptest::collection::vec(proptest::sample::select(chars), 0..40)
             .prop_map(|v| v.into_iter().collect())
     }

@@ -73,9 +73,9 @@ impl Vocab {
             }
         }
         let get = |t: &str| {
-            ids.get(t)
-                .copied()
-                .ok_or_else(|| DataError::Invalid(format!("vocabulary lacks the special token {t}")))
+            ids.get(t).copied().ok_or_else(|| {
+                DataError::Invalid(format!("vocabulary lacks the special token {t}"))
+            })
         };
         let special = SpecialIds {
             bos: get(BOS)?,
@@ -215,7 +215,9 @@ impl VocabBuilder {
             .map(|(t, &n)| (t.as_str(), n))
             .collect();
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        let room = config.max_size.map_or(usize::MAX, |m| m - SPECIAL_TOKENS.len());
+        let room = config
+            .max_size
+            .map_or(usize::MAX, |m| m - SPECIAL_TOKENS.len());
         ranked.truncate(room);
         let tokens = SPECIAL_TOKENS
             .iter()
@@ -257,11 +259,26 @@ mod tests {
     #[test]
     fn min_freq_and_max_size() {
         let b = builder(&[("c", 10), ("C", 9), ("[nH]", 3), ("Br", 1)]);
-        let v = b.build(&VocabConfig { min_freq: 3, max_size: None }).unwrap();
+        let v = b
+            .build(&VocabConfig {
+                min_freq: 3,
+                max_size: None,
+            })
+            .unwrap();
         assert_eq!(v.len(), 8);
-        let v = b.build(&VocabConfig { min_freq: 1, max_size: Some(7) }).unwrap();
+        let v = b
+            .build(&VocabConfig {
+                min_freq: 1,
+                max_size: Some(7),
+            })
+            .unwrap();
         assert_eq!(&v.tokens()[5..], ["c", "C"]);
-        assert!(b.build(&VocabConfig { min_freq: 1, max_size: Some(4) }).is_err());
+        assert!(b
+            .build(&VocabConfig {
+                min_freq: 1,
+                max_size: Some(4)
+            })
+            .is_err());
     }
 
     #[test]

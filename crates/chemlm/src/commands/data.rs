@@ -41,7 +41,7 @@ pub struct PrepareArgs {
     #[arg(long, overrides_with = "no_canonicalize")]
     pub canonicalize: bool,
     /// Keep SMILES as written (much faster; no validity check).
-    #[arg(long)]
+    #[arg(long, overrides_with = "canonicalize")]
     pub no_canonicalize: bool,
     /// Keep only the first occurrence of each (canonical) molecule.
     #[arg(long)]
@@ -284,7 +284,11 @@ fn run_split(a: &SplitArgs) -> Result<()> {
                 .position(|n| n == task)
                 .with_context(|| format!("no label column {task:?} in {}", ds.name))?;
             if ds.task_type != TaskType::Classification {
-                bail!("stratified splits need a classification task; {} is {:?}", ds.name, ds.task_type);
+                bail!(
+                    "stratified splits need a classification task; {} is {:?}",
+                    ds.name,
+                    ds.task_type
+                );
             }
             Some(ds.classes(t))
         }
@@ -302,7 +306,12 @@ fn run_split(a: &SplitArgs) -> Result<()> {
     };
     let t0 = Instant::now();
     let split = make_split(&ds.smiles, labels.as_deref(), &request, Some(source))?;
-    let path = a.out.join(format!("{}-{}-seed{}.json", ds.name, request.method.name(), a.seed));
+    let path = a.out.join(format!(
+        "{}-{}-seed{}.json",
+        ds.name,
+        request.method.name(),
+        a.seed
+    ));
     split.save(&path)?;
     for e in &split.excluded {
         eprintln!(
@@ -332,7 +341,12 @@ fn run_split(a: &SplitArgs) -> Result<()> {
             f.test.len()
         )?;
     }
-    writeln!(out, "  sha256 {}\n  wrote {}", split.folds_sha256, path.display())?;
+    writeln!(
+        out,
+        "  sha256 {}\n  wrote {}",
+        split.folds_sha256,
+        path.display()
+    )?;
     Ok(())
 }
 
@@ -362,9 +376,7 @@ fn run_info(a: &InfoArgs) -> Result<()> {
         };
         let tasks = match (&loc, d.known_task_count()) {
             (_, Some(n)) => n,
-            (Some(l), None) => {
-                d.task_columns(&read_header(l.path())?).len()
-            }
+            (Some(l), None) => d.task_columns(&read_header(l.path())?).len(),
             (None, None) => 0,
         };
         rows.push(serde_json::json!({
@@ -389,13 +401,28 @@ fn run_info(a: &InfoArgs) -> Result<()> {
     writeln!(
         out,
         "data dir: {}\ncache:    {}",
-        resolver.data_dir.as_ref().map_or("(CHEMLM_DATA_DIR not set)".into(), |p| p.display().to_string()),
-        resolver.cache_dir.as_ref().map_or("(none)".into(), |p| p.display().to_string())
+        resolver
+            .data_dir
+            .as_ref()
+            .map_or("(CHEMLM_DATA_DIR not set)".into(), |p| p
+                .display()
+                .to_string()),
+        resolver
+            .cache_dir
+            .as_ref()
+            .map_or("(none)".into(), |p| p.display().to_string())
     )?;
     writeln!(
         out,
         "{:<22} {:<30} {:<9} {:>9} {:>5} {:<15} {:<8} {:<8}{}",
-        "name", "file", "present", "rows", "tasks", "type", "metric", "missing",
+        "name",
+        "file",
+        "present",
+        "rows",
+        "tasks",
+        "type",
+        "metric",
+        "missing",
         if a.verify { " sha256" } else { "" }
     )?;
     for r in &rows {
@@ -410,7 +437,11 @@ fn run_info(a: &InfoArgs) -> Result<()> {
             r["tasks"].as_u64().unwrap_or(0).to_string(),
             s("type"),
             s("metric"),
-            if r["missing_labels"].as_bool() == Some(true) { "yes" } else { "no" },
+            if r["missing_labels"].as_bool() == Some(true) {
+                "yes"
+            } else {
+                "no"
+            },
             match r["sha256_ok"].as_bool() {
                 Some(true) => " ok",
                 Some(false) => " MISMATCH",
