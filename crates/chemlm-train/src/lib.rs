@@ -5,6 +5,7 @@
 //! and their weights through a `candle_nn::VarMap`, and data only through [`BatchSource`], so new
 //! architectures, data feeders and losses (distillation) plug in without touching it.
 
+pub mod baselines;
 pub mod checkpoint;
 pub mod config;
 pub mod data;

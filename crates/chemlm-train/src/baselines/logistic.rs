@@ -76,7 +76,11 @@ pub fn fit_logistic(
             y.len()
         )));
     }
-    if let Some(b) = x.iter().flat_map(|r| r.iter()).find(|&&b| b as usize >= n_features) {
+    if let Some(b) = x
+        .iter()
+        .flat_map(|r| r.iter())
+        .find(|&&b| b as usize >= n_features)
+    {
         return Err(BaselineError::Invalid(format!(
             "feature index {b} >= {n_features}"
         )));
@@ -175,7 +179,10 @@ pub fn fit_multi_logistic(
                 };
                 return Ok(Err(p));
             }
-            let ys: Vec<f64> = ys.iter().map(|&y| if y > 0.5 { 1.0 } else { 0.0 }).collect();
+            let ys: Vec<f64> = ys
+                .iter()
+                .map(|&y| if y > 0.5 { 1.0 } else { 0.0 })
+                .collect();
             fit_logistic(&rows, &ys, n_features, cfg).map(Ok)
         })
         .collect::<Result<Vec<_>>>()?;

@@ -11,15 +11,20 @@ pub mod features;
 pub mod lbfgs;
 pub mod logistic;
 pub mod mlp;
+pub mod output;
 pub mod ridge;
 pub mod run;
 
 pub use features::{ecfp_bits, Featurized};
-pub use logistic::{fit_logistic, fit_multi_logistic, LogisticConfig, LogisticModel, MultiLogistic};
-pub use mlp::{fit_mlp, masked_loss, Mlp, MlpConfig, MlpTask};
+pub use logistic::{
+    fit_logistic, fit_multi_logistic, LogisticConfig, LogisticModel, MultiLogistic,
+};
+pub use mlp::{fit_mlp, masked_loss, Mlp, MlpConfig, MlpFit, MlpTask};
+pub use output::{open_dataset, write_run};
 pub use ridge::{fit_multi_ridge, fit_ridge, MultiRidge, RidgeModel};
 pub use run::{
-    run_baselines, BaselineConfig, BaselineKind, BaselineReport, MetricSummary, SeedResult,
+    evaluate, run_baselines, BaselineConfig, BaselineKind, BaselineReport, MetricSummary,
+    SeedResult,
 };
 
 /// Why a baseline could not be fitted or evaluated.

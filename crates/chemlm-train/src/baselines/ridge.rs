@@ -70,7 +70,9 @@ pub fn fit_ridge(x: &[&[u32]], y: &[f64], n_features: usize, alpha: f64) -> Resu
         )));
     }
     if alpha <= 0.0 {
-        return Err(BaselineError::Invalid(format!("ridge alpha must be > 0, got {alpha}")));
+        return Err(BaselineError::Invalid(format!(
+            "ridge alpha must be > 0, got {alpha}"
+        )));
     }
     // Compact index of the active columns.
     let mut index = vec![usize::MAX; n_features];
