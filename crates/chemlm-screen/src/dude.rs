@@ -78,7 +78,10 @@ pub fn list_targets(dir: &Path) -> Result<Vec<String>, ScreenError> {
 }
 
 /// Fingerprints every molecule of a `.ism[.gz]` file; returns them and the number dropped.
-fn fingerprints(path: &Path, kind: FingerprintKind) -> Result<(Vec<Fingerprint>, usize), ScreenError> {
+fn fingerprints(
+    path: &Path,
+    kind: FingerprintKind,
+) -> Result<(Vec<Fingerprint>, usize), ScreenError> {
     let entries = crate::stream::read_molecule_list(path)?;
     let fps: Vec<Option<Fingerprint>> = entries
         .par_iter()
@@ -99,7 +102,11 @@ fn seed_for(seed: u64, target: &str) -> u64 {
 }
 
 /// Runs the protocol on one target directory `dir/<target>/{actives,decoys}_final.ism.gz`.
-pub fn bench_target(dir: &Path, target: &str, cfg: &DudeConfig) -> Result<TargetResult, ScreenError> {
+pub fn bench_target(
+    dir: &Path,
+    target: &str,
+    cfg: &DudeConfig,
+) -> Result<TargetResult, ScreenError> {
     let tdir: PathBuf = dir.join(target);
     let (actives, bad_a) = fingerprints(&tdir.join("actives_final.ism.gz"), cfg.fingerprint)?;
     let (decoys, bad_d) = fingerprints(&tdir.join("decoys_final.ism.gz"), cfg.fingerprint)?;
@@ -118,9 +125,10 @@ pub fn bench_target(dir: &Path, target: &str, cfg: &DudeConfig) -> Result<Target
         .collect();
     let per_repeat: Vec<[f64; 4]> = draws
         .par_iter()
-        .map(|q| {
+        .map(|q| -> Result<[f64; 4], ScreenError> {
             let queries: Vec<Fingerprint> = q.iter().map(|&i| actives[i].clone()).collect();
-            let scorer = FingerprintScorer::from_fingerprints(cfg.fingerprint, cfg.aggregate, queries)?;
+            let scorer =
+                FingerprintScorer::from_fingerprints(cfg.fingerprint, cfg.aggregate, queries)?;
             let mut labels = Vec::with_capacity(actives.len() + decoys.len());
             let mut scores = Vec::with_capacity(labels.capacity());
             for (i, fp) in actives.iter().enumerate() {

@@ -21,7 +21,10 @@ pub fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Writes `bytes` to `path` atomically (temporary file + rename).
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), ScreenError> {
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ScreenError> {
     let tmp = temp_path(path);
     let io_err = |p: &Path| {
         let p = p.to_path_buf();
@@ -40,7 +43,11 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
 
 /// Writes the hits; `nearest_active` is the nearest query's name from `query_names` (its id, or
 /// its SMILES when it has none), empty when the scorer gave none.
-pub fn write_hits_csv(path: &Path, hits: &[Hit], query_names: &[String]) -> Result<(), ScreenError> {
+pub fn write_hits_csv(
+    path: &Path,
+    hits: &[Hit],
+    query_names: &[String],
+) -> Result<(), ScreenError> {
     write_atomic(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(HEADER)?;

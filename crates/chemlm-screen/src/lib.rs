@@ -17,5 +17,7 @@ pub mod topk;
 
 pub use error::ScreenError;
 pub use scorer::{Aggregate, FingerprintKind, FingerprintScorer, Score, Scorer};
-pub use stream::{read_molecule_list, screen, BadLine, Hit, ListEntry, ScreenOptions, ScreenSummary};
+pub use stream::{
+    read_molecule_list, screen, BadLine, Hit, ListEntry, ScreenOptions, ScreenSummary,
+};
 pub use topk::TopK;

@@ -62,9 +62,7 @@ impl<T> TopK<T> {
             return true;
         }
         match self.heap.peek() {
-            Some(Reverse(worst)) => {
-                better(score, seq, worst.score, worst.seq) == Ordering::Greater
-            }
+            Some(Reverse(worst)) => better(score, seq, worst.score, worst.seq) == Ordering::Greater,
             None => true,
         }
     }

@@ -7,7 +7,9 @@ use chemlm_screen::dude::{bench_target, list_targets, markdown_table, DudeConfig
 
 fn dude_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(std::env::var_os("CHEMLM_DATA_DIR")?).join("vs/dude");
-    dir.join("fabp4/actives_final.ism.gz").is_file().then_some(dir)
+    dir.join("fabp4/actives_final.ism.gz")
+        .is_file()
+        .then_some(dir)
 }
 
 #[test]

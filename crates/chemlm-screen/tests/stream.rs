@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use chemlm_screen::hits::{write_hits_csv, HEADER};
 use chemlm_screen::{
-    screen, Aggregate, BadLine, FingerprintKind, FingerprintScorer, ScreenOptions, Scorer,
+    screen, Aggregate, BadLine, FingerprintKind, FingerprintScorer, Scorer, ScreenOptions,
 };
 
 fn fixture() -> PathBuf {
@@ -25,7 +25,8 @@ fn queries() -> Vec<&'static str> {
 }
 
 fn run(opts: &ScreenOptions) -> (chemlm_screen::ScreenSummary, Vec<BadLine>, u64) {
-    let scorer = FingerprintScorer::new(FingerprintKind::Ecfp4, Aggregate::Max, &queries()).unwrap();
+    let scorer =
+        FingerprintScorer::new(FingerprintKind::Ecfp4, Aggregate::Max, &queries()).unwrap();
     let file = std::fs::File::open(fixture()).unwrap();
     let mut bad = Vec::new();
     let mut progressed = 0;
@@ -61,7 +62,8 @@ fn invalid_lines_are_reported_and_counted() {
 #[test]
 fn hits_match_full_scoring_and_chunking_does_not_matter() {
     let text = std::fs::read_to_string(fixture()).unwrap();
-    let scorer = FingerprintScorer::new(FingerprintKind::Ecfp4, Aggregate::Max, &queries()).unwrap();
+    let scorer =
+        FingerprintScorer::new(FingerprintKind::Ecfp4, Aggregate::Max, &queries()).unwrap();
     let mut all: Vec<(f64, u64)> = text
         .lines()
         .enumerate()
@@ -113,8 +115,12 @@ fn header_line_is_skipped_not_counted() {
 #[test]
 fn csv_has_documented_columns_and_is_written_atomically() {
     let text = "CCO ethanol\nCCCO propanol\nbad(\nc1ccccc1\n";
-    let scorer =
-        FingerprintScorer::new(FingerprintKind::Ecfp4, Aggregate::Max, &["CCO", "c1ccccc1C"]).unwrap();
+    let scorer = FingerprintScorer::new(
+        FingerprintKind::Ecfp4,
+        Aggregate::Max,
+        &["CCO", "c1ccccc1C"],
+    )
+    .unwrap();
     let s = screen(
         text.as_bytes(),
         "lib",
@@ -139,6 +145,9 @@ fn csv_has_documented_columns_and_is_written_atomically() {
     assert!(second[2] == "CCCO" || second[2] == "c1ccccc1", "{second:?}");
     assert!(lines.next().is_none());
     // Only the final file remains: the temporary was renamed away.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1);
 }

@@ -1,32 +1,23 @@
-//! Runs the ECFP baselines on one data set and writes a run directory, the same library calls as
-//! `chemlm baseline`: `cargo run --release -p chemlm-train --example baselines -- DATASET OUT
-//! [MODELS] [SEEDS]`.
+//! `chemlm baseline` without the rest of the CLI: compiles the CLI's own command file, so the
+//! baseline numbers can be reproduced (and the command checked) from this crate alone:
+//! `cargo run --release -p chemlm-train --example baselines -- --dataset bbbp --out runs/bbbp`.
 
-use chemlm_train::baselines::{
-    open_dataset, run_baselines, write_run, BaselineConfig, BaselineKind,
-};
+#[path = "../../chemlm/src/commands/baseline.rs"]
+mod baseline;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(dataset), Some(out)) = (args.first(), args.get(1)) else {
-        return Err("usage: baselines DATASET OUT [MODELS] [SEEDS]".into());
-    };
-    let (ds, source) = open_dataset(dataset, None, None, None)?;
-    let mut cfg = BaselineConfig {
-        models: BaselineKind::parse_list(args.get(2).map_or("all", |s| s), ds.task_type)?,
-        ..Default::default()
-    };
-    if let Some(s) = args.get(3) {
-        cfg.seeds = s
-            .split(',')
-            .map(|x| x.trim().parse())
-            .collect::<Result<_, _>>()?;
-    }
-    let report = run_baselines(&ds, &cfg, Some(source.clone()), &mut |l| eprintln!("{l}"))?;
-    for (line, reason) in &report.skipped {
-        eprintln!("skipped line {line}: {reason}");
-    }
-    write_run(std::path::Path::new(out), &report, &cfg, &source)?;
-    print!("{}", report.to_markdown());
-    Ok(())
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "ECFP4 baselines (same arguments as `chemlm baseline`)")]
+struct Cli {
+    #[command(flatten)]
+    args: baseline::BaselineArgs,
+    /// Print only the table.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    baseline::run(&cli.args, cli.quiet)
 }

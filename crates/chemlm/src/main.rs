@@ -40,6 +40,13 @@ enum Command {
     Pretrain(commands::pretrain::PretrainArgs),
     /// Mean-pooled molecule embeddings from a model.
     Embed(commands::embed::EmbedArgs),
+    /// Rank a library against known actives (streaming, top-k, multi-threaded).
+    Screen(commands::screen::ScreenArgs),
+    /// ECFP4 baselines (logistic / ridge regression, MLP) on a dataset with seeded splits.
+    Baseline(commands::baseline::BaselineArgs),
+    /// Benchmark protocols (virtual screening on DUD-E).
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,5 +70,8 @@ fn main() -> anyhow::Result<()> {
         Command::Model(c) => commands::model::run(&c, quiet),
         Command::Pretrain(a) => commands::pretrain::run(&a, quiet),
         Command::Embed(a) => commands::embed::run(&a, quiet),
+        Command::Screen(a) => commands::screen::run(&a, quiet),
+        Command::Baseline(a) => commands::baseline::run(&a, quiet),
+        Command::Bench(c) => commands::bench::run(&c, quiet),
     }
 }

@@ -91,6 +91,10 @@ pub fn run(a: &BenchScreenArgs, quiet: bool) -> Result<()> {
     let text = serde_json::to_string_pretty(&json)?;
     write_atomic(&a.out, |w| w.write_all(text.as_bytes()))
         .with_context(|| format!("cannot write {}", a.out.display()))?;
-    eprintln!("bench screen: {} targets, results in {}", results.len(), a.out.display());
+    eprintln!(
+        "bench screen: {} targets, results in {}",
+        results.len(),
+        a.out.display()
+    );
     Ok(())
 }

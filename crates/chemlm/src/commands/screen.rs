@@ -6,8 +6,8 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use chemlm_screen::hits::write_hits_csv;
 use chemlm_screen::{
-    read_molecule_list, screen, Aggregate, FingerprintKind, FingerprintScorer, ScreenError,
-    ScreenOptions, Scorer,
+    read_molecule_list, screen, Aggregate, FingerprintKind, FingerprintScorer, Scorer, ScreenError,
+    ScreenOptions,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,14 +65,13 @@ fn build_scorer(a: &ScreenArgs) -> Result<(FingerprintScorer, Vec<String>)> {
         bail!("{}: no molecules", a.actives.display());
     }
     let smiles: Vec<&str> = actives.iter().map(|e| e.smiles.as_str()).collect();
-    let scorer = FingerprintScorer::new(a.fingerprint, a.aggregate, &smiles).map_err(|e| match e {
-        ScreenError::BadQuery { index, reason, .. } => anyhow::anyhow!(
-            "{}:{}: {reason}",
-            a.actives.display(),
-            actives[index].line
-        ),
-        other => other.into(),
-    })?;
+    let scorer =
+        FingerprintScorer::new(a.fingerprint, a.aggregate, &smiles).map_err(|e| match e {
+            ScreenError::BadQuery { index, reason, .. } => {
+                anyhow::anyhow!("{}:{}: {reason}", a.actives.display(), actives[index].line)
+            }
+            other => other.into(),
+        })?;
     let names = actives
         .iter()
         .map(|e| e.id.clone().unwrap_or_else(|| e.smiles.clone()))
@@ -144,10 +143,15 @@ mod tests {
     fn screen_writes_ranked_csv() {
         let dir = tempfile::tempdir().unwrap();
         let actives = dir.path().join("actives.smi");
-        std::fs::write(&actives, "CC(=O)Oc1ccccc1C(=O)O aspirin\nCn1cnc2c1c(=O)n(C)c(=O)n2C\n").unwrap();
+        std::fs::write(
+            &actives,
+            "CC(=O)Oc1ccccc1C(=O)O aspirin\nCn1cnc2c1c(=O)n(C)c(=O)n2C\n",
+        )
+        .unwrap();
         let out = dir.path().join("hits.csv");
         let args = ScreenArgs {
-            library: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/moses-mini.smi"),
+            library: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/moses-mini.smi"),
             actives,
             fingerprint: FingerprintKind::Ecfp4,
             aggregate: Aggregate::Max,
@@ -160,7 +164,10 @@ mod tests {
         run(&args, true).unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
         let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
-        assert_eq!(rows[0], ["rank", "score", "smiles", "id", "line", "nearest_active"]);
+        assert_eq!(
+            rows[0],
+            ["rank", "score", "smiles", "id", "line", "nearest_active"]
+        );
         assert_eq!(rows.len(), 6);
         let scores: Vec<f64> = rows[1..].iter().map(|r| r[1].parse().unwrap()).collect();
         assert!(scores.windows(2).all(|w| w[0] >= w[1]));
