@@ -192,8 +192,10 @@ pub fn progress(quiet: bool, what: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {prefix}: {human_pos} lines [{elapsed_precise}, {per_sec}]")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template(
+            "{spinner} {prefix}: {human_pos} lines [{elapsed_precise}, {per_sec}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_prefix(what.to_string());
     bar

@@ -6,7 +6,11 @@ mod io;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "chemlm", version, about = "Chemical language models: data, pretraining, fine-tuning, compression, generation")]
+#[command(
+    name = "chemlm",
+    version,
+    about = "Chemical language models: data, pretraining, fine-tuning, compression, generation"
+)]
 struct Cli {
     /// Turn off progress bars.
     #[arg(long, global = true)]

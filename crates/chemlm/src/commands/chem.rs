@@ -112,16 +112,22 @@ pub fn selfies(c: &SelfiesCommand, quiet: bool) -> Result<()> {
 pub fn tokenize(a: &TokenizeArgs, quiet: bool) -> Result<()> {
     let tokenize: fn(&str) -> Result<Vec<&str>, String> = match a.kind {
         TokenKind::Smiles => |s| chemlm_data::tokenize::smiles_tokens(s).map_err(|e| e.to_string()),
-        TokenKind::Selfies => |s| chemlm_data::tokenize::selfies_tokens(s).map_err(|e| e.to_string()),
+        TokenKind::Selfies => {
+            |s| chemlm_data::tokenize::selfies_tokens(s).map_err(|e| e.to_string())
+        }
     };
-    map_lines("tokenize", &a.io, quiet, |s| tokenize(s).map(|t| t.join(" ")))?;
+    map_lines("tokenize", &a.io, quiet, |s| {
+        tokenize(s).map(|t| t.join(" "))
+    })?;
     Ok(())
 }
 
 pub fn scaffold(a: &ScaffoldArgs, quiet: bool) -> Result<()> {
     let generic = a.generic;
     map_lines("scaffold", &a.io, quiet, |s| {
-        parse(s)?.murcko_scaffold(generic).map_err(|e| e.to_string())
+        parse(s)?
+            .murcko_scaffold(generic)
+            .map_err(|e| e.to_string())
     })?;
     Ok(())
 }
@@ -131,7 +137,9 @@ pub fn fingerprint(a: &FingerprintArgs, quiet: bool) -> Result<()> {
     let MorganArgs { radius, bits } = a.morgan;
     if a.counts {
         map_lines("fingerprint", &a.io, quiet, |s| {
-            let counts = parse(s)?.morgan_counts(radius, bits).map_err(|e| e.to_string())?;
+            let counts = parse(s)?
+                .morgan_counts(radius, bits)
+                .map_err(|e| e.to_string())?;
             Ok(counts
                 .iter()
                 .map(|(b, c)| format!("{b}:{c}"))
