@@ -249,7 +249,9 @@ fn end_to_end_on_handmade_csv() {
         .filter(|r| r.model == BaselineKind::Logreg)
         .map(|r| r.metrics[0].1)
         .collect();
-    assert!(lr.iter().all(|v| *v > 0.99), "{lr:?}");
+    // A tiny random test set can hold one class only (ROC-AUC undefined = NaN).
+    assert!(lr.iter().any(|v| !v.is_nan()), "{lr:?}");
+    assert!(lr.iter().all(|v| v.is_nan() || *v > 0.99), "{lr:?}");
     let out = dir.path().join("run");
     write_run(&out, &report, &cfg, &source).unwrap();
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
@@ -263,8 +265,7 @@ fn end_to_end_on_handmade_csv() {
     assert!(out.join("splits/seed-1.json").is_file());
 
     // Regression on the same file: ridge + MLP, RMSE first.
-    let mut ds = ds;
-    let reg = LabeledDataset::from_csv(
+    let ds = LabeledDataset::from_csv(
         &path,
         &LabeledCsvOptions {
             smiles_column: Some("smiles".into()),
@@ -274,7 +275,6 @@ fn end_to_end_on_handmade_csv() {
         },
     )
     .unwrap();
-    ds = reg;
     let cfg = BaselineConfig {
         models: BaselineKind::parse_list("all", ds.task_type).unwrap(),
         seeds: vec![0],

@@ -1,4 +1,4 @@
-//! Line-oriented batch I/O shared by the molecule commands.
+//! Line-oriented batch I/O shared by the molecule commands (input via `chemlm_data::open_input`).
 //!
 //! The contract (issue 2 §6): read `--input` (default stdin, gzip detected by magic bytes), write
 //! `--output` (default stdout) with exactly one output line per input line, in order. A line whose
@@ -9,11 +9,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use flate2::read::MultiGzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// `--input`/`--output`/`--strict`, shared by every line-mapping command.
@@ -32,21 +31,6 @@ pub struct IoArgs {
     /// Skip the first input line (a header); it produces no output line.
     #[arg(long)]
     pub skip_header: bool,
-}
-
-/// Opens a file or stdin, transparently decompressing gzip.
-pub fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>> {
-    let raw: Box<dyn Read + Send> = match path {
-        Some(p) => Box::new(File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
-        None => Box::new(io::stdin()),
-    };
-    let mut buf = BufReader::with_capacity(1 << 20, raw);
-    let is_gzip = buf.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if is_gzip {
-        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(buf)))
-    } else {
-        Box::new(buf)
-    })
 }
 
 /// A sink that is either stdout or a temp file renamed onto the target on [`Sink::finish`].
@@ -122,7 +106,7 @@ where
         .as_deref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "<stdin>".into());
-    let mut reader = open_input(io.input.as_deref())?;
+    let mut reader = chemlm_data::open_input(io.input.as_deref())?;
     let mut sink = Sink::create(io.output.as_deref())?;
     let bar = progress(quiet, what);
     let mut summary = Summary::default();

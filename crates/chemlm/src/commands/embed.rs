@@ -6,9 +6,10 @@
 //! its line number and reason and an empty CSV line / a NaN row in `.npy`; the run ends with a
 //! count. `--strict` stops at the first bad line instead. Output is written atomically.
 
-use crate::io::{open_input, temp_path};
+use crate::io::temp_path;
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
+use chemlm_data::open_input;
 use chemlm_data::{Tokenizer, TokenizerKind};
 use chemlm_models::{LanguageModel, Model};
 use clap::Args;
