@@ -20,6 +20,7 @@ impl Molecule {
     /// width (bits are folded as RDKit does, raw identifier modulo `n_bits`).
     pub fn morgan(&self, radius: u32, n_bits: usize) -> Result<Fingerprint, ChemError> {
         let config = config(radius, n_bits)?;
+        self.check_sanitizable()?;
         if let Some(size) = native_size(n_bits) {
             let config = RdkitMorganConfig {
                 fp_size: size,
@@ -44,6 +45,7 @@ impl Molecule {
     /// [`Molecule::morgan`].
     pub fn morgan_counts(&self, radius: u32, n_bits: usize) -> Result<Vec<(u32, u32)>, ChemError> {
         let config = config(radius, n_bits)?;
+        self.check_sanitizable()?;
         let fp = rdkit_morgan_fingerprint(self.inner(), &config).map_err(morgan_error)?;
         let mut folded: Vec<(u32, u32)> = Vec::with_capacity(fp.sparse_counts.len());
         for (&raw, &count) in &fp.sparse_counts {
@@ -60,6 +62,14 @@ impl Molecule {
             }
         });
         Ok(folded)
+    }
+
+    /// Fails as RDKit's `MolFromSmiles` does for molecules it cannot sanitize (valence, rings that
+    /// cannot be kekulized): a fingerprint of such a graph would score a molecule RDKit rejects.
+    fn check_sanitizable(&self) -> Result<(), ChemError> {
+        chematic::smiles::rdkit_sanitized_model(self.inner())
+            .map(|_| ())
+            .map_err(|e| ChemError::Sanitize(e.to_string()))
     }
 
     /// RDKit's MACCS keys (`MACCSkeys.GenMACCSKeys`): 167 bits, bit `k` is key `k`, bit 0 unused
