@@ -126,19 +126,11 @@ impl LanguageModel for Albert {
     }
 
     fn forward_logits(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
-        let req = OutputRequest {
-            logits: true,
-            ..Default::default()
-        };
-        let out = self.forward_detailed(ids, mask, train, req)?;
-        out.logits
-            .ok_or_else(|| candle_core::Error::Msg("no logits".into()))
+        crate::traits::logits_from_detailed(self, ids, mask, train)
     }
 
     fn forward_hidden(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
-        Ok(self
-            .forward_detailed(ids, mask, train, OutputRequest::default())?
-            .last_hidden)
+        crate::traits::hidden_from_detailed(self, ids, mask, train)
     }
 
     fn forward_detailed(

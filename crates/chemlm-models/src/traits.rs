@@ -98,3 +98,32 @@ pub trait LanguageModel {
     /// that calls this with a per-step seed gets runs that resume bit-identically. Default: no-op.
     fn set_seed(&self, _seed: u64) {}
 }
+
+/// `forward_logits` for a model whose real work is in `forward_detailed` (one pass, logits only).
+pub fn logits_from_detailed<M: LanguageModel + ?Sized>(
+    model: &M,
+    input_ids: &Tensor,
+    attention_mask: &Tensor,
+    train: bool,
+) -> Result<Tensor> {
+    let request = OutputRequest {
+        logits: true,
+        ..Default::default()
+    };
+    model
+        .forward_detailed(input_ids, attention_mask, train, request)?
+        .logits
+        .ok_or_else(|| candle_core::Error::Msg("model returned no logits".into()))
+}
+
+/// `forward_hidden` for a model whose real work is in `forward_detailed` (no LM head computed).
+pub fn hidden_from_detailed<M: LanguageModel + ?Sized>(
+    model: &M,
+    input_ids: &Tensor,
+    attention_mask: &Tensor,
+    train: bool,
+) -> Result<Tensor> {
+    Ok(model
+        .forward_detailed(input_ids, attention_mask, train, OutputRequest::default())?
+        .last_hidden)
+}
