@@ -113,6 +113,16 @@ impl GptNeo {
         })
     }
 
+    /// Learned positions: the longest sequence (prompt + generated tokens) the model can read.
+    pub fn max_positions(&self) -> usize {
+        self.max_positions
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &candle_core::Device {
+        self.wte.embeddings().device()
+    }
+
     fn logits(&self, h: &Tensor) -> Result<Tensor> {
         let (b, s, d) = h.dims3()?;
         h.reshape((b * s, d))?

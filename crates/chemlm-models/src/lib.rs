@@ -11,6 +11,7 @@ pub mod bert;
 pub mod blocks;
 pub mod config;
 pub mod error;
+pub mod generate;
 pub mod gpt_neo;
 pub mod gradcheck;
 pub mod init;

@@ -18,8 +18,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::embedding::{normalize, Embedder};
 use crate::error::ScreenError;
-use crate::scorer::{Aggregate, FingerprintKind, FingerprintScorer};
+use crate::scorer::{Aggregate, FingerprintKind};
 
 /// Benchmark settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,18 +78,52 @@ pub fn list_targets(dir: &Path) -> Result<Vec<String>, ScreenError> {
     Ok(out)
 }
 
-/// Fingerprints every molecule of a `.ism[.gz]` file; returns them and the number dropped.
-fn fingerprints(
+/// The representations (fingerprints, unit embeddings) of one target's molecules.
+pub struct TargetSet<R> {
+    pub actives: Vec<R>,
+    pub decoys: Vec<R>,
+    /// Molecules dropped because they have no representation.
+    pub invalid: usize,
+}
+
+/// Turns a batch of SMILES into representations, or the reason a molecule has none.
+pub type Represent<'a, R> = dyn Fn(&[&str]) -> Vec<Result<R, String>> + Sync + 'a;
+
+/// Computes `represent` for every molecule of a `.ism[.gz]` file, `batch` molecules per call,
+/// batches in parallel; returns the representations and the number dropped.
+fn represent_file<R: Send>(
     path: &Path,
-    kind: FingerprintKind,
-) -> Result<(Vec<Fingerprint>, usize), ScreenError> {
+    batch: usize,
+    represent: &Represent<'_, R>,
+) -> Result<(Vec<R>, usize), ScreenError> {
     let entries = crate::stream::read_molecule_list(path)?;
-    let fps: Vec<Option<Fingerprint>> = entries
-        .par_iter()
-        .map(|e| kind.fingerprint(&e.smiles).ok())
+    let smiles: Vec<&str> = entries.iter().map(|e| e.smiles.as_str()).collect();
+    let reps: Vec<Result<R, String>> = smiles
+        .par_chunks(batch.max(1))
+        .map(represent)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
         .collect();
-    let invalid = fps.iter().filter(|f| f.is_none()).count();
-    Ok((fps.into_iter().flatten().collect(), invalid))
+    let invalid = reps.iter().filter(|r| r.is_err()).count();
+    Ok((reps.into_iter().flatten().collect(), invalid))
+}
+
+/// Reads `dir/<target>/{actives,decoys}_final.ism.gz` and represents every molecule.
+pub fn load_target<R: Send>(
+    dir: &Path,
+    target: &str,
+    batch: usize,
+    represent: &Represent<'_, R>,
+) -> Result<TargetSet<R>, ScreenError> {
+    let tdir: PathBuf = dir.join(target);
+    let (actives, bad_a) = represent_file(&tdir.join("actives_final.ism.gz"), batch, represent)?;
+    let (decoys, bad_d) = represent_file(&tdir.join("decoys_final.ism.gz"), batch, represent)?;
+    Ok(TargetSet {
+        actives,
+        decoys,
+        invalid: bad_a + bad_d,
+    })
 }
 
 fn seed_for(seed: u64, target: &str) -> u64 {
@@ -101,15 +136,16 @@ fn seed_for(seed: u64, target: &str) -> u64 {
     h ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// Runs the protocol on one target directory `dir/<target>/{actives,decoys}_final.ism.gz`.
-pub fn bench_target(
-    dir: &Path,
+/// The protocol on already represented molecules: `similarity` between two representations,
+/// fused over the drawn queries by `cfg.aggregate`. The same draws are made whatever the
+/// representation, so fingerprint and embedding results are paired repetition by repetition.
+pub fn evaluate_target<R: Sync>(
     target: &str,
+    set: &TargetSet<R>,
     cfg: &DudeConfig,
+    similarity: &(dyn Fn(&R, &R) -> f64 + Sync),
 ) -> Result<TargetResult, ScreenError> {
-    let tdir: PathBuf = dir.join(target);
-    let (actives, bad_a) = fingerprints(&tdir.join("actives_final.ism.gz"), cfg.fingerprint)?;
-    let (decoys, bad_d) = fingerprints(&tdir.join("decoys_final.ism.gz"), cfg.fingerprint)?;
+    let (actives, decoys) = (&set.actives, &set.decoys);
     if actives.len() <= cfg.queries || decoys.is_empty() || cfg.queries == 0 || cfg.repeats == 0 {
         return Err(ScreenError::Invalid(format!(
             "{target}: {} actives and {} decoys cannot support {} queries x {} repeats",
@@ -123,23 +159,27 @@ pub fn bench_target(
     let draws: Vec<Vec<usize>> = (0..cfg.repeats)
         .map(|_| rand::seq::index::sample(&mut rng, actives.len(), cfg.queries).into_vec())
         .collect();
+    let fused = |q: &[usize], x: &R| -> f64 {
+        let sims = q.iter().map(|&i| similarity(&actives[i], x));
+        match cfg.aggregate {
+            Aggregate::Max => sims.fold(f64::NEG_INFINITY, f64::max),
+            Aggregate::Mean => sims.sum::<f64>() / q.len() as f64,
+        }
+    };
     let per_repeat: Vec<[f64; 4]> = draws
         .par_iter()
         .map(|q| -> Result<[f64; 4], ScreenError> {
-            let queries: Vec<Fingerprint> = q.iter().map(|&i| actives[i].clone()).collect();
-            let scorer =
-                FingerprintScorer::from_fingerprints(cfg.fingerprint, cfg.aggregate, queries)?;
             let mut labels = Vec::with_capacity(actives.len() + decoys.len());
             let mut scores = Vec::with_capacity(labels.capacity());
-            for (i, fp) in actives.iter().enumerate() {
+            for (i, x) in actives.iter().enumerate() {
                 if !q.contains(&i) {
                     labels.push(true);
-                    scores.push(scorer.score_fingerprint(fp).value);
+                    scores.push(fused(q, x));
                 }
             }
-            for fp in &decoys {
+            for x in decoys {
                 labels.push(false);
-                scores.push(scorer.score_fingerprint(fp).value);
+                scores.push(fused(q, x));
             }
             Ok([
                 roc_auc(&labels, &scores)?,
@@ -154,11 +194,50 @@ pub fn bench_target(
         target: target.to_string(),
         actives: actives.len(),
         decoys: decoys.len(),
-        invalid: bad_a + bad_d,
+        invalid: set.invalid,
         roc_auc: mean(0),
         bedroc: mean(1),
         ef1: mean(2),
         ef5: mean(3),
+    })
+}
+
+/// Runs the protocol on one target directory `dir/<target>/{actives,decoys}_final.ism.gz` with
+/// Tanimoto similarity of `cfg.fingerprint`.
+pub fn bench_target(
+    dir: &Path,
+    target: &str,
+    cfg: &DudeConfig,
+) -> Result<TargetResult, ScreenError> {
+    let kind = cfg.fingerprint;
+    let fp = move |batch: &[&str]| -> Vec<Result<Fingerprint, String>> {
+        batch.iter().map(|s| kind.fingerprint(s)).collect()
+    };
+    let set = load_target(dir, target, 256, &fp)?;
+    evaluate_target(target, &set, cfg, &|a: &Fingerprint, b: &Fingerprint| {
+        a.tanimoto(b)
+    })
+}
+
+/// Runs the protocol with cosine similarity of `embedder`'s embeddings (each molecule embedded
+/// once, `batch` per call).
+pub fn bench_target_embedded(
+    dir: &Path,
+    target: &str,
+    cfg: &DudeConfig,
+    embedder: &dyn Embedder,
+    batch: usize,
+) -> Result<TargetResult, ScreenError> {
+    let embed = |b: &[&str]| -> Vec<Result<Vec<f32>, String>> {
+        let mut out = embedder.embed_batch(b);
+        for v in out.iter_mut().flatten() {
+            normalize(v);
+        }
+        out
+    };
+    let set = load_target(dir, target, batch, &embed)?;
+    evaluate_target(target, &set, cfg, &|a: &Vec<f32>, b: &Vec<f32>| {
+        a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() as f64
     })
 }
 

@@ -75,7 +75,7 @@ pub trait BatchSource {
 }
 
 /// How [`InMemorySource`] forms batches.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchingConfig {
     /// Upper bound on padded tokens per batch (`batch_size * seq_len`).
     pub max_tokens: usize,

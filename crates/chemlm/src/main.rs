@@ -42,12 +42,25 @@ enum Command {
     Model(commands::model::ModelCommand),
     /// Pretrain a language model (masked or causal LM) on token shards.
     Pretrain(commands::pretrain::PretrainArgs),
+    /// Sample molecules from a causal LM (KV cache; SMILES out, decoded from SELFIES).
+    Generate(commands::generate::GenerateArgs),
+    /// Distil a masked-LM teacher into a smaller student (DeLiCaTe: soft targets, hidden states).
+    Distill(commands::distill::DistillArgs),
     /// Mean-pooled molecule embeddings from a model.
     Embed(commands::embed::EmbedArgs),
     /// Rank a library against known actives (streaming, top-k, multi-threaded).
     Screen(commands::screen::ScreenArgs),
     /// ECFP4 baselines (logistic / ridge regression, MLP) on a dataset with seeded splits.
     Baseline(commands::baseline::BaselineArgs),
+    /// Fine-tune a pretrained encoder + MLP head on a labelled data set (seeds, splits, results).
+    Finetune(commands::finetune::FinetuneArgs),
+    /// Property predictions from a fine-tuned model, one line per input line.
+    Predict(commands::predict::PredictArgs),
+    /// Neural scaling: sweep a model × data (× compute) grid, fit power laws.
+    #[command(subcommand)]
+    Scale(commands::scale::ScaleCommand),
+    /// Training Performance Estimation over hyperparameter candidates.
+    Tpe(commands::tpe::TpeArgs),
     /// Benchmark protocols (virtual screening on DUD-E).
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -73,9 +86,15 @@ fn main() -> anyhow::Result<()> {
         Command::Data(c) => commands::data::run(&c, quiet),
         Command::Model(c) => commands::model::run(&c, quiet),
         Command::Pretrain(a) => commands::pretrain::run(&a, quiet),
+        Command::Distill(a) => commands::distill::run(&a, quiet),
         Command::Embed(a) => commands::embed::run(&a, quiet),
+        Command::Generate(a) => commands::generate::run(&a, quiet),
         Command::Screen(a) => commands::screen::run(&a, quiet),
         Command::Baseline(a) => commands::baseline::run(&a, quiet),
+        Command::Finetune(a) => commands::finetune::run(&a, quiet),
+        Command::Predict(a) => commands::predict::run(&a, quiet),
+        Command::Scale(c) => commands::scale::run(&c, quiet),
+        Command::Tpe(a) => commands::tpe::run(&a, quiet),
         Command::Bench(c) => commands::bench::run(&c, quiet),
     }
 }

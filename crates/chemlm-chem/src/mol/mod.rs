@@ -3,6 +3,7 @@
 //! Each job lives in its own module as an `impl Molecule` block; all of them call chematic's
 //! RDKit-compatible ports, so results equal RDKit's (checked by `tests/mol_golden.rs`).
 
+mod brics;
 mod fingerprint;
 mod fragment;
 mod molecule;

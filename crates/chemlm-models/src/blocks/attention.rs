@@ -47,7 +47,30 @@ pub fn softmax_attention(
 /// MoLFormer): `out_i = phi(q_i) . sum_j phi(k_j) v_j^T / (phi(q_i) . sum_j phi(k_j) + eps)`.
 /// `phi_q`, `phi_k` are already feature-mapped `[b, h, n, m]`; `key_mask` `[b, n]` (1 = real)
 /// zeroes padded keys so padding never reaches real tokens. Cost O(n m d) instead of O(n^2 d).
+/// Runs the fused kernel ([`crate::ops::linear_attention`]) when fused ops are on, the input is an
+/// f32/f64 CPU tensor and no attention map is requested.
 pub fn linear_attention(
+    phi_q: &Tensor,
+    phi_k: &Tensor,
+    v: &Tensor,
+    key_mask: Option<&Tensor>,
+    eps: f64,
+    want_probs: bool,
+) -> Result<AttentionOutput> {
+    if !want_probs && crate::ops::use_fused(phi_q) {
+        let context =
+            crate::ops::linear_attention::linear_attention(phi_q, phi_k, v, key_mask, eps)?;
+        return Ok(AttentionOutput {
+            context,
+            probs: None,
+        });
+    }
+    linear_attention_composed(phi_q, phi_k, v, key_mask, eps, want_probs)
+}
+
+/// [`linear_attention`] composed from candle ops: the reference the fused kernel is tested against,
+/// and the path for attention maps, other devices and dtypes.
+pub fn linear_attention_composed(
     phi_q: &Tensor,
     phi_k: &Tensor,
     v: &Tensor,

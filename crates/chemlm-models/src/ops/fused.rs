@@ -12,7 +12,7 @@ use candle_core::{
 use rayon::prelude::*;
 
 /// Scalar arithmetic the kernels need, for f32 and f64.
-trait Real:
+pub(crate) trait Real:
     WithDType
     + Copy
     + Send
@@ -27,6 +27,7 @@ trait Real:
     + PartialOrd
 {
     fn exp(self) -> Self;
+    fn ln(self) -> Self;
     fn sqrt(self) -> Self;
     fn erf_(self) -> Self;
     fn zr() -> Self;
@@ -36,6 +37,9 @@ trait Real:
 impl Real for f32 {
     fn exp(self) -> Self {
         f32::exp(self)
+    }
+    fn ln(self) -> Self {
+        f32::ln(self)
     }
     fn sqrt(self) -> Self {
         f32::sqrt(self)
@@ -55,6 +59,9 @@ impl Real for f64 {
     fn exp(self) -> Self {
         f64::exp(self)
     }
+    fn ln(self) -> Self {
+        f64::ln(self)
+    }
     fn sqrt(self) -> Self {
         f64::sqrt(self)
     }
@@ -70,12 +77,16 @@ impl Real for f64 {
 }
 
 /// Rows per rayon task: enough work per task that scheduling stays negligible.
-fn rows_per_task(rows: usize, width: usize) -> usize {
+pub(crate) fn rows_per_task(rows: usize, width: usize) -> usize {
     let target = 16 * 1024 / width.max(1);
     target.clamp(1, rows.max(1))
 }
 
-fn contiguous<'a, T: WithDType>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [T]> {
+pub(crate) fn contiguous<'a, T: WithDType>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    what: &str,
+) -> Result<&'a [T]> {
     let data = s.as_slice::<T>()?;
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(&data[a..b]),
@@ -98,6 +109,7 @@ macro_rules! dispatch_float {
         }
     };
 }
+pub(crate) use dispatch_float;
 
 // ---------------------------------------------------------------- softmax
 

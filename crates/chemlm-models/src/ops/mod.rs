@@ -6,9 +6,11 @@
 //! (`*_composed`, the reference) or a fused multi-threaded `CustomOp` with its own backward
 //! ([`fused`]); [`set_fused`] chooses which one the models use. Finite-difference tests guard both.
 
+pub mod cross_entropy;
 pub mod fused;
 pub mod gelu;
 pub mod layer_norm;
+pub mod linear_attention;
 pub mod rotary;
 pub mod softmax;
 

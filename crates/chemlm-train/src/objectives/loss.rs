@@ -1,7 +1,9 @@
 //! Differentiable cross-entropy on selected positions.
 //!
-//! candle's fused softmax kernels have no backward pass, so the log-softmax here is composed from
-//! differentiable primitives. The row maximum is detached: log-softmax is shift invariant, so the
+//! With fused kernels on (`chemlm_models::ops::set_fused`, the default) the loss is the fused,
+//! multi-threaded `chemlm_models::ops::cross_entropy` op. Otherwise (and on other devices) the
+//! log-softmax is composed from differentiable primitives (candle's own fused softmax kernels
+//! have no backward pass). The row maximum is detached: log-softmax is shift invariant, so the
 //! gradient through the max is exactly zero and need not be traced.
 
 use candle_core::{DType, Device, Result, Tensor, D};
@@ -28,6 +30,18 @@ pub fn cross_entropy_sum(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let n = logits.dim(0)?;
     if n == 0 {
         return Tensor::new(0f32, logits.device());
+    }
+    if chemlm_models::ops::fused_enabled()
+        && logits.device().is_cpu()
+        && matches!(logits.dtype(), DType::F32 | DType::F64)
+    {
+        // One threaded pass forward and one backward instead of ~8 allocating ops each way.
+        let sum = chemlm_models::ops::cross_entropy::cross_entropy_sum(
+            logits,
+            &targets.to_dtype(DType::U32)?,
+            chemlm_models::ops::cross_entropy::IGNORE_INDEX,
+        )?;
+        return sum.to_dtype(DType::F32);
     }
     let logp = log_softmax_last(&logits.to_dtype(DType::F32)?)?;
     let picked = logp.gather(&targets.unsqueeze(1)?, 1)?;

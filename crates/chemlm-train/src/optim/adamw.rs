@@ -52,6 +52,22 @@ impl Optimizer for AdamW {
         for (i, (p, g)) in params.iter().zip(grads).enumerate() {
             let Some(g) = g else { continue };
             let t = self.moments.update(i, g, c.beta1, c.beta2)? as i32;
+            if super::fused::fusable(g) && super::fused::fusable(p.var.as_tensor()) {
+                if let (Some(m), Some(v)) = (&self.moments.m[i], &self.moments.v[i]) {
+                    let wd = if p.decay { c.weight_decay } else { 0.0 };
+                    super::fused::adamw_update(
+                        p.var.as_tensor(),
+                        m,
+                        v,
+                        lr,
+                        wd,
+                        c.beta1.powi(t),
+                        c.beta2.powi(t),
+                        c.eps,
+                    )?;
+                    continue;
+                }
+            }
             let mut w = p.var.as_tensor().clone();
             if p.decay && c.weight_decay != 0.0 {
                 w = (w * (1.0 - lr * c.weight_decay))?;

@@ -7,11 +7,14 @@ use candle_core::{DType, Tensor};
 pub fn global_grad_norm(grads: &[Option<Tensor>]) -> Result<f64> {
     let mut total = 0f64;
     for g in grads.iter().flatten() {
-        total += g
-            .to_dtype(DType::F32)?
-            .sqr()?
-            .sum_all()?
-            .to_scalar::<f32>()? as f64;
+        total += if super::fused::fusable(g) {
+            super::fused::sum_squares(g)?
+        } else {
+            g.to_dtype(DType::F32)?
+                .sqr()?
+                .sum_all()?
+                .to_scalar::<f32>()? as f64
+        };
     }
     Ok(total.sqrt())
 }

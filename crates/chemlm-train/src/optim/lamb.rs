@@ -62,6 +62,19 @@ fn l2_norm(t: &Tensor) -> Result<f64> {
         .sqrt() as f64)
 }
 
+/// `‖w‖ / ‖u‖` (1 when either is 0), optionally capped.
+fn trust_ratio(w_norm: f64, u_norm: f64, cap: Option<f64>) -> f64 {
+    let trust = if w_norm > 0.0 && u_norm > 0.0 {
+        w_norm / u_norm
+    } else {
+        1.0
+    };
+    match cap {
+        Some(c) => trust.min(c),
+        None => trust,
+    }
+}
+
 impl Optimizer for Lamb {
     fn step(&mut self, params: &ParamSet, grads: &[Option<Tensor>], lr: f64) -> Result<()> {
         let c = self.cfg;
@@ -73,23 +86,22 @@ impl Optimizer for Lamb {
             };
             let bc1 = 1.0 - c.beta1.powi(t);
             let bc2 = 1.0 - c.beta2.powi(t);
+            let w = p.var.as_tensor();
+            if super::fused::fusable(g) && super::fused::fusable(w) {
+                let wd = if p.decay { c.weight_decay } else { 0.0 };
+                let (inv1, inv2) = (1.0 / bc1, 1.0 / bc2);
+                let (w_norm, u_norm) = super::fused::lamb_norms(w, m, v, inv1, inv2, c.eps, wd)?;
+                let trust = trust_ratio(w_norm, u_norm, c.max_trust_ratio);
+                super::fused::lamb_update(w, m, v, inv1, inv2, c.eps, wd, lr * trust)?;
+                continue;
+            }
             let m_hat = (m / bc1)?;
             let v_hat = (v / bc2)?;
-            let w = p.var.as_tensor();
             let mut u = m_hat.div(&(v_hat.sqrt()? + c.eps)?)?;
             if p.decay && c.weight_decay != 0.0 {
                 u = (u + (w * c.weight_decay)?)?;
             }
-            let w_norm = l2_norm(w)?;
-            let u_norm = l2_norm(&u)?;
-            let mut trust = if w_norm > 0.0 && u_norm > 0.0 {
-                w_norm / u_norm
-            } else {
-                1.0
-            };
-            if let Some(cap) = c.max_trust_ratio {
-                trust = trust.min(cap);
-            }
+            let trust = trust_ratio(l2_norm(w)?, l2_norm(&u)?, c.max_trust_ratio);
             p.var.set(&(w - (u * (lr * trust))?)?)?;
         }
         Ok(())

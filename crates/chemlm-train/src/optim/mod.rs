@@ -6,6 +6,7 @@
 
 pub mod adamw;
 pub mod clip;
+pub mod fused;
 pub mod lamb;
 pub mod params;
 pub mod schedule;
@@ -117,6 +118,11 @@ impl Moments {
 
     /// Updates moments of parameter `i` with gradient `g`; returns the new step count.
     pub fn update(&mut self, i: usize, g: &Tensor, beta1: f64, beta2: f64) -> Result<u64> {
+        if fused::fusable(g) {
+            fused::update_moments(&mut self.m[i], &mut self.v[i], g, beta1, beta2)?;
+            self.t[i] += 1;
+            return Ok(self.t[i]);
+        }
         let m = match &self.m[i] {
             Some(m) => ((m * beta1)? + (g * (1.0 - beta1))?)?,
             None => (g * (1.0 - beta1))?,
@@ -136,8 +142,9 @@ impl Moments {
         let mut out = Vec::new();
         for (i, p) in params.iter().enumerate() {
             if let (Some(m), Some(v)) = (&self.m[i], &self.v[i]) {
-                out.push((format!("m/{}", p.name), m.clone()));
-                out.push((format!("v/{}", p.name), v.clone()));
+                // Copies: the fused path updates moments in place after this returns.
+                out.push((format!("m/{}", p.name), m.copy()?));
+                out.push((format!("v/{}", p.name), v.copy()?));
                 let t = Tensor::new(&[self.t[i] as i64], m.device())?;
                 out.push((format!("t/{}", p.name), t));
             }
@@ -167,8 +174,9 @@ impl Moments {
                         )));
                     }
                     let dev = p.var.device();
-                    self.m[i] = Some(m.to_device(dev)?);
-                    self.v[i] = Some(v.to_device(dev)?);
+                    // Own copies: the fused path updates moments in place.
+                    self.m[i] = Some(m.to_device(dev)?.copy()?);
+                    self.v[i] = Some(v.to_device(dev)?.copy()?);
                     let steps: Vec<i64> = t.to_dtype(candle_core::DType::I64)?.to_vec1()?;
                     self.t[i] = steps.first().copied().unwrap_or(0).max(0) as u64;
                 }

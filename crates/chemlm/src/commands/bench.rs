@@ -6,10 +6,22 @@ use clap::Subcommand;
 pub enum BenchCommand {
     /// Virtual screening on DUD-E: ROC-AUC, BEDROC(20), EF 1 %, EF 5 % per target and averaged.
     Screen(super::bench_screen::BenchScreenArgs),
+    /// One masked-LM training step (forward, loss, backward, clip, AdamW/LAMB): s and tokens/s.
+    Train(super::bench_train::BenchTrainArgs),
+    /// DeLiCaTe shapes: parameters, inference (32 x 128 tokens) and training-step time vs the teacher.
+    Compress(super::bench_compress::BenchCompressArgs),
+    /// MOSES generation metrics of a model's samples beside MOSES's CharRNN / VAE figures.
+    Generate(super::bench_generate::BenchGenerateArgs),
+    /// MoleculeNet (scaffold, seeds) or DeLiCaTe (k-fold R²) fine-tuning beside published numbers and ECFP baselines.
+    Moleculenet(Box<super::bench_moleculenet::BenchMoleculenetArgs>),
 }
 
 pub fn run(c: &BenchCommand, quiet: bool) -> anyhow::Result<()> {
     match c {
         BenchCommand::Screen(a) => super::bench_screen::run(a, quiet),
+        BenchCommand::Train(a) => super::bench_train::run(a, quiet),
+        BenchCommand::Compress(a) => super::bench_compress::run(a, quiet),
+        BenchCommand::Generate(a) => super::bench_generate::run(a, quiet),
+        BenchCommand::Moleculenet(a) => super::bench_moleculenet::run(a, quiet),
     }
 }

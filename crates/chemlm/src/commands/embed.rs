@@ -8,10 +8,11 @@
 
 use crate::io::temp_path;
 use anyhow::{bail, Context, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use chemlm_data::open_input;
-use chemlm_data::{Tokenizer, TokenizerKind};
-use chemlm_models::{LanguageModel, Model};
+use chemlm_data::Tokenizer;
+use chemlm_models::Model;
+use chemlm_train::finetune::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufWriter, Seek, SeekFrom, Write};
@@ -42,35 +43,20 @@ pub struct EmbedArgs {
     pub strict: bool,
 }
 
-/// Token ids of one input molecule: the single place embed tokenises, so the model's tokenizer
-/// decides SMILES vs SELFIES. SMILES are checked by parsing first, so an invalid molecule is
-/// reported as such rather than embedded.
+/// Token ids of one input molecule (the library's encoder, so `embed`, `finetune` and `predict`
+/// tokenise identically). Too-long molecules are rejected, not truncated: a truncated embedding
+/// would silently describe a different molecule.
 pub fn encode_molecule(
     tok: &Tokenizer,
     smiles: &str,
     canonicalize: bool,
     max_len: usize,
 ) -> std::result::Result<Vec<u32>, String> {
-    let mol = chemlm_chem::Molecule::from_smiles(smiles).map_err(|e| e.to_string())?;
-    let smiles = if canonicalize {
-        mol.canonical_smiles().map_err(|e| e.to_string())?
-    } else {
-        smiles.to_string()
+    let opts = EncodeOptions {
+        canonicalize,
+        truncate: false,
     };
-    let text = match tok.kind() {
-        TokenizerKind::Smiles => smiles,
-        TokenizerKind::Selfies => {
-            chemlm_chem::selfies::encoder(&smiles).map_err(|e| e.to_string())?
-        }
-    };
-    let ids = tok.encode(&text, true).map_err(|e| e.to_string())?;
-    if ids.len() > max_len {
-        return Err(format!(
-            "{} tokens, more than the model's {max_len} positions",
-            ids.len()
-        ));
-    }
-    Ok(ids)
+    encode_for_model(tok, smiles, opts, max_len)
 }
 
 /// Where embedding rows go.
@@ -155,21 +141,10 @@ impl Writer {
     }
 }
 
-/// Embeds `seqs` (already tokenised) in one padded batch; rows in the given order.
+/// Embeds `seqs` (already tokenised) in one padded batch (mean pooling); rows in the given order.
 fn embed_batch(model: &Model, seqs: &[Vec<u32>], pad: u32) -> Result<Vec<Vec<f32>>> {
-    let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
-    let mut ids = Vec::with_capacity(seqs.len() * len);
-    let mut mask = Vec::with_capacity(seqs.len() * len);
-    for s in seqs {
-        for i in 0..len {
-            ids.push(s.get(i).copied().unwrap_or(pad));
-            mask.push(u32::from(i < s.len()));
-        }
-    }
-    let dev = model.device();
-    let ids = Tensor::from_vec(ids, (seqs.len(), len), dev)?;
-    let mask = Tensor::from_vec(mask, (seqs.len(), len), dev)?;
-    Ok(model.embed(&ids, &mask)?.to_vec2::<f32>()?)
+    let refs: Vec<&[u32]> = seqs.iter().map(|s| s.as_slice()).collect();
+    Ok(embed_pooled(model, &refs, pad, Pooling::Mean)?.to_vec2::<f32>()?)
 }
 
 pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
@@ -285,7 +260,9 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chemlm_data::VocabConfig;
+    use candle_core::Tensor;
+    use chemlm_data::{TokenizerKind, VocabConfig};
+    use chemlm_models::LanguageModel;
     use chemlm_models::{presets, ModelConfig};
 
     /// A tiny random BERT with a SMILES tokenizer, saved as a model directory.

@@ -2,10 +2,20 @@
 
 pub mod baseline;
 pub mod bench;
+pub mod bench_compress;
+pub mod bench_moleculenet;
+pub mod bench_generate;
 pub mod bench_screen;
+pub mod bench_train;
 pub mod chem;
 pub mod data;
+pub mod distill;
 pub mod embed;
+pub mod generate;
+pub mod finetune;
+pub mod predict;
 pub mod model;
 pub mod pretrain;
+pub mod scale;
 pub mod screen;
+pub mod tpe;

@@ -240,7 +240,7 @@ fn model_config(f: &PretrainFile) -> Result<ModelConfig> {
     }
 }
 
-fn batch_config(b: &BatchSettings, seed: u64, shuffle: bool, max_len: usize) -> BatchConfig {
+pub fn batch_config(b: &BatchSettings, seed: u64, shuffle: bool, max_len: usize) -> BatchConfig {
     BatchConfig {
         batching: Batching::Tokens {
             max_tokens: b.max_tokens,

@@ -1,4 +1,6 @@
-//! `chemlm screen`: rank a molecule library by similarity to known actives, keeping the top hits.
+//! `chemlm screen`: rank a molecule library by similarity to known actives (ECFP Tanimoto or
+//! cosine of a model's embeddings) or by a fine-tuned model's predicted activity, keeping the top
+//! hits.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -6,8 +8,8 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use chemlm_screen::hits::write_hits_csv;
 use chemlm_screen::{
-    read_molecule_list, screen, Aggregate, FingerprintKind, FingerprintScorer, Scorer, ScreenError,
-    ScreenOptions,
+    read_molecule_list, screen, Aggregate, EmbeddingScorer, FingerprintKind, FingerprintScorer,
+    ModelEmbedder, PredictionScorer, Scorer, ScreenError, ScreenOptions,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,12 +20,29 @@ pub struct ScreenArgs {
     /// Library to screen: `smiles [id]` per line (plain or gzip); a first line `SMILES` is skipped.
     #[arg(long)]
     pub library: PathBuf,
-    /// Known actives (query molecules): `smiles [id]` per line.
+    /// Known actives (query molecules): `smiles [id]` per line (not needed with --scorer model).
     #[arg(long)]
-    pub actives: PathBuf,
-    /// Fingerprint for Tanimoto similarity: ecfp4 or ecfp6 (2048 bits).
+    pub actives: Option<PathBuf>,
+    /// Fingerprint for Tanimoto similarity: ecfp4 or ecfp6 (2048 bits); used without --model.
     #[arg(long, default_value = "ecfp4")]
     pub fingerprint: FingerprintKind,
+    /// Model directory: with --scorer similarity, cosine similarity of its mean-pooled
+    /// embeddings to the actives' replaces fingerprints; with --scorer model, a fine-tuned model
+    /// (`chemlm finetune` output) whose predicted activity is the score.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// similarity (to the actives) or model (a fine-tuned model's prediction).
+    #[arg(long, default_value = "similarity")]
+    pub scorer: ScorerKind,
+    /// Output (task) of the fine-tuned model used as the score, with --scorer model.
+    #[arg(long, default_value_t = 0)]
+    pub task: usize,
+    /// Canonicalise SMILES before embedding (as the model's pretraining data was, e.g. MOSES).
+    #[arg(long)]
+    pub canonicalize: bool,
+    /// Molecules per scorer call (a model runs them in forward passes of 32).
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
     /// How similarities to several actives are fused: max or mean.
     #[arg(long, default_value = "max")]
     pub aggregate: Aggregate,
@@ -44,6 +63,15 @@ pub struct ScreenArgs {
     pub chunk_size: usize,
 }
 
+/// How library molecules are scored.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScorerKind {
+    /// Fused similarity to the actives (fingerprints, or embeddings with --model).
+    Similarity,
+    /// A fine-tuned model's predicted activity (--model).
+    Model,
+}
+
 fn progress(quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
@@ -58,20 +86,46 @@ fn progress(quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Builds the query scorer from the actives file, naming the file and line of a bad active.
-fn build_scorer(a: &ScreenArgs) -> Result<(FingerprintScorer, Vec<String>)> {
-    let actives = read_molecule_list(&a.actives)?;
+/// Maps a bad-query error to the actives file and line.
+fn query_error(path: &Path, lines: &[u64], e: ScreenError) -> anyhow::Error {
+    match e {
+        ScreenError::BadQuery { index, reason, .. } => {
+            anyhow::anyhow!("{}:{}: {reason}", path.display(), lines[index])
+        }
+        other => other.into(),
+    }
+}
+
+/// The scorer the arguments ask for and the display names of its query molecules.
+fn build_scorer(a: &ScreenArgs) -> Result<(Box<dyn Scorer>, Vec<String>)> {
+    if a.scorer == ScorerKind::Model {
+        let Some(dir) = &a.model else {
+            bail!("--scorer model needs --model DIR (a fine-tuned model)");
+        };
+        return Ok((Box::new(PredictionScorer::load(dir, a.task)?), Vec::new()));
+    }
+    let Some(path) = &a.actives else {
+        bail!("similarity screening needs --actives FILE");
+    };
+    let actives = read_molecule_list(path)?;
     if actives.is_empty() {
-        bail!("{}: no molecules", a.actives.display());
+        bail!("{}: no molecules", path.display());
     }
     let smiles: Vec<&str> = actives.iter().map(|e| e.smiles.as_str()).collect();
-    let scorer =
-        FingerprintScorer::new(a.fingerprint, a.aggregate, &smiles).map_err(|e| match e {
-            ScreenError::BadQuery { index, reason, .. } => {
-                anyhow::anyhow!("{}:{}: {reason}", a.actives.display(), actives[index].line)
-            }
-            other => other.into(),
-        })?;
+    let lines: Vec<u64> = actives.iter().map(|e| e.line).collect();
+    let scorer: Box<dyn Scorer> = match &a.model {
+        Some(dir) => {
+            let embedder = ModelEmbedder::load(dir, a.canonicalize)?;
+            Box::new(
+                EmbeddingScorer::new(embedder, a.aggregate, &smiles)
+                    .map_err(|e| query_error(path, &lines, e))?,
+            )
+        }
+        None => Box::new(
+            FingerprintScorer::new(a.fingerprint, a.aggregate, &smiles)
+                .map_err(|e| query_error(path, &lines, e))?,
+        ),
+    };
     let names = actives
         .iter()
         .map(|e| e.id.clone().unwrap_or_else(|| e.smiles.clone()))
@@ -95,8 +149,8 @@ pub fn run(a: &ScreenArgs, quiet: bool) -> Result<()> {
     let opts = ScreenOptions {
         top: a.top,
         chunk_size: a.chunk_size,
+        batch_size: a.batch_size,
         skip_header: a.skip_header,
-        ..Default::default()
     };
     let bar = progress(quiet);
     let start = Instant::now();
@@ -104,7 +158,7 @@ pub fn run(a: &ScreenArgs, quiet: bool) -> Result<()> {
         screen(
             reader,
             &source,
-            &scorer,
+            scorer.as_ref(),
             &opts,
             |b| bar.suspend(|| eprintln!("warning: {source}:{}: {}", b.line, b.reason)),
             |n| bar.inc(n),
@@ -117,7 +171,7 @@ pub fn run(a: &ScreenArgs, quiet: bool) -> Result<()> {
     eprintln!(
         "screen ({}, {} actives, {} threads): {} molecules scored, {} invalid{} in {:.1} s ({:.0} molecules/s); top {} written to {}",
         scorer.describe(),
-        scorer.n_queries(),
+        names.len(),
         pool.current_num_threads(),
         summary.scored,
         summary.invalid,
@@ -152,8 +206,13 @@ mod tests {
         let args = ScreenArgs {
             library: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../../fixtures/moses-mini.smi"),
-            actives,
+            actives: Some(actives),
             fingerprint: FingerprintKind::Ecfp4,
+            model: None,
+            scorer: ScorerKind::Similarity,
+            task: 0,
+            canonicalize: false,
+            batch_size: 256,
             aggregate: Aggregate::Max,
             top: 5,
             out: out.clone(),

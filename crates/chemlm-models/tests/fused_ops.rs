@@ -1,0 +1,184 @@
+//! The fused cross-entropy and linear-attention kernels against their composed references
+//! (values and gradients, f32) and against central differences (f64).
+
+use candle_core::{DType, Device, Result, Tensor, Var};
+use chemlm_models::blocks::attention::linear_attention_composed;
+use chemlm_models::gradcheck::check_gradients;
+use chemlm_models::ops::cross_entropy::{cross_entropy_sum, cross_entropy_sum_composed};
+use chemlm_models::ops::linear_attention::linear_attention;
+
+fn uniform(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Tensor {
+    use rand::{Rng, SeedableRng};
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n).map(|_| r.gen_range(lo..hi)).collect();
+    Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
+}
+
+fn weighted(t: &Tensor, seed: u64) -> Result<Tensor> {
+    let w = uniform(t.dims(), -1.0, 1.0, seed).to_dtype(t.dtype())?;
+    (t * w)?.sum_all()
+}
+
+fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
+    (a.to_dtype(DType::F32).unwrap() - b.to_dtype(DType::F32).unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
+/// Value and input gradients of `f` in f32.
+fn value_and_grads(
+    inputs: &[Tensor],
+    f: &dyn Fn(&[Tensor]) -> Result<Tensor>,
+) -> (Tensor, Vec<Tensor>) {
+    let vars: Vec<Var> = inputs
+        .iter()
+        .map(|t| Var::from_tensor(&t.to_dtype(DType::F32).unwrap()).unwrap())
+        .collect();
+    let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    let y = f(&ts).unwrap();
+    let grads = y.sum_all().unwrap().backward().unwrap();
+    let gs = vars
+        .iter()
+        .map(|v| {
+            grads
+                .get(v.as_tensor())
+                .cloned()
+                .unwrap_or_else(|| v.as_tensor().zeros_like().unwrap())
+        })
+        .collect();
+    (y, gs)
+}
+
+const IGN: u32 = chemlm_models::ops::cross_entropy::IGNORE_INDEX;
+
+#[test]
+fn cross_entropy_fused_matches_composed_with_ignore_index() {
+    let logits = uniform(&[37, 53], -4.0, 4.0, 1);
+    let tg: Vec<u32> = (0..37u32)
+        .map(|i| if i % 5 == 2 { IGN } else { (i * 7) % 53 })
+        .collect();
+    let targets = Tensor::from_vec(tg, 37, &Device::Cpu).unwrap();
+    let t2 = targets.clone();
+    let (yf, gf) = value_and_grads(std::slice::from_ref(&logits), &|t| {
+        cross_entropy_sum(&t[0], &targets, IGN)
+    });
+    let (yc, gc) = value_and_grads(&[logits], &|t| cross_entropy_sum_composed(&t[0], &t2, IGN));
+    let (a, b) = (
+        yf.to_scalar::<f32>().unwrap(),
+        yc.to_scalar::<f32>().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "loss {a} vs {b}");
+    let d = max_abs(&gf[0], &gc[0]);
+    assert!(d < 1e-5, "gradient differs by {d}");
+    // ignored rows get exactly zero gradient
+    let g: Vec<Vec<f32>> = gf[0].to_vec2().unwrap();
+    assert!(g[2].iter().all(|&x| x == 0.0));
+    assert!(g[3].iter().any(|&x| x != 0.0));
+}
+
+#[test]
+fn cross_entropy_fused_finite_differences_and_errors() {
+    let logits = uniform(&[6, 9], -2.0, 2.0, 2);
+    let targets = Tensor::from_vec(vec![0u32, 8, IGN, 3, 3, 5], 6, &Device::Cpu).unwrap();
+    let r = check_gradients(
+        &[logits.clone()],
+        |t| cross_entropy_sum(&t[0], &targets, IGN),
+        1e-5,
+        64,
+    )
+    .unwrap();
+    assert!(r.max_rel_error < 1e-6, "{r:?}");
+    let bad = Tensor::from_vec(vec![0u32, 9, 1, 1, 1, 1], 6, &Device::Cpu).unwrap();
+    let e = cross_entropy_sum(&logits, &bad, IGN)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("target 9"), "{e}");
+}
+
+fn attention_inputs(b: usize, h: usize, n: usize, m: usize, d: usize) -> Vec<Tensor> {
+    vec![
+        uniform(&[b, h, n, m], 0.0, 1.5, 3), // feature-mapped: non-negative
+        uniform(&[b, h, n, m], 0.0, 1.5, 4),
+        uniform(&[b, h, n, d], -1.0, 1.0, 5),
+    ]
+}
+
+fn padding_mask(b: usize, n: usize) -> Tensor {
+    let lens = [n, n - 3, 2];
+    let v: Vec<u32> = (0..b)
+        .flat_map(|r| (0..n).map(move |c| u32::from(c < lens[r % 3])))
+        .collect();
+    Tensor::from_vec(v, (b, n), &Device::Cpu).unwrap()
+}
+
+#[test]
+fn linear_attention_fused_matches_composed_values_and_gradients() {
+    let (b, h, n, m, d) = (3, 2, 11, 8, 6);
+    let inputs = attention_inputs(b, h, n, m, d);
+    let mask = padding_mask(b, n);
+    for mk in [Some(&mask), None] {
+        let fused = |t: &[Tensor]| weighted(&linear_attention(&t[0], &t[1], &t[2], mk, 1e-6)?, 8);
+        let composed = |t: &[Tensor]| {
+            weighted(
+                &linear_attention_composed(&t[0], &t[1], &t[2], mk, 1e-6, false)?.context,
+                8,
+            )
+        };
+        let (yf, gf) = value_and_grads(&inputs, &fused);
+        let (yc, gc) = value_and_grads(&inputs, &composed);
+        let (a, c) = (
+            yf.to_scalar::<f32>().unwrap(),
+            yc.to_scalar::<f32>().unwrap(),
+        );
+        assert!((a - c).abs() < 1e-4 * c.abs().max(1.0), "{a} vs {c}");
+        for (i, (x, y)) in gf.iter().zip(&gc).enumerate() {
+            let e = max_abs(x, y);
+            assert!(e < 1e-4, "input {i}: gradient differs by {e}");
+        }
+    }
+    // padded keys get no gradient and do not change the output of real tokens
+    let (_, g) = value_and_grads(&inputs, &|t| {
+        weighted(
+            &linear_attention(&t[0], &t[1], &t[2], Some(&mask), 1e-6)?,
+            8,
+        )
+    });
+    let dk: Vec<f32> = g[1]
+        .get(2)
+        .unwrap()
+        .narrow(1, 2, n - 2)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    assert!(dk.iter().all(|&x| x == 0.0));
+}
+
+#[test]
+fn linear_attention_fused_finite_differences() {
+    let (b, h, n, m, d) = (2, 2, 5, 4, 3);
+    let inputs = attention_inputs(b, h, n, m, d);
+    let mask = padding_mask(b, n);
+    let r = check_gradients(
+        &inputs,
+        |t| {
+            weighted(
+                &linear_attention(&t[0], &t[1], &t[2], Some(&mask), 1e-6)?,
+                9,
+            )
+        },
+        1e-5,
+        64,
+    )
+    .unwrap();
+    assert!(r.max_rel_error < 1e-6, "{r:?}");
+}

@@ -1,0 +1,281 @@
+//! Similarity of language-model embeddings: the neural counterpart of [`crate::FingerprintScorer`].
+//!
+//! An [`Embedder`] turns a batch of SMILES into vectors (one forward pass per batch); the
+//! [`EmbeddingScorer`] embeds the actives once, L2-normalises everything, and scores a library
+//! molecule by the max (or mean) cosine similarity of its embedding to the actives' — one
+//! `[batch, hidden] × [hidden, actives]` product per batch. [`ModelEmbedder`] is the embedder of
+//! a chemlm model directory (mean of final hidden states over real tokens, as `chemlm embed`),
+//! encoding molecules with the same function as fine-tuning and prediction.
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use chemlm_data::Tokenizer;
+use chemlm_models::Model;
+use chemlm_train::finetune::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
+
+use crate::error::ScreenError;
+use crate::scorer::{Aggregate, Score, Scorer};
+
+/// Turns molecules into fixed-size vectors.
+pub trait Embedder: Sync {
+    /// One vector per SMILES, in order, or the reason a molecule has none.
+    fn embed_batch(&self, smiles: &[&str]) -> Vec<Result<Vec<f32>, String>>;
+    /// Vector length.
+    fn dim(&self) -> usize;
+    /// Short description for logs, e.g. `bert-6x256`.
+    fn describe(&self) -> String;
+}
+
+/// `v / ‖v‖` (a zero vector stays zero and scores 0 against everything).
+pub fn normalize(v: &mut [f32]) {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+/// Fuses cosine similarities to the queries (`sims`) into one score.
+pub fn fuse(sims: &[f32], aggregate: Aggregate) -> Score {
+    let (mut best, mut best_i, mut sum) = (f64::NEG_INFINITY, 0, 0.0);
+    for (i, &s) in sims.iter().enumerate() {
+        let s = s as f64;
+        sum += s;
+        if s > best {
+            best = s;
+            best_i = i;
+        }
+    }
+    let value = match aggregate {
+        Aggregate::Max => best,
+        Aggregate::Mean => sum / sims.len().max(1) as f64,
+    };
+    Score {
+        value,
+        nearest: Some(best_i),
+    }
+}
+
+/// Max/mean cosine similarity of embeddings to the embedded actives.
+pub struct EmbeddingScorer<E: Embedder> {
+    embedder: E,
+    aggregate: Aggregate,
+    /// `[hidden, queries]`, columns unit length.
+    queries_t: Tensor,
+    n_queries: usize,
+}
+
+impl<E: Embedder> EmbeddingScorer<E> {
+    /// Embeds the queries once; every query must embed (a silently dropped active would change
+    /// the results).
+    pub fn new(embedder: E, aggregate: Aggregate, queries: &[&str]) -> Result<Self, ScreenError> {
+        if queries.is_empty() {
+            return Err(ScreenError::NoQueries);
+        }
+        let mut flat = Vec::with_capacity(queries.len() * embedder.dim());
+        for (index, r) in embedder.embed_batch(queries).into_iter().enumerate() {
+            let mut v = r.map_err(|reason| ScreenError::BadQuery {
+                index,
+                smiles: queries[index].to_string(),
+                reason,
+            })?;
+            normalize(&mut v);
+            flat.extend(v);
+        }
+        Self::from_unit_vectors(embedder, aggregate, flat, queries.len())
+    }
+
+    /// From `n` already unit-length query vectors laid out row by row in `flat`.
+    pub fn from_unit_vectors(
+        embedder: E,
+        aggregate: Aggregate,
+        flat: Vec<f32>,
+        n: usize,
+    ) -> Result<Self, ScreenError> {
+        if n == 0 {
+            return Err(ScreenError::NoQueries);
+        }
+        let dim = embedder.dim();
+        let queries_t = Tensor::from_vec(flat, (n, dim), &Device::Cpu)
+            .and_then(|t| t.t()?.contiguous())
+            .map_err(|e| ScreenError::Invalid(format!("query embeddings: {e}")))?;
+        Ok(Self {
+            embedder,
+            aggregate,
+            queries_t,
+            n_queries: n,
+        })
+    }
+
+    /// Number of query molecules.
+    pub fn n_queries(&self) -> usize {
+        self.n_queries
+    }
+
+    /// Cosine similarities `[rows, queries]` of unit vectors `flat` (row-major, `rows × dim`).
+    fn similarities(&self, flat: Vec<f32>, rows: usize) -> candle_core::Result<Vec<Vec<f32>>> {
+        let m = Tensor::from_vec(flat, (rows, self.embedder.dim()), &Device::Cpu)?;
+        m.matmul(&self.queries_t)?.to_vec2()
+    }
+}
+
+impl<E: Embedder> Scorer for EmbeddingScorer<E> {
+    fn score_batch(&self, smiles: &[&str]) -> Vec<Result<Score, String>> {
+        let embedded = self.embedder.embed_batch(smiles);
+        let mut flat = Vec::new();
+        let mut rows = 0;
+        for v in embedded.iter().flatten() {
+            let start = flat.len();
+            flat.extend_from_slice(v);
+            normalize(&mut flat[start..]);
+            rows += 1;
+        }
+        let sims = if rows == 0 {
+            Ok(Vec::new())
+        } else {
+            self.similarities(flat, rows)
+        };
+        let sims = match sims {
+            Ok(s) => s,
+            Err(e) => return smiles.iter().map(|_| Err(e.to_string())).collect(),
+        };
+        let mut sims = sims.into_iter();
+        embedded
+            .into_iter()
+            .map(|r| {
+                r.and_then(|_| {
+                    sims.next()
+                        .map(|row| fuse(&row, self.aggregate))
+                        .ok_or_else(|| "similarity row missing".to_string())
+                })
+            })
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        format!("{}/cosine/{}", self.embedder.describe(), self.aggregate)
+    }
+}
+
+/// Embeddings of a chemlm model directory: mean of the final hidden states over real tokens.
+pub struct ModelEmbedder {
+    model: Model,
+    tokenizer: Tokenizer,
+    encode: EncodeOptions,
+    max_len: usize,
+    micro_batch: usize,
+    name: String,
+}
+
+impl ModelEmbedder {
+    /// Loads `dir` (config.json, model.safetensors, tokenizer.json) on the CPU.
+    pub fn load(dir: &Path, canonicalize: bool) -> Result<Self, ScreenError> {
+        let model = Model::load(dir, &Device::Cpu)
+            .map_err(|e| ScreenError::Invalid(format!("model {}: {e}", dir.display())))?;
+        let tp = dir.join(chemlm_models::io::TOKENIZER_FILE);
+        let tokenizer = Tokenizer::load(&tp)?;
+        Self::new(model, tokenizer, canonicalize)
+    }
+
+    /// From a model and its tokenizer (vocabulary sizes must agree).
+    pub fn new(
+        model: Model,
+        tokenizer: Tokenizer,
+        canonicalize: bool,
+    ) -> Result<Self, ScreenError> {
+        let c = model.config();
+        if c.vocab_size() != tokenizer.vocab_size() {
+            return Err(ScreenError::Invalid(format!(
+                "the model has a vocabulary of {} tokens, its tokenizer {}",
+                c.vocab_size(),
+                tokenizer.vocab_size()
+            )));
+        }
+        let name = format!(
+            "{}-{}x{}",
+            c.architecture(),
+            c.num_layers(),
+            c.hidden_size()
+        );
+        Ok(Self {
+            max_len: c.max_positions(),
+            model,
+            tokenizer,
+            // A truncated molecule would be scored as a different one: reject it instead.
+            encode: EncodeOptions {
+                canonicalize,
+                truncate: false,
+            },
+            micro_batch: 32,
+            name,
+        })
+    }
+
+    /// Molecules per forward pass (default 32).
+    pub fn with_micro_batch(mut self, n: usize) -> Self {
+        self.micro_batch = n.max(1);
+        self
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// One forward pass over already encoded molecules; rows in the same order.
+    fn forward(&self, seqs: &[&[u32]]) -> candle_core::Result<Vec<Vec<f32>>> {
+        let pad = self.tokenizer.special_ids().pad;
+        embed_pooled(&self.model, seqs, pad, Pooling::Mean)?.to_vec2()
+    }
+}
+
+impl Embedder for ModelEmbedder {
+    fn embed_batch(&self, smiles: &[&str]) -> Vec<Result<Vec<f32>, String>> {
+        let encoded: Vec<Result<Vec<u32>, String>> = smiles
+            .iter()
+            .map(|s| encode_for_model(&self.tokenizer, s, self.encode, self.max_len))
+            .collect();
+        // Sort by length and cut into forward passes of `micro_batch` molecules, so each pass
+        // carries little padding; results go back in input order.
+        let mut order: Vec<usize> = (0..encoded.len()).filter(|&i| encoded[i].is_ok()).collect();
+        order.sort_by_key(|&i| encoded[i].as_ref().map(Vec::len).unwrap_or(0));
+        let seqs: Vec<&[u32]> = order
+            .iter()
+            .filter_map(|&i| encoded[i].as_ref().ok().map(Vec::as_slice))
+            .collect();
+        let mut out: Vec<Result<Vec<f32>, String>> = encoded
+            .iter()
+            .map(|e| match e {
+                Ok(_) => Err("not embedded".to_string()),
+                Err(reason) => Err(reason.clone()),
+            })
+            .collect();
+        if seqs.is_empty() {
+            return out;
+        }
+        let micro = self.micro_batch.max(1);
+        for (idx, batch) in order.chunks(micro).zip(seqs.chunks(micro)) {
+            match self.forward(batch) {
+                Ok(rows) => {
+                    for (&i, row) in idx.iter().zip(rows) {
+                        out[i] = Ok(row);
+                    }
+                }
+                Err(e) => {
+                    for &i in idx {
+                        out[i] = Err(format!("model forward pass failed: {e}"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn dim(&self) -> usize {
+        self.model.config().hidden_size()
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}

@@ -1,0 +1,186 @@
+//! The fine-tuned model directory that `chemlm predict` reloads:
+//!
+//! ```text
+//! best/
+//!   config.json, model.safetensors, tokenizer.json   the encoder (Model::save)
+//!   head.safetensors                                  the head
+//!   finetune.json                                     FinetuneMeta: tasks, head shape, pooling,
+//!                                                     encoding, target standardisation
+//! ```
+//!
+//! Everything prediction needs is in the directory, so a prediction is reproducible without the
+//! run's data or flags.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use chemlm_data::{TaskType, Tokenizer};
+use chemlm_models::Model;
+
+use super::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
+use super::head::{Head, HeadConfig};
+use super::standardize::Standardizer;
+use super::train::to_original_units;
+use super::{FinetuneError, Result};
+
+/// File names inside a fine-tuned model directory.
+pub const META_FILE: &str = "finetune.json";
+pub const HEAD_FILE: &str = "head.safetensors";
+/// Format tag of [`META_FILE`].
+pub const META_FORMAT: &str = "chemlm-finetuned/1";
+
+/// What prediction needs besides the weights.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct FinetuneMeta {
+    pub format: String,
+    pub dataset: String,
+    /// Classification (outputs are probabilities) or regression (original units).
+    pub classification: bool,
+    pub task_names: Vec<String>,
+    pub head: HeadConfig,
+    pub pooling: Pooling,
+    pub encode: EncodeOptions,
+    /// Identity for classification (outputs are probabilities).
+    pub standardizer: Standardizer,
+    pub seed: u64,
+    pub best_epoch: usize,
+    /// The pretrained encoder the run started from.
+    pub base_model: String,
+}
+
+/// Writes `dir` (created if needed): encoder + tokenizer, head, meta. Each file is atomic.
+pub fn save_model_dir(
+    dir: &Path,
+    model: &Model,
+    tokenizer: &Path,
+    head: &Head,
+    meta: &FinetuneMeta,
+) -> Result<()> {
+    model.save(dir, Some(tokenizer))?;
+    head.save(&dir.join(HEAD_FILE))?;
+    let text = serde_json::to_string_pretty(meta).map_err(|e| FinetuneError::File {
+        path: dir.join(META_FILE),
+        reason: e.to_string(),
+    })?;
+    chemlm_models::io::write_atomic(&dir.join(META_FILE), text.as_bytes())?;
+    Ok(())
+}
+
+impl FinetuneMeta {
+    /// The task type the head was trained for.
+    pub fn task_type(&self) -> TaskType {
+        if self.classification {
+            TaskType::Classification
+        } else {
+            TaskType::Regression
+        }
+    }
+}
+
+/// A loaded fine-tuned model.
+pub struct FinetunedModel {
+    pub dir: PathBuf,
+    pub model: Model,
+    pub head: Head,
+    pub tokenizer: Tokenizer,
+    pub meta: FinetuneMeta,
+}
+
+impl FinetunedModel {
+    /// Loads a directory written by [`save_model_dir`].
+    pub fn load(dir: &Path, dev: &Device) -> Result<Self> {
+        let meta_path = dir.join(META_FILE);
+        let text = std::fs::read_to_string(&meta_path).map_err(|e| FinetuneError::File {
+            path: meta_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let meta: FinetuneMeta = serde_json::from_str(&text).map_err(|e| FinetuneError::File {
+            path: meta_path.clone(),
+            reason: e.to_string(),
+        })?;
+        if meta.format != META_FORMAT {
+            return Err(FinetuneError::File {
+                path: meta_path,
+                reason: format!("format {:?}, expected {META_FORMAT:?}", meta.format),
+            });
+        }
+        let model = Model::load(dir, dev)?;
+        if meta.head.n_in != model.config().hidden_size() {
+            return Err(FinetuneError::File {
+                path: meta_path,
+                reason: format!(
+                    "head expects {} inputs, the encoder gives {}",
+                    meta.head.n_in,
+                    model.config().hidden_size()
+                ),
+            });
+        }
+        let head = Head::load(meta.head, &dir.join(HEAD_FILE), dev)?;
+        let tokenizer = Tokenizer::load(&dir.join(chemlm_models::io::TOKENIZER_FILE))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            model,
+            head,
+            tokenizer,
+            meta,
+        })
+    }
+
+    /// Token ids of one molecule, exactly as in training.
+    pub fn encode(&self, smiles: &str) -> std::result::Result<Vec<u32>, String> {
+        encode_for_model(
+            &self.tokenizer,
+            smiles,
+            self.meta.encode,
+            self.model.config().max_positions(),
+        )
+    }
+
+    /// Predictions (probabilities or original units), `n_tasks` per molecule, for molecules
+    /// already encoded.
+    pub fn predict_encoded(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f64>>> {
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pad = self.tokenizer.special_ids().pad;
+        let x = embed_pooled(&self.model, seqs, pad, self.meta.pooling)?;
+        let out = self.head.forward(&x, None)?;
+        let flat = to_original_units(&out, self.meta.task_type(), &self.meta.standardizer)?;
+        Ok(flat
+            .chunks(self.meta.head.n_out)
+            .map(|c| c.to_vec())
+            .collect())
+    }
+
+    /// Predictions for SMILES: `Err(reason)` for a molecule that cannot be encoded. Batched by
+    /// `batch`, sorted by length inside so padding stays small; results in input order.
+    pub fn predict(
+        &self,
+        smiles: &[&str],
+        batch: usize,
+    ) -> Result<Vec<std::result::Result<Vec<f64>, String>>> {
+        let enc: Vec<std::result::Result<Vec<u32>, String>> = {
+            use rayon::prelude::*;
+            smiles.par_iter().map(|s| self.encode(s)).collect()
+        };
+        let mut order: Vec<usize> = (0..enc.len()).filter(|&i| enc[i].is_ok()).collect();
+        order.sort_by_key(|&i| enc[i].as_ref().map(|v| v.len()).unwrap_or(0));
+        let mut out: Vec<std::result::Result<Vec<f64>, String>> = enc
+            .iter()
+            .map(|e| match e {
+                Ok(_) => Err(String::new()),
+                Err(r) => Err(r.clone()),
+            })
+            .collect();
+        for chunk in order.chunks(batch.max(1)) {
+            let seqs: Vec<&[u32]> = chunk
+                .iter()
+                .filter_map(|&i| enc[i].as_deref().ok())
+                .collect();
+            for (&i, p) in chunk.iter().zip(self.predict_encoded(&seqs)?) {
+                out[i] = Ok(p);
+            }
+        }
+        Ok(out)
+    }
+}

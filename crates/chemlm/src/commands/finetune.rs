@@ -1,0 +1,609 @@
+//! `chemlm finetune`: a pretrained encoder + MLP head trained on a labelled data set (issue 4 §1),
+//! over several split seeds (or k folds), writing a run directory:
+//!
+//! ```text
+//! OUT/config.json            settings, data hash, split hashes, seeds, skipped molecules, speed
+//! OUT/results.csv, results.md  test scores per fit and mean ± std
+//! OUT/splits/seed-N.json     the exact splits
+//! OUT/seed-N[-fold-K]/metrics.jsonl          one line per epoch
+//! OUT/seed-N[-fold-K]/test_predictions.csv   line, smiles, labels, predictions at the best epoch
+//! OUT/seed-N[-fold-K]/best/  the best model (encoder + head + tokenizer + finetune.json)
+//! ```
+//!
+//! `run_dataset` is shared with `chemlm bench moleculenet`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
+use chemlm_data::atomic::{write_file, write_json};
+use chemlm_data::split::SplitSource;
+use chemlm_data::{make_split, LabeledDataset, SplitFile, SplitMethod, SplitRequest, SplitSizes};
+use chemlm_data::{Metric, TaskType, Tokenizer};
+use chemlm_models::Model;
+use chemlm_train::baselines::open_dataset;
+use chemlm_train::finetune::{
+    embed_dataset, encode_all, fit_fold, results_csv, save_model_dir, summarize, summary_markdown,
+    EncodeOptions, EpochRecord, FinetuneConfig, FinetuneMeta, FoldData, Pooling, Regime,
+    RegressionLoss, RunResult,
+};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args, Debug, Clone)]
+pub struct FinetuneArgs {
+    /// Pretrained model directory (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Registered data set (bbbp, bace, clintox, tox21, sider, hiv, esol, freesolv, lipo, qm9,
+    /// delicate-esol, …) or a CSV/TSV file with a header.
+    #[arg(long)]
+    pub dataset: String,
+    /// SMILES column of a CSV file (default: auto-detected).
+    #[arg(long)]
+    pub smiles_col: Option<String>,
+    /// Comma-separated label columns of a CSV file (default: all other columns).
+    #[arg(long, value_delimiter = ',')]
+    pub target_cols: Option<Vec<String>>,
+    /// classification or regression (default: from the registry, or classification when every
+    /// label of a CSV is 0/1).
+    #[arg(long)]
+    pub task: Option<String>,
+    #[command(flatten)]
+    pub opts: FinetuneOpts,
+    /// Run directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Split and training flags shared with `chemlm bench moleculenet`.
+#[derive(Args, Debug, Clone)]
+pub struct FinetuneOpts {
+    /// scaffold (chemprop's balanced scaffold split), scaffold-plain, random, kfold (k folds,
+    /// next fold = valid, chemprop `cv`) or delicate (5-fold, held-out fold halved into
+    /// valid/test, as DeLiCaTe's data_preparation.py).
+    #[arg(long, default_value = "scaffold")]
+    pub split: String,
+    /// Split seeds; results are mean ± std over every fit.
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    pub seeds: Vec<u64>,
+    /// Train/valid/test fractions (scaffold and random splits).
+    #[arg(long, value_delimiter = ',', default_value = "0.8,0.1,0.1")]
+    pub sizes: Vec<f64>,
+    /// Folds of kfold / delicate splits.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// How many of the k folds to run (DeLiCaTe's script runs the first 3 of 5).
+    #[arg(long)]
+    pub folds: Option<usize>,
+    /// frozen (embed once, train the head) or finetune (encoder + head).
+    #[arg(long, default_value = "frozen")]
+    pub regime: String,
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    /// Encoder learning rate (finetune regime).
+    #[arg(long, default_value_t = 3e-5)]
+    pub lr: f64,
+    /// Head learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub head_lr: f64,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Head hidden width (0 = encoder hidden size).
+    #[arg(long, default_value_t = 0)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub dropout: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Regression loss: l1 or mse (on standardised targets).
+    #[arg(long, default_value = "l1")]
+    pub loss: String,
+    /// mean or cls (default: cls for BERT/ALBERT, mean otherwise).
+    #[arg(long)]
+    pub pooling: Option<String>,
+    /// Feed SMILES as written instead of canonicalising them.
+    #[arg(long)]
+    pub no_canonicalize: bool,
+    /// Molecules per forward pass when embedding / evaluating.
+    #[arg(long, default_value_t = 128)]
+    pub eval_batch: usize,
+}
+
+impl FinetuneOpts {
+    /// The training configuration these flags describe.
+    pub fn config(&self) -> Result<FinetuneConfig> {
+        let cfg = FinetuneConfig {
+            regime: self.regime.parse::<Regime>().map_err(anyhow::Error::msg)?,
+            epochs: self.epochs,
+            patience: self.patience,
+            lr: self.lr,
+            head_lr: self.head_lr,
+            batch_size: self.batch,
+            hidden: self.hidden,
+            dropout: self.dropout,
+            weight_decay: self.weight_decay,
+            max_grad_norm: 1.0,
+            loss: match self.loss.as_str() {
+                "l1" | "mae" => RegressionLoss::L1,
+                "mse" | "l2" => RegressionLoss::Mse,
+                other => bail!("--loss must be l1 or mse, not {other:?}"),
+            },
+            pooling: match self.pooling.as_deref() {
+                None => None,
+                Some(p) => Some(
+                    Pooling::parse(p)
+                        .with_context(|| format!("--pooling must be mean or cls, not {p:?}"))?,
+                ),
+            },
+            encode: EncodeOptions {
+                canonicalize: !self.no_canonicalize,
+                truncate: true,
+            },
+            eval_batch: self.eval_batch,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The split method and sizes these flags describe.
+    pub fn split(&self) -> Result<(SplitPlan, SplitSizes)> {
+        let [train, valid, test] = self.sizes[..] else {
+            bail!("--sizes needs three fractions, e.g. 0.8,0.1,0.1");
+        };
+        let sizes = SplitSizes::new(train, valid, test)?;
+        let plan = match self.split.as_str() {
+            "scaffold" | "scaffold_balanced" => {
+                SplitPlan::Plain(SplitMethod::Scaffold { balanced: true })
+            }
+            "scaffold-plain" => SplitPlan::Plain(SplitMethod::Scaffold { balanced: false }),
+            "random" => SplitPlan::Plain(SplitMethod::Random),
+            "kfold" => SplitPlan::Plain(SplitMethod::KFold {
+                k: self.k,
+                valid: true,
+            }),
+            "delicate" => SplitPlan::Delicate { k: self.k },
+            other => bail!(
+                "--split must be scaffold, scaffold-plain, random, kfold or delicate, not {other:?}"
+            ),
+        };
+        Ok((plan, sizes))
+    }
+}
+
+/// How folds are made.
+#[derive(Clone, Debug)]
+pub enum SplitPlan {
+    /// One of chemlm-data's split methods.
+    Plain(SplitMethod),
+    /// DeLiCaTe: k-fold without a validation fold; the held-out fold is halved (seeded) into
+    /// valid and test.
+    Delicate { k: usize },
+}
+
+/// Makes the split file of one seed.
+pub fn make_seed_split(
+    ds: &LabeledDataset,
+    plan: &SplitPlan,
+    sizes: SplitSizes,
+    seed: u64,
+    source: &SplitSource,
+) -> Result<SplitFile> {
+    let method = match plan {
+        SplitPlan::Plain(m) => m.clone(),
+        SplitPlan::Delicate { k } => SplitMethod::KFold {
+            k: *k,
+            valid: false,
+        },
+    };
+    let req = SplitRequest {
+        method,
+        sizes,
+        seed,
+    };
+    let mut split = make_split(&ds.smiles, None, &req, Some(source.clone()))?;
+    if let SplitPlan::Delicate { .. } = plan {
+        chemlm_train::finetune::halve_test_folds(&mut split, seed);
+    }
+    Ok(split)
+}
+
+/// Metric key of a data set's primary metric.
+pub fn primary_key(ds: &LabeledDataset) -> &'static str {
+    match ds.metric {
+        Some(Metric::RocAuc) => "roc-auc",
+        Some(Metric::PrcAuc) => "prc-auc",
+        Some(Metric::Rmse) => "rmse",
+        Some(Metric::Mae) => "mae",
+        Some(Metric::R2) => "r2",
+        None if ds.task_type == TaskType::Classification => "roc-auc",
+        None => "rmse",
+    }
+}
+
+/// What [`run_dataset`] produces.
+pub struct DatasetRun {
+    pub results: Vec<RunResult>,
+    pub splits: Vec<SplitFile>,
+    /// `(file line, reason)` of molecules left out (unparsable, no scaffold).
+    pub skipped: Vec<(u64, String)>,
+    /// Training throughput: molecules through training steps / seconds in them.
+    pub train_molecules: u64,
+    pub train_seconds: f64,
+    /// Seconds spent embedding the data set once (frozen regime).
+    pub embed_seconds: f64,
+    pub truncated: usize,
+}
+
+/// Where [`run_dataset`] writes per-fit outputs; `None` = nothing written.
+pub struct RunOutputs<'a> {
+    pub dir: &'a Path,
+    /// Also save each fit's best model (encoder + head).
+    pub save_models: bool,
+}
+
+fn bar(quiet: bool, len: u64, msg: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(len);
+    b.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} [{elapsed_precise}, {per_sec}, ETA {eta}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    b.set_message(msg.to_string());
+    b
+}
+
+/// Fine-tunes `model_dir` on `ds` for every seed (and fold), writing per-fit outputs under
+/// `out` when given. `label` names the model in result tables.
+#[allow(clippy::too_many_arguments)]
+pub fn run_dataset(
+    ds: &LabeledDataset,
+    source: &SplitSource,
+    model_dir: &Path,
+    cfg: &FinetuneConfig,
+    opts: &FinetuneOpts,
+    label: &str,
+    out: Option<RunOutputs>,
+    quiet: bool,
+) -> Result<DatasetRun> {
+    let n_tasks = ds.n_tasks();
+    if n_tasks == 0 || ds.is_empty() || ds.task_type == TaskType::Unlabeled {
+        bail!("{}: no labelled molecules", ds.name);
+    }
+    if ds.task_type == TaskType::Classification {
+        if let Some((i, y)) = ds
+            .labels
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| l.filter(|&y| y != 0.0 && y != 1.0).map(|y| (i, y)))
+        {
+            bail!(
+                "{} line {}: classification label {y} is not 0 or 1",
+                ds.path.display(),
+                ds.lines[i / n_tasks]
+            );
+        }
+    }
+    let dev = Device::Cpu;
+    let tok_path = model_dir.join(chemlm_models::io::TOKENIZER_FILE);
+    let tok =
+        Tokenizer::load(&tok_path).with_context(|| format!("loading {}", tok_path.display()))?;
+    let base = Model::load(model_dir, &dev)
+        .with_context(|| format!("loading model {}", model_dir.display()))?;
+    if tok.vocab_size() > base.config().vocab_size() {
+        bail!(
+            "{}: tokenizer has {} tokens but the model only {}",
+            tok_path.display(),
+            tok.vocab_size(),
+            base.config().vocab_size()
+        );
+    }
+    let pad = tok.special_ids().pad;
+    let max_len = base.config().max_positions();
+    let pooling = cfg.pooling.unwrap_or_else(|| Pooling::for_model(&base));
+    let mut untruncated = cfg.encode;
+    untruncated.truncate = false;
+    let encoded = encode_all(&tok, &ds.smiles, cfg.encode, max_len);
+    let truncated = encode_all(&tok, &ds.smiles, untruncated, max_len)
+        .iter()
+        .zip(&encoded)
+        .filter(|(a, b)| a.is_err() && b.is_ok())
+        .count();
+    let mut skipped: Vec<(usize, String)> = encoded
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.as_ref().err().map(|r| (i, r.clone())))
+        .collect();
+    let seqs: Vec<Option<Vec<u32>>> = encoded.into_iter().map(|e| e.ok()).collect();
+
+    let mut embed_seconds = 0.0;
+    let embeddings: Option<Tensor> = if cfg.regime == Regime::Frozen {
+        let t0 = std::time::Instant::now();
+        let b = bar(quiet, ds.len() as u64, &format!("{}: embedding", ds.name));
+        let e = embed_dataset(&base, &seqs, pad, pooling, cfg.eval_batch, &mut |n| {
+            b.inc(n as u64)
+        })?;
+        b.finish_and_clear();
+        embed_seconds = t0.elapsed().as_secs_f64();
+        Some(e)
+    } else {
+        None
+    };
+
+    let (plan, sizes) = opts.split()?;
+    let primary = primary_key(ds);
+    let mut run = DatasetRun {
+        results: Vec::new(),
+        splits: Vec::new(),
+        skipped: Vec::new(),
+        train_molecules: 0,
+        train_seconds: 0.0,
+        embed_seconds,
+        truncated,
+    };
+    for &seed in &opts.seeds {
+        let split = make_seed_split(ds, &plan, sizes, seed, source)?;
+        for e in &split.excluded {
+            if !skipped.iter().any(|(i, _)| *i == e.index) {
+                skipped.push((e.index, e.reason.clone()));
+            }
+        }
+        let n_folds = split
+            .folds
+            .len()
+            .min(opts.folds.unwrap_or(usize::MAX))
+            .max(1);
+        for (fold_i, fold) in split.folds.iter().take(n_folds).enumerate() {
+            let usable = |rows: &[usize]| -> Vec<usize> {
+                rows.iter()
+                    .copied()
+                    .filter(|&r| seqs[r].is_some())
+                    .collect()
+            };
+            let (train, valid, test) =
+                (usable(&fold.train), usable(&fold.valid), usable(&fold.test));
+            // The full regime trains the encoder, so every fit starts from a fresh copy.
+            let reloaded;
+            let model = if cfg.regime == Regime::Finetune {
+                reloaded = Model::load(model_dir, &dev)?;
+                &reloaded
+            } else {
+                &base
+            };
+            let data = FoldData {
+                task: ds.task_type,
+                n_tasks,
+                primary,
+                seqs: &seqs,
+                labels: &ds.labels,
+                train: &train,
+                valid: &valid,
+                test: &test,
+                embeddings: embeddings.as_ref(),
+            };
+            let name = if split.folds.len() > 1 {
+                format!("seed-{seed}-fold-{fold_i}")
+            } else {
+                format!("seed-{seed}")
+            };
+            let b = bar(quiet, cfg.epochs as u64, &format!("{} {name}", ds.name));
+            let mut lines = String::new();
+            let outcome = fit_fold(model, pad, &data, cfg, seed, &mut |r: &EpochRecord| {
+                if let Ok(l) = serde_json::to_string(r) {
+                    lines.push_str(&l);
+                    lines.push('\n');
+                }
+                b.inc(1);
+            })?;
+            b.finish_and_clear();
+            let mut metrics = outcome.test_metrics.clone();
+            if let Some(p) = metrics.iter().position(|(k, _)| k == primary) {
+                let e = metrics.remove(p);
+                metrics.insert(0, e);
+            }
+            if !quiet {
+                eprintln!(
+                    "{} {name} {label}: test {} = {:.4} at epoch {} of {} ({} train / {} valid / {} test, {:.1}s training)",
+                    ds.name,
+                    metrics[0].0,
+                    metrics[0].1,
+                    outcome.best_epoch,
+                    outcome.epochs_run,
+                    train.len(),
+                    valid.len(),
+                    test.len(),
+                    outcome.train_seconds
+                );
+            }
+            run.train_molecules += outcome.train_molecules;
+            run.train_seconds += outcome.train_seconds;
+            if let Some(o) = &out {
+                let dir = o.dir.join(&name);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                write_file(&dir.join("metrics.jsonl"), lines.as_bytes())?;
+                let mut csv = String::from("line,smiles");
+                for t in &ds.task_names {
+                    csv.push_str(&format!(",label_{t}"));
+                }
+                for t in &ds.task_names {
+                    csv.push_str(&format!(",pred_{t}"));
+                }
+                csv.push('\n');
+                for (k, &r) in test.iter().enumerate() {
+                    csv.push_str(&format!("{},{}", ds.lines[r], ds.smiles[r]));
+                    for y in ds.row_labels(r) {
+                        csv.push(',');
+                        if let Some(y) = y {
+                            csv.push_str(&y.to_string());
+                        }
+                    }
+                    for p in &outcome.test_preds[k * n_tasks..(k + 1) * n_tasks] {
+                        csv.push_str(&format!(",{p}"));
+                    }
+                    csv.push('\n');
+                }
+                write_file(&dir.join("test_predictions.csv"), csv.as_bytes())?;
+                if o.save_models {
+                    let meta = FinetuneMeta {
+                        format: chemlm_train::finetune::artifact::META_FORMAT.into(),
+                        dataset: ds.name.clone(),
+                        classification: ds.task_type == TaskType::Classification,
+                        task_names: ds.task_names.clone(),
+                        head: outcome.head.config,
+                        pooling: outcome.pooling,
+                        encode: cfg.encode,
+                        standardizer: outcome.standardizer.clone(),
+                        seed,
+                        best_epoch: outcome.best_epoch,
+                        base_model: model_dir.display().to_string(),
+                    };
+                    save_model_dir(&dir.join("best"), model, &tok_path, &outcome.head, &meta)?;
+                }
+            }
+            run.results.push(RunResult {
+                dataset: ds.name.clone(),
+                model: label.to_string(),
+                seed,
+                fold: fold_i,
+                split_sha256: split.folds_sha256.clone(),
+                best_epoch: outcome.best_epoch,
+                metrics,
+            });
+        }
+        run.splits.push(split);
+    }
+    skipped.sort();
+    run.skipped = skipped
+        .into_iter()
+        .map(|(i, r)| (ds.lines.get(i).copied().unwrap_or(i as u64), r))
+        .collect();
+    Ok(run)
+}
+
+/// Parses `--task`.
+pub fn parse_task(task: Option<&str>) -> Result<Option<TaskType>> {
+    Ok(match task {
+        None => None,
+        Some("classification") => Some(TaskType::Classification),
+        Some("regression") => Some(TaskType::Regression),
+        Some(other) => bail!("--task must be classification or regression, not {other:?}"),
+    })
+}
+
+/// Writes config.json, results.csv/md and the split files of a finished run.
+pub fn write_run_files(
+    out: &Path,
+    ds: &LabeledDataset,
+    source: &SplitSource,
+    cfg: &FinetuneConfig,
+    opts: &FinetuneOpts,
+    model_dir: &Path,
+    run: &DatasetRun,
+) -> Result<String> {
+    std::fs::create_dir_all(out.join("splits"))
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    let summary = summarize(&run.results);
+    let md = format!(
+        "### {} ({} molecules, {} task(s), {} split, seeds {:?})\n\n{}\nSkipped molecules: {}; truncated to the model's positions: {}\n",
+        ds.name,
+        ds.len(),
+        ds.n_tasks(),
+        opts.split,
+        opts.seeds,
+        summary_markdown(&summary),
+        run.skipped.len(),
+        run.truncated
+    );
+    write_file(&out.join("results.md"), md.as_bytes())?;
+    write_file(
+        &out.join("results.csv"),
+        results_csv(&run.results).as_bytes(),
+    )?;
+    for s in &run.splits {
+        s.save(&out.join("splits").join(format!("seed-{}.json", s.seed)))?;
+    }
+    let config = serde_json::json!({
+        "format": "chemlm-finetune-run/1",
+        "model": model_dir.display().to_string(),
+        "dataset": ds.name,
+        "source": source,
+        "config": cfg,
+        "split": opts.split,
+        "sizes": opts.sizes,
+        "k": opts.k,
+        "folds": opts.folds,
+        "seeds": opts.seeds,
+        "splits": run.splits.iter().map(|s| serde_json::json!({"seed": s.seed, "folds_sha256": s.folds_sha256})).collect::<Vec<_>>(),
+        "skipped": run.skipped,
+        "truncated": run.truncated,
+        "results": run.results,
+        "summary": summary,
+        "speed": {
+            "train_molecules": run.train_molecules,
+            "train_seconds": run.train_seconds,
+            "train_molecules_per_second": run.train_molecules as f64 / run.train_seconds.max(1e-9),
+            "embed_seconds": run.embed_seconds,
+        },
+    });
+    write_json(&out.join("config.json"), &config)?;
+    Ok(md)
+}
+
+pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
+    let cfg = a.opts.config()?;
+    let (ds, source) = open_dataset(
+        &a.dataset,
+        a.smiles_col.as_deref(),
+        a.target_cols.clone(),
+        parse_task(a.task.as_deref())?,
+    )
+    .with_context(|| format!("loading {}", a.dataset))?;
+    if !quiet {
+        eprintln!(
+            "{}: {} molecules, {} task(s), {:?}; {:?} regime",
+            ds.name,
+            ds.len(),
+            ds.n_tasks(),
+            ds.task_type,
+            cfg.regime
+        );
+    }
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let run = run_dataset(
+        &ds,
+        &source,
+        &a.model,
+        &cfg,
+        &a.opts,
+        &format!("chemlm {:?}", cfg.regime).to_lowercase(),
+        Some(RunOutputs {
+            dir: &a.out,
+            save_models: true,
+        }),
+        quiet,
+    )?;
+    for (line, reason) in &run.skipped {
+        eprintln!("warning: {}:{line}: skipped: {reason}", ds.path.display());
+    }
+    let md = write_run_files(&a.out, &ds, &source, &cfg, &a.opts, &a.model, &run)?;
+    print!("{md}");
+    if !quiet {
+        eprintln!(
+            "{} molecule(s) skipped, {} truncated; training {:.0} molecules/s; results in {}",
+            run.skipped.len(),
+            run.truncated,
+            run.train_molecules as f64 / run.train_seconds.max(1e-9),
+            a.out.display()
+        );
+    }
+    Ok(())
+}

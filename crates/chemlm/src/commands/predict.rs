@@ -1,0 +1,271 @@
+//! `chemlm predict`: property predictions from a fine-tuned model, one output line per input
+//! line (comma-separated values, one per task: probabilities for classification, original
+//! units for regression). Follows the CLI contract of `crate::io`: a bad molecule gets an empty
+//! line and a `file:line: reason` warning, the run ends with a count, `--strict` stops at the
+//! first bad line, and a file output is written atomically.
+//!
+//! `--model` is either a fine-tuned model directory (with `finetune.json`) or a `chemlm
+//! finetune` run directory, whose first fit's best model (`seed-S[-fold-0]/best`, smallest
+//! seed) is used.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use chemlm_train::finetune::artifact::META_FILE;
+use chemlm_train::finetune::FinetunedModel;
+use clap::Args;
+
+use crate::io::{progress, IoArgs, Sink};
+
+#[derive(Args, Debug, Clone)]
+pub struct PredictArgs {
+    /// Fine-tuned model directory, or a `chemlm finetune` run directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub io: IoArgs,
+    /// Molecules per forward pass.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+}
+
+/// The model directory `path` names (see the module docs).
+pub fn resolve_model_dir(path: &Path) -> Result<PathBuf> {
+    if path.join(META_FILE).is_file() {
+        return Ok(path.to_path_buf());
+    }
+    let mut best: Option<(u64, usize, PathBuf)> = None;
+    let entries =
+        std::fs::read_dir(path).with_context(|| format!("cannot read {}", path.display()))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("seed-") else {
+            continue;
+        };
+        let (seed, fold) = match rest.split_once("-fold-") {
+            Some((s, f)) => (s.parse::<u64>().ok(), f.parse::<usize>().ok()),
+            None => (rest.parse::<u64>().ok(), Some(0)),
+        };
+        let (Some(seed), Some(fold)) = (seed, fold) else {
+            continue;
+        };
+        let dir = e.path().join("best");
+        if dir.join(META_FILE).is_file()
+            && best
+                .as_ref()
+                .map(|b| (seed, fold) < (b.0, b.1))
+                .unwrap_or(true)
+        {
+            best = Some((seed, fold, dir));
+        }
+    }
+    match best {
+        Some((_, _, d)) => Ok(d),
+        None => bail!(
+            "{}: neither a fine-tuned model ({META_FILE}) nor a finetune run with seed-*/best",
+            path.display()
+        ),
+    }
+}
+
+pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {
+    if a.batch_size == 0 {
+        bail!("--batch-size must be positive");
+    }
+    let dir = resolve_model_dir(&a.model)?;
+    let fm = FinetunedModel::load(&dir, &Device::Cpu)
+        .with_context(|| format!("cannot load fine-tuned model {}", dir.display()))?;
+    if !quiet {
+        eprintln!(
+            "predict: {} ({} on {}, tasks {})",
+            dir.display(),
+            if fm.meta.classification {
+                "classification"
+            } else {
+                "regression"
+            },
+            fm.meta.dataset,
+            fm.meta.task_names.join(",")
+        );
+    }
+    let source =
+        a.io.input
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "<stdin>".into());
+    let mut reader = chemlm_data::open_input(a.io.input.as_deref())?;
+    let mut sink = Sink::create(a.io.output.as_deref())?;
+    let bar = progress(quiet, "predict");
+    let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
+    if a.io.skip_header {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        line_no += 1;
+    }
+    let window = a.batch_size * 16;
+    loop {
+        let mut lines = Vec::with_capacity(window);
+        for _ in 0..window {
+            let mut s = String::new();
+            if reader
+                .read_line(&mut s)
+                .with_context(|| format!("{source}: read error after line {line_no}"))?
+                == 0
+            {
+                break;
+            }
+            lines.push(s);
+        }
+        if lines.is_empty() {
+            break;
+        }
+        let mols: Vec<&str> = lines
+            .iter()
+            .map(|l| l.split_whitespace().next().unwrap_or(""))
+            .collect();
+        let preds = fm.predict(&mols, a.batch_size)?;
+        for (m, p) in mols.iter().zip(preds) {
+            line_no += 1;
+            total += 1;
+            let p = if m.is_empty() {
+                Err("empty line".to_string())
+            } else {
+                p
+            };
+            match p {
+                Ok(v) => {
+                    let s: Vec<String> = v.iter().map(|x| format!("{x}")).collect();
+                    sink.write_line(&s.join(","))?;
+                }
+                Err(reason) => {
+                    bad += 1;
+                    if a.io.strict {
+                        bar.finish_and_clear();
+                        drop(sink);
+                        if let Some(o) = &a.io.output {
+                            let _ = std::fs::remove_file(crate::io::temp_path(o));
+                        }
+                        bail!("{source}:{line_no}: {reason}");
+                    }
+                    bar.suspend(|| eprintln!("warning: {source}:{line_no}: {reason}"));
+                    sink.write_line("")?;
+                }
+            }
+        }
+        bar.inc(lines.len() as u64);
+    }
+    sink.finish()?;
+    bar.finish_and_clear();
+    eprintln!("predict: {total} lines, {} ok, {bad} invalid", total - bad);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chemlm_data::{Tokenizer, TokenizerKind, VocabConfig};
+    use chemlm_models::{presets, Model, ModelConfig};
+    use chemlm_train::finetune::{
+        save_model_dir, EncodeOptions, FinetuneMeta, Head, HeadConfig, Pooling, Standardizer,
+    };
+
+    /// A tiny MoLFormer + seeded head saved as a fine-tuned model in `dir/run/seed-0/best`.
+    fn tiny(dir: &Path) -> PathBuf {
+        let tok = Tokenizer::build(
+            TokenizerKind::Smiles,
+            ["CCO", "c1ccccc1O", "CC(=O)N", "ClCBr"],
+            &VocabConfig::default(),
+        )
+        .unwrap();
+        let mut cfg = presets::preset("molformer-small").unwrap();
+        if let ModelConfig::Molformer(c) = &mut cfg {
+            c.hidden_size = 8;
+            c.num_hidden_layers = 1;
+            c.num_attention_heads = 2;
+            c.intermediate_size = 8;
+            c.num_random_features = 4;
+            c.max_position_embeddings = 12;
+        }
+        cfg.set_vocab_size(tok.vocab_size());
+        let model = Model::new(&cfg, &Device::Cpu, 3).unwrap();
+        let tp = dir.join("tok.json");
+        tok.save(&tp).unwrap();
+        let hc = HeadConfig {
+            n_in: 8,
+            hidden: 4,
+            n_out: 2,
+            dropout: 0.1,
+        };
+        let head = Head::new(hc, 9, &Device::Cpu).unwrap();
+        let meta = FinetuneMeta {
+            format: chemlm_train::finetune::artifact::META_FORMAT.into(),
+            dataset: "toy".into(),
+            classification: false,
+            task_names: vec!["a".into(), "b".into()],
+            head: hc,
+            pooling: Pooling::Mean,
+            encode: EncodeOptions::default(),
+            standardizer: Standardizer {
+                mean: vec![1.0, -2.0],
+                std: vec![0.5, 3.0],
+            },
+            seed: 0,
+            best_epoch: 1,
+            base_model: "tiny".into(),
+        };
+        let best = dir.join("run/seed-0/best");
+        save_model_dir(&best, &model, &tp, &head, &meta).unwrap();
+        best
+    }
+
+    fn args(model: &Path, input: &Path, output: &Path, strict: bool) -> PredictArgs {
+        PredictArgs {
+            model: model.to_path_buf(),
+            io: IoArgs {
+                input: Some(input.to_path_buf()),
+                output: Some(output.to_path_buf()),
+                strict,
+                skip_header: false,
+            },
+            batch_size: 2,
+        }
+    }
+
+    #[test]
+    fn one_line_per_input_line_and_bad_lines_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let best = tiny(dir.path());
+        let input = dir.path().join("in.smi");
+        // line 2: invalid SMILES; line 4: empty.
+        std::fs::write(&input, "CCO x\nC1CC\nc1ccccc1O\n\nCC(=O)N\n").unwrap();
+        let out = dir.path().join("p.csv");
+        // The run directory resolves to its first fit's best model.
+        assert_eq!(resolve_model_dir(&dir.path().join("run")).unwrap(), best);
+        run(&args(&dir.path().join("run"), &input, &out, false), true).unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5);
+        assert!(lines[1].is_empty() && lines[3].is_empty());
+        let fm = FinetunedModel::load(&best, &Device::Cpu).unwrap();
+        let want = fm.predict(&["CCO", "c1ccccc1O", "CC(=O)N"], 1).unwrap();
+        for (line, w) in [lines[0], lines[2], lines[4]].iter().zip(want) {
+            let got: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+            let w = w.unwrap();
+            assert_eq!(got.len(), 2);
+            for (a, b) in got.iter().zip(&w) {
+                assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+            }
+        }
+
+        let strict_out = dir.path().join("s.csv");
+        let err = run(&args(&best, &input, &strict_out, true), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("in.smi:2"), "{err}");
+        assert!(!strict_out.exists());
+        assert!(!crate::io::temp_path(&strict_out).exists());
+        assert!(resolve_model_dir(dir.path()).is_err());
+    }
+}
