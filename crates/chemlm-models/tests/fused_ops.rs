@@ -89,7 +89,7 @@ fn cross_entropy_fused_finite_differences_and_errors() {
     let logits = uniform(&[6, 9], -2.0, 2.0, 2);
     let targets = Tensor::from_vec(vec![0u32, 8, IGN, 3, 3, 5], 6, &Device::Cpu).unwrap();
     let r = check_gradients(
-        &[logits.clone()],
+        std::slice::from_ref(&logits),
         |t| cross_entropy_sum(&t[0], &targets, IGN),
         1e-5,
         64,

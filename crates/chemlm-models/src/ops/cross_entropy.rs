@@ -88,7 +88,7 @@ fn ce_backward<T: Real>(x: &[T], t: &[u32], g: T, v: usize, ignore: u32) -> Resu
                 for (ov, &xv) in orow.iter_mut().zip(row) {
                     *ov = g * (xv - l).exp();
                 }
-                orow[k] = orow[k] - g;
+                orow[k] -= g;
             }
             Ok(())
         })?;

@@ -84,15 +84,9 @@ struct Ema {
 }
 
 impl Ema {
-    fn run<T: Float>(
-        &self,
-        s: &mut CpuStorage,
-        l: &Layout,
-        g: &CpuStorage,
-        gl: &Layout,
-    ) -> Result<()>
+    fn run<T>(&self, s: &mut CpuStorage, l: &Layout, g: &CpuStorage, gl: &Layout) -> Result<()>
     where
-        T: std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
+        T: Float + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
     {
         let name = "chemlm-ema";
         let g = src::<T>(g, gl, name)?;
@@ -352,11 +346,7 @@ pub fn lamb_update(
 /// back to composed ops.
 pub fn sum_squares(t: &Tensor) -> Result<f64> {
     if !fusable(t) {
-        return Ok(t
-            .to_dtype(DType::F64)?
-            .sqr()?
-            .sum_all()?
-            .to_scalar::<f64>()?);
+        return t.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>();
     }
     fn go<T: Float>(x: &[T]) -> f64 {
         x.par_chunks(CHUNK)

@@ -197,12 +197,14 @@ fn solve3(mut m: [[f64; 3]; 3], mut v: [f64; 3]) -> Option<[f64; 3]> {
         }
         m.swap(col, piv);
         v.swap(col, piv);
-        for row in col + 1..3 {
-            let f = m[row][col] / m[col][col];
-            for k in col..3 {
-                m[row][k] -= f * m[col][k];
+        let prow = m[col];
+        let pv = v[col];
+        for (row, vr) in m.iter_mut().zip(v.iter_mut()).skip(col + 1) {
+            let f = row[col] / prow[col];
+            for (x, p) in row.iter_mut().zip(prow.iter()).skip(col) {
+                *x -= f * p;
             }
-            v[row] -= f * v[col];
+            *vr -= f * pv;
         }
     }
     let mut x = [0f64; 3];

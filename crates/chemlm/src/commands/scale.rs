@@ -69,6 +69,15 @@ pub fn load_corpus(dir: &Path, train_n: usize, valid_n: usize) -> Result<Corpus>
     })
 }
 
+/// One fitted axis: name, points, plot caption, per-model series, x-axis label.
+type Axis = (
+    &'static str,
+    Vec<(f64, f64)>,
+    String,
+    Vec<Series>,
+    &'static str,
+);
+
 fn sweep(a: &SweepArgs, quiet: bool) -> Result<()> {
     let text = std::fs::read_to_string(&a.config)
         .with_context(|| format!("reading {}", a.config.display()))?;
@@ -181,7 +190,7 @@ fn fit(a: &FitArgs) -> Result<()> {
             .map(|r| (r.result.flops, r.result.valid_loss))
             .collect(),
     );
-    let axes: [(&'static str, Vec<(f64, f64)>, String, Vec<Series>, &str); 3] = [
+    let axes: [Axis; 3] = [
         (
             "parameters",
             params,
