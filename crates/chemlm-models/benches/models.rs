@@ -52,11 +52,14 @@ fn main() {
         };
         for &fused in variants {
             chemlm_models::ops::set_fused(fused);
-            model.embed(&ids, &mask).unwrap(); // warm-up
+            // Inference mode (as `chemlm embed` runs): per-layer detach bounds memory.
+            let embed =
+                || chemlm_models::grad_mode::inference(|| model.embed(&ids, &mask).unwrap());
+            embed(); // warm-up
             let times: Vec<f64> = (0..reps)
                 .map(|_| {
                     let t = Instant::now();
-                    model.embed(&ids, &mask).unwrap();
+                    embed();
                     t.elapsed().as_secs_f64()
                 })
                 .collect();

@@ -163,7 +163,7 @@ pub(crate) fn run_encoder<'a>(
     };
     let mut hidden_states = Vec::new();
     let mut attentions = Vec::new();
-    let mut h = x;
+    let mut h = crate::grad_mode::maybe_detach(x);
     for layer in layers {
         if request.hidden_states {
             hidden_states.push(h.clone());
@@ -172,7 +172,7 @@ pub(crate) fn run_encoder<'a>(
         if let Some(p) = probs {
             attentions.push(p);
         }
-        h = out;
+        h = crate::grad_mode::maybe_detach(out);
     }
     if request.hidden_states {
         hidden_states.push(h.clone());

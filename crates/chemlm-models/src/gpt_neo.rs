@@ -198,7 +198,7 @@ impl GptNeo {
             let m = blk
                 .proj
                 .forward(&self.act.apply(&blk.fc.forward(&blk.ln_2.forward(&h)?)?)?)?;
-            h = (h + self.resid_dropout.forward(&m, train)?)?;
+            h = crate::grad_mode::maybe_detach((h + self.resid_dropout.forward(&m, train)?)?);
         }
         if let Some(c) = cache {
             c.len += s;

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod generate;
 pub mod gpt_neo;
+pub mod grad_mode;
 pub mod gradcheck;
 pub mod init;
 pub mod io;

@@ -326,3 +326,36 @@ fn detailed_outputs_for_distillation() {
         assert!(pad.abs() < 1e-6, "{name}: attention on padding {pad}");
     }
 }
+
+/// Inference mode (per-layer detach, bounded memory) gives the same numbers and no gradient path.
+#[test]
+fn inference_mode_matches_and_detaches() {
+    for (name, cfg) in tiny_configs() {
+        let model = Model::new(&cfg, &Device::Cpu, 7).unwrap();
+        let (ids, mask) = batch(&seqs(), 0);
+        let emb = model.embed(&ids, &mask).unwrap();
+        let logits = model.forward_logits(&ids, &mask, false).unwrap();
+        let (emb_i, logits_i) = chemlm_models::grad_mode::inference(|| {
+            (
+                model.embed(&ids, &mask).unwrap(),
+                model.forward_logits(&ids, &mask, false).unwrap(),
+            )
+        });
+        assert_eq!(max_diff(&emb, &emb_i), 0.0, "{name}: embedding differs");
+        assert_eq!(max_diff(&logits, &logits_i), 0.0, "{name}: logits differ");
+        let vars = model.varmap().all_vars();
+        let g = emb.sum_all().unwrap().backward().unwrap();
+        assert!(
+            vars.iter().any(|v| g.get(v).is_some()),
+            "{name}: no gradient in normal mode"
+        );
+        let gi = emb_i.sum_all().unwrap().backward().unwrap();
+        let encoder_grads = vars.iter().filter(|v| gi.get(v).is_some()).count();
+        // Only the final LayerNorm / pooler-side weights may still see the output.
+        assert!(
+            encoder_grads * 4 < vars.len(),
+            "{name}: {encoder_grads} of {} weights still reached in inference mode",
+            vars.len()
+        );
+    }
+}

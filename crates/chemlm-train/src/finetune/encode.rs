@@ -127,12 +127,15 @@ pub fn embed_pooled(
     pooling: Pooling,
 ) -> candle_core::Result<Tensor> {
     let (ids, mask) = pad_batch(seqs, pad, model.device())?;
-    let pooled = if pooling == Pooling::Mean {
-        model.embed(&ids, &mask)?
-    } else {
-        let h = model.forward_hidden(&ids, &mask, false)?;
-        pool(&h, &mask, pooling)?
-    };
+    // Inference mode detaches after every layer, so peak memory is one layer's activations.
+    let pooled = chemlm_models::grad_mode::inference(|| {
+        if pooling == Pooling::Mean {
+            model.embed(&ids, &mask)
+        } else {
+            let h = model.forward_hidden(&ids, &mask, false)?;
+            pool(&h, &mask, pooling)
+        }
+    })?;
     Ok(pooled.detach())
 }
 
