@@ -47,12 +47,20 @@ where
     }
     let (x0, x1) = (xmin / 1.5, xmax * 1.5);
     let (y0, y1) = (ymin / 1.1, ymax * 1.1);
+    // Losses usually span less than a decade, where plotters' log axis finds no key points and
+    // draws no tick labels: give it eight geometrically spaced ones.
+    let y_ticks: Vec<f64> = (0..8)
+        .map(|i| y0 * (y1 / y0).powf(i as f64 / 7.0))
+        .collect();
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 22))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(65)
-        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+        .build_cartesian_2d(
+            (x0..x1).log_scale(),
+            (y0..y1).log_scale().with_key_points(y_ticks),
+        )?;
     chart
         .configure_mesh()
         .x_desc(x_desc)
