@@ -2,7 +2,7 @@
 //! reference set, printed beside MOSES's published CharRNN and VAE figures; writes the metrics as
 //! JSON and the property histograms as PNG/SVG.
 
-use super::generate::{generate, write_lines, GenerateArgs};
+use super::generate::{generate, write_lines, SamplingArgs};
 use anyhow::{bail, Context, Result};
 use chemlm_data::{find_dataset, open_input, Resolver};
 use chemlm_train::genmetrics::{self, plot::plot_property_histograms, GenMetrics, ReferenceStats};
@@ -36,18 +36,8 @@ pub struct BenchGenerateArgs {
     /// Use only the first N reference molecules (0 = all).
     #[arg(long, default_value_t = 0)]
     pub reference_limit: usize,
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f64,
-    #[arg(long, default_value_t = 0)]
-    pub top_k: usize,
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f64,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    #[arg(long, default_value_t = 256)]
-    pub batch: usize,
-    #[arg(long, default_value_t = 128)]
-    pub max_len: usize,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
     /// Output directory: generated.smi, metrics.json, properties.png/.svg.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -123,25 +113,7 @@ pub fn run(a: &BenchGenerateArgs, quiet: bool) -> Result<()> {
     }
     let (smiles, label) = match (&a.model, &a.generated) {
         (Some(dir), _) => {
-            let g = GenerateArgs {
-                model: dir.clone(),
-                num: a.num,
-                temperature: a.temperature,
-                top_k: a.top_k,
-                top_p: a.top_p,
-                seed: a.seed,
-                batch: a.batch,
-                max_len: a.max_len,
-                out: PathBuf::new(),
-                selfies_out: None,
-            };
-            let (gen, secs) = generate(
-                dir,
-                a.num,
-                a.batch,
-                &super::generate::sampling_config(&g),
-                quiet,
-            )?;
+            let (gen, secs) = generate(dir, a.num, a.sampling.batch, &a.sampling.config(), quiet)?;
             eprintln!(
                 "sampled {} molecules in {secs:.1} s ({:.1}/s)",
                 gen.len(),

@@ -17,14 +17,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Sampling flags shared by `chemlm generate` and `chemlm bench generate`.
 #[derive(Args, Debug, Clone)]
-pub struct GenerateArgs {
-    /// Model directory (config.json, model.safetensors, tokenizer.json) of a causal LM.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Molecules to sample.
-    #[arg(long, default_value_t = 10_000)]
-    pub num: usize,
+pub struct SamplingArgs {
     /// Softmax temperature.
     #[arg(long, default_value_t = 1.0)]
     pub temperature: f64,
@@ -43,6 +38,31 @@ pub struct GenerateArgs {
     /// Most tokens per molecule after <bos> (capped by the model's positions).
     #[arg(long, default_value_t = 128)]
     pub max_len: usize,
+}
+
+impl SamplingArgs {
+    /// The library's sampling settings for these flags (0 / 1 switch top-k / top-p off).
+    pub fn config(&self) -> SamplingConfig {
+        SamplingConfig {
+            temperature: self.temperature,
+            top_k: (self.top_k > 0).then_some(self.top_k),
+            top_p: (self.top_p < 1.0).then_some(self.top_p),
+            max_new_tokens: self.max_len,
+            seed: self.seed,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// Model directory (config.json, model.safetensors, tokenizer.json) of a causal LM.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Molecules to sample.
+    #[arg(long, default_value_t = 10_000)]
+    pub num: usize,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
     /// Output SMILES file (one line per sample; empty line = not decodable).
     #[arg(long)]
     pub out: PathBuf,
@@ -58,17 +78,6 @@ pub struct Generated {
     pub raw: String,
     /// SMILES, empty when not decodable.
     pub smiles: String,
-}
-
-/// The sampling settings of `a`.
-pub fn sampling_config(a: &GenerateArgs) -> SamplingConfig {
-    SamplingConfig {
-        temperature: a.temperature,
-        top_k: (a.top_k > 0).then_some(a.top_k),
-        top_p: (a.top_p < 1.0).then_some(a.top_p),
-        max_new_tokens: a.max_len,
-        seed: a.seed,
-    }
 }
 
 /// Samples `num` molecules from the model directory `dir`; returns them in sample order and the
@@ -162,8 +171,8 @@ pub fn write_lines<'a>(path: &Path, lines: impl Iterator<Item = &'a str>) -> Res
 }
 
 pub fn run(a: &GenerateArgs, quiet: bool) -> Result<()> {
-    let cfg = sampling_config(a);
-    let (gen, secs) = generate(&a.model, a.num, a.batch, &cfg, quiet)?;
+    let cfg = a.sampling.config();
+    let (gen, secs) = generate(&a.model, a.num, a.sampling.batch, &cfg, quiet)?;
     write_lines(&a.out, gen.iter().map(|g| g.smiles.as_str()))?;
     if let Some(p) = &a.selfies_out {
         write_lines(p, gen.iter().map(|g| g.raw.as_str()))?;
