@@ -7,7 +7,8 @@
 #
 # LIMIT molecules from MOSES train ($CHEMLM_DATA_DIR/moses/train.csv.gz), the 10 actives of
 # benches/screen/actives.smi, top 1000. Uses the release `chemlm` binary (built first). Prints
-# one line per scorer: molecules/s and peak resident memory (GNU time's %M).
+# one line per scorer: molecules/s and peak resident memory (GNU time's %M). Env BIN: a prebuilt
+# chemlm binary to use instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LIMIT=${1:?LIMIT}
@@ -17,8 +18,10 @@ DATA=${CHEMLM_DATA_DIR:-../shared/data}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS
-cargo build -q --release -p chemlm --bin chemlm >&2
-BIN=${CARGO_TARGET_DIR:-target}/release/chemlm
+if [[ -z "${BIN:-}" ]]; then
+  cargo build -q --release -p chemlm --bin chemlm >&2
+  BIN=${CARGO_TARGET_DIR:-target}/release/chemlm
+fi
 { gzip -cdf "$DATA/moses/train.csv.gz" | head -n $((LIMIT + 1)) || true; } > "$OUT/lib.smi"
 echo "# $(nproc) cores, $THREADS threads, $LIMIT MOSES train molecules, raw output in $OUT" >&2
 run() {
