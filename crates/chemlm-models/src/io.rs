@@ -64,6 +64,25 @@ impl Model {
         let weights = dir.join(WEIGHTS_FILE);
         let tmp = dir.join(format!(".{WEIGHTS_FILE}.tmp-{}", std::process::id()));
         candle_core::safetensors::save(&tensors, &tmp)?;
+        // safetensors writes through a `NamedTempFile` (mode 0600, never fsynced): give the
+        // weights the mode config.json got from `File::create` (0666 minus the umask, 0644 as
+        // a rule) so other users can read a shared model, and flush them to disk before the
+        // rename so a crash cannot leave a renamed but empty weights file.
+        let config_path = dir.join(CONFIG_FILE);
+        let config_mode = std::fs::metadata(&config_path)
+            .map_err(|e| ModelError::io(&config_path, e))?
+            .permissions();
+        let synced = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)
+            .and_then(|f| {
+                f.set_permissions(config_mode)?;
+                f.sync_all()
+            });
+        if let Err(e) = synced {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(ModelError::io(&tmp, e));
+        }
         std::fs::rename(&tmp, &weights).map_err(|e| ModelError::io(&weights, e))?;
         if let Some(t) = tokenizer {
             let bytes = std::fs::read(t).map_err(|e| ModelError::io(t, e))?;
@@ -142,5 +161,52 @@ impl Model {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn saved_weights_get_the_mode_of_other_outputs() {
+        let mut cfg = crate::presets::preset("bert-small").unwrap();
+        if let ModelConfig::Bert(c) = &mut cfg {
+            c.hidden_size = 8;
+            c.num_hidden_layers = 1;
+            c.num_attention_heads = 2;
+            c.intermediate_size = 8;
+        }
+        cfg.set_vocab_size(12);
+        let model = Model::new(&cfg, &Device::Cpu, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("m");
+        model.save(&out, None).unwrap();
+        // What any output created with `File::create` gets under this process's umask.
+        let reference = out.join("reference");
+        std::fs::File::create(&reference).unwrap();
+        let want = mode(&reference);
+        assert_eq!(mode(&out.join(WEIGHTS_FILE)), want);
+        assert_eq!(mode(&out.join(CONFIG_FILE)), want);
+        // Under the usual umasks (022, 002) everyone may read the weights; before the fix they
+        // were 0600.
+        if want & 0o044 == 0o044 {
+            assert_ne!(mode(&out.join(WEIGHTS_FILE)), 0o600);
+        }
+        // No temp file is left behind, and the weights load back.
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+        Model::load(&out, &Device::Cpu).unwrap();
+        // Saving again over an existing model keeps the mode.
+        model.save(&out, None).unwrap();
+        assert_eq!(mode(&out.join(WEIGHTS_FILE)), want);
     }
 }

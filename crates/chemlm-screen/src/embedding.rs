@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use chemlm_chem::Molecule;
 use chemlm_data::Tokenizer;
 use chemlm_models::Model;
 use chemlm_train::finetune::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
@@ -229,12 +230,23 @@ impl ModelEmbedder {
     }
 }
 
+impl ModelEmbedder {
+    /// Token ids of one molecule. A molecule RDKit cannot sanitize (`c1cccc1`: parses, cannot be
+    /// kekulized) is rejected with the same check and reason as the fingerprint scorer
+    /// ([`Molecule::check_sanitizable`]), so both scorers accept the same library molecules and
+    /// the same actives, and their hit lists and invalid-line counts compare.
+    fn encode(&self, smiles: &str) -> Result<Vec<u32>, String> {
+        Molecule::from_smiles(smiles)
+            .and_then(|m| m.check_sanitizable())
+            .map_err(|e| e.to_string())?;
+        encode_for_model(&self.tokenizer, smiles, self.encode, self.max_len)
+    }
+}
+
 impl Embedder for ModelEmbedder {
     fn embed_batch(&self, smiles: &[&str]) -> Vec<Result<Vec<f32>, String>> {
-        let encoded: Vec<Result<Vec<u32>, String>> = smiles
-            .iter()
-            .map(|s| encode_for_model(&self.tokenizer, s, self.encode, self.max_len))
-            .collect();
+        let encoded: Vec<Result<Vec<u32>, String>> =
+            smiles.iter().map(|s| self.encode(s)).collect();
         // Sort by length and cut into forward passes of `micro_batch` molecules, so each pass
         // carries little padding; results go back in input order.
         let mut order: Vec<usize> = (0..encoded.len()).filter(|&i| encoded[i].is_ok()).collect();
@@ -277,5 +289,50 @@ impl Embedder for ModelEmbedder {
 
     fn describe(&self) -> String {
         self.name.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scorer::FingerprintKind;
+    use chemlm_data::{TokenizerKind, VocabConfig};
+    use chemlm_models::{presets, ModelConfig};
+
+    fn embedder(canonicalize: bool) -> ModelEmbedder {
+        let corpus = ["CCO", "c1ccccc1", "CC(=O)Nc1ccc(O)cc1", "C1CCCC1"];
+        let tok = Tokenizer::build(TokenizerKind::Smiles, corpus, &VocabConfig::default()).unwrap();
+        let mut cfg = presets::preset("bert-small").unwrap();
+        if let ModelConfig::Bert(c) = &mut cfg {
+            c.hidden_size = 8;
+            c.num_hidden_layers = 1;
+            c.num_attention_heads = 2;
+            c.intermediate_size = 8;
+        }
+        cfg.set_vocab_size(tok.vocab_size());
+        let model = Model::new(&cfg, &Device::Cpu, 3).unwrap();
+        ModelEmbedder::new(model, tok, canonicalize).unwrap()
+    }
+
+    #[test]
+    fn molecules_that_cannot_be_kekulized_are_rejected_like_the_fingerprint_path() {
+        // Parses, but a five-membered all-aromatic-carbon ring has no Kekulé form.
+        let bad = "c1cccc1";
+        assert!(Molecule::from_smiles(bad).is_ok());
+        let fp_reason = FingerprintKind::Ecfp4.fingerprint(bad).unwrap_err();
+        for canonicalize in [false, true] {
+            let e = embedder(canonicalize);
+            let out = e.embed_batch(&["CCO", bad, "c1ccccc1", "C1=CC=CC1"]);
+            assert_eq!(out[1].as_ref().unwrap_err(), &fp_reason);
+            for i in [0, 2, 3] {
+                assert!(out[i].is_ok(), "{i}: {:?}", out[i]);
+                assert!(FingerprintKind::Ecfp4
+                    .fingerprint(["CCO", bad, "c1ccccc1", "C1=CC=CC1"][i])
+                    .is_ok());
+            }
+        }
+        // An active that cannot be kekulized is refused as a query, as fingerprints refuse it.
+        let err = EmbeddingScorer::new(embedder(false), Aggregate::Max, &["CCO", bad]);
+        assert!(matches!(err, Err(ScreenError::BadQuery { index: 1, .. })));
     }
 }

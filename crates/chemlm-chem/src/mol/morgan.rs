@@ -66,7 +66,7 @@ impl Molecule {
 
     /// Fails as RDKit's `MolFromSmiles` does for molecules it cannot sanitize (valence, rings that
     /// cannot be kekulized): a fingerprint of such a graph would score a molecule RDKit rejects.
-    fn check_sanitizable(&self) -> Result<(), ChemError> {
+    pub fn check_sanitizable(&self) -> Result<(), ChemError> {
         chematic::smiles::rdkit_sanitized_model(self.inner())
             .map(|_| ())
             .map_err(|e| ChemError::Sanitize(e.to_string()))

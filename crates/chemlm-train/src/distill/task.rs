@@ -12,9 +12,13 @@
 //!
 //! The soft term uses every (molecule, task) entry — the teacher has a prediction even where the
 //! label is missing, which is part of what it transfers — and the hard term only present labels.
-//! All terms are means, so `alpha` trades them off directly. This is the library entry point the
-//! fine-tuning loop (`chemlm finetune --teacher`) calls with the student's and the teacher's head
-//! outputs; the reference values are in `scripts/gen_distill_golden.py`.
+//! All terms are means, so `alpha` trades them off directly. The reference values are in
+//! `scripts/gen_distill_golden.py`.
+//!
+//! The fine-tuning loop (`chemlm finetune --teacher`, [`crate::finetune::teacher`]) takes the
+//! soft term from [`task_soft_loss`] and mixes it with its own true-label loss (masked BCE, or
+//! L1/MSE on standardised targets as `--loss` says): with MSE that is exactly
+//! [`task_distill_loss`], and `alpha = 0` is exactly plain fine-tuning.
 
 use candle_core::{DType, Result, Tensor};
 use serde::{Deserialize, Serialize};
@@ -104,13 +108,21 @@ fn present(labels: &Tensor, mask: &Tensor) -> Result<Tensor> {
     mask.ne(0f32)?.where_cond(&y, &mask.zeros_like()?)
 }
 
-/// The loss of `student` outputs against the `teacher`'s (detached here) and the true labels.
-pub fn task_distill_loss(
+/// `T²·KL(Bernoulli(σ(t/T)) ‖ Bernoulli(σ(s/T)))`, averaged over every entry.
+fn binary_soft(s: &Tensor, t: &Tensor, temp: f64) -> Result<Tensor> {
+    let (ls, lt) = ((s / temp)?, (t / temp)?);
+    let (log_ps, log_qs) = (log_sigmoid(&ls)?, log_sigmoid(&ls.neg()?)?);
+    let (log_pt, log_qt) = (log_sigmoid(&lt)?, log_sigmoid(&lt.neg()?)?);
+    let kl = ((log_pt.exp()? * (&log_pt - &log_ps)?)? + (log_qt.exp()? * (&log_qt - &log_qs)?)?)?;
+    kl.mean_all()? * (temp * temp)
+}
+
+/// Checks the settings and shapes, and returns the student (f32) and the detached teacher (f32).
+fn prepare(
     student: &Tensor,
     teacher: &Tensor,
-    targets: TaskTargets<'_>,
     cfg: &TaskDistillConfig,
-) -> Result<TaskDistillLoss> {
+) -> Result<(Tensor, Tensor)> {
     check(cfg)?;
     if student.dims() != teacher.dims() {
         candle_core::bail!(
@@ -119,41 +131,64 @@ pub fn task_distill_loss(
             teacher.dims()
         );
     }
+    Ok((
+        student.to_dtype(DType::F32)?,
+        teacher.detach().to_dtype(DType::F32)?,
+    ))
+}
+
+/// The soft (teacher-matching) term alone, exactly as [`task_distill_loss`] computes it; only
+/// the kind of `targets` matters (its labels are not read). The fine-tuning loop uses this with
+/// its own true-label loss, so that `--loss l1` keeps L1 on the labels.
+pub fn task_soft_loss(
+    student: &Tensor,
+    teacher: &Tensor,
+    targets: TaskTargets<'_>,
+    cfg: &TaskDistillConfig,
+) -> Result<Tensor> {
+    let (s, t) = prepare(student, teacher, cfg)?;
+    match targets {
+        TaskTargets::Classes(_) => {
+            let n = s.dim(0)?;
+            if n == 0 {
+                return Tensor::new(0f32, s.device());
+            }
+            super::losses::soft_target_kl_sum(&s, &t, cfg.temperature)? / n as f64
+        }
+        TaskTargets::Binary { .. } => binary_soft(&s, &t, cfg.temperature),
+        TaskTargets::Regression { .. } => (&s - &t)?.sqr()?.mean_all(),
+    }
+}
+
+/// The loss of `student` outputs against the `teacher`'s (detached here) and the true labels.
+pub fn task_distill_loss(
+    student: &Tensor,
+    teacher: &Tensor,
+    targets: TaskTargets<'_>,
+    cfg: &TaskDistillConfig,
+) -> Result<TaskDistillLoss> {
+    let soft = task_soft_loss(student, teacher, targets, cfg)?;
     let s = student.to_dtype(DType::F32)?;
-    let t = teacher.detach().to_dtype(DType::F32)?;
-    let temp = cfg.temperature;
-    let (soft, hard) = match targets {
+    let hard = match targets {
         TaskTargets::Classes(labels) => {
             let n = s.dim(0)?;
             if n == 0 {
-                let z = Tensor::new(0f32, s.device())?;
-                (z.clone(), z)
+                Tensor::new(0f32, s.device())?
             } else {
-                let soft = super::losses::soft_target_kl_sum(&s, &t, temp)? / n as f64;
-                let hard = crate::objectives::loss::cross_entropy_sum(&s, labels)? / n as f64;
-                (soft?, hard?)
+                (crate::objectives::loss::cross_entropy_sum(&s, labels)? / n as f64)?
             }
         }
         TaskTargets::Binary { labels, mask } => {
-            let (ls, lt) = ((&s / temp)?, (&t / temp)?);
-            let (log_ps, log_qs) = (log_sigmoid(&ls)?, log_sigmoid(&ls.neg()?)?);
-            let (log_pt, log_qt) = (log_sigmoid(&lt)?, log_sigmoid(&lt.neg()?)?);
-            let kl = ((log_pt.exp()? * (&log_pt - &log_ps)?)?
-                + (log_qt.exp()? * (&log_qt - &log_qs)?)?)?;
-            let soft = (kl.mean_all()? * (temp * temp))?;
             let m = mask.to_dtype(DType::F32)?;
             let y = present(labels, &m)?;
             let bce =
                 ((&y * log_sigmoid(&s)?)? + ((1.0 - &y)? * log_sigmoid(&s.neg()?)?)?)?.neg()?;
-            let hard = masked_mean(&bce, &m)?;
-            (soft, hard)
+            masked_mean(&bce, &m)?
         }
         TaskTargets::Regression { labels, mask } => {
-            let soft = (&s - &t)?.sqr()?.mean_all()?;
             let m = mask.to_dtype(DType::F32)?;
             let y = present(labels, &m)?;
-            let hard = masked_mean(&(&s - &y)?.sqr()?, &m)?;
-            (soft, hard)
+            masked_mean(&(&s - &y)?.sqr()?, &m)?
         }
     };
     let total = ((&soft * cfg.alpha)? + (&hard * (1.0 - cfg.alpha))?)?;

@@ -136,15 +136,28 @@ impl FinetunedModel {
         )
     }
 
+    /// The head's raw outputs `[molecules, n_tasks]` (logits for classification, standardised
+    /// values for regression) for molecules already encoded, in inference mode. Task-stage
+    /// distillation needs these rather than probabilities: a logit recovered from a saturated
+    /// probability (`σ(z)` rounds to 1 for z ≳ 37) would be infinite.
+    pub fn raw_outputs(&self, seqs: &[&[u32]]) -> Result<candle_core::Tensor> {
+        self.head.forward(&self.pooled(seqs)?, None)
+    }
+
+    /// The encoder's pooled embeddings `[molecules, hidden]` (what the head reads), inference
+    /// mode, for molecules already encoded.
+    pub fn pooled(&self, seqs: &[&[u32]]) -> Result<candle_core::Tensor> {
+        let pad = self.tokenizer.special_ids().pad;
+        Ok(embed_pooled(&self.model, seqs, pad, self.meta.pooling)?)
+    }
+
     /// Predictions (probabilities or original units), `n_tasks` per molecule, for molecules
     /// already encoded.
     pub fn predict_encoded(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f64>>> {
         if seqs.is_empty() {
             return Ok(Vec::new());
         }
-        let pad = self.tokenizer.special_ids().pad;
-        let x = embed_pooled(&self.model, seqs, pad, self.meta.pooling)?;
-        let out = self.head.forward(&x, None)?;
+        let out = self.raw_outputs(seqs)?;
         let flat = to_original_units(&out, self.meta.task_type(), &self.meta.standardizer)?;
         Ok(flat
             .chunks(self.meta.head.n_out)

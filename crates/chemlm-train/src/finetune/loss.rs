@@ -3,6 +3,8 @@
 
 use candle_core::Tensor;
 
+use crate::distill::task::{task_soft_loss, TaskDistillConfig, TaskTargets};
+
 /// L1 (MAE) or MSE on standardised targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +38,64 @@ pub fn masked_regression_loss(
         RegressionLoss::Mse => d.sqr()?,
     };
     masked_mean(&per, mask)
+}
+
+/// The loss of one fine-tuning batch and, with a teacher, its two parts.
+pub struct BatchLoss {
+    /// What is differentiated: the true-label loss, or `alpha·soft + (1 − alpha)·hard`.
+    pub total: Tensor,
+    /// The teacher-matching term (task-stage distillation only).
+    pub soft: Option<Tensor>,
+    /// The true-label term.
+    pub hard: Tensor,
+}
+
+/// The loss of head outputs `out` `[batch, tasks]` against standardised targets and their
+/// presence mask: masked BCE with logits (classification) or masked L1/MSE (regression), and
+/// with `teacher = Some((outputs, cfg))` the task-distillation mix
+/// `alpha · soft + (1 − alpha) · hard`, where `soft` is [`task_soft_loss`] (temperature-softened
+/// Bernoulli KL on logits, or MSE to the teacher's predictions in the same standardised space)
+/// on every entry, labelled or not, and `hard` is the loss without a teacher. So `alpha = 0`
+/// trains exactly as no teacher does, and with MSE this equals
+/// [`crate::distill::task_distill_loss`].
+pub fn finetune_batch_loss(
+    out: &Tensor,
+    targets: &Tensor,
+    mask: &Tensor,
+    classification: bool,
+    kind: RegressionLoss,
+    teacher: Option<(&Tensor, &TaskDistillConfig)>,
+) -> candle_core::Result<BatchLoss> {
+    let hard = if classification {
+        masked_bce_with_logits(out, targets, mask)?
+    } else {
+        masked_regression_loss(out, targets, mask, kind)?
+    };
+    let Some((t, cfg)) = teacher else {
+        return Ok(BatchLoss {
+            total: hard.clone(),
+            soft: None,
+            hard,
+        });
+    };
+    let which = if classification {
+        TaskTargets::Binary {
+            labels: targets,
+            mask,
+        }
+    } else {
+        TaskTargets::Regression {
+            labels: targets,
+            mask,
+        }
+    };
+    let soft = task_soft_loss(out, t, which, cfg)?;
+    let total = ((&soft * cfg.alpha)? + (&hard * (1.0 - cfg.alpha))?)?;
+    Ok(BatchLoss {
+        total,
+        soft: Some(soft),
+        hard,
+    })
 }
 
 fn masked_mean(per: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {

@@ -10,6 +10,9 @@
 //! streams, so a run is reproducible on CPU.
 //!
 //! The best model is saved as a directory ([`artifact`]) that `chemlm predict` reloads.
+//!
+//! Task-stage distillation ([`teacher`]): a fine-tuned teacher run's predictions for the
+//! training molecules are mixed into the loss as soft targets ([`fit_fold_distilled`]).
 
 pub mod artifact;
 pub mod encode;
@@ -18,18 +21,22 @@ pub mod loss;
 pub mod report;
 pub mod split;
 pub mod standardize;
+pub mod teacher;
 pub mod train;
 
 pub use artifact::{save_model_dir, FinetuneMeta, FinetunedModel};
 pub use encode::{encode_for_model, pad_batch, pool, EncodeOptions, Pooling};
 pub use head::{Head, HeadConfig};
-pub use loss::{masked_bce_with_logits, masked_regression_loss, RegressionLoss};
+pub use loss::{
+    finetune_batch_loss, masked_bce_with_logits, masked_regression_loss, BatchLoss, RegressionLoss,
+};
 pub use report::{results_csv, summarize, summary_markdown, RunResult, Summary};
 pub use split::halve_test_folds;
 pub use standardize::Standardizer;
+pub use teacher::{StudentTask, TeacherEmbeddingCache, TeacherOutputs, TeacherRun};
 pub use train::{
-    embed_dataset, encode_all, fit_fold, to_original_units, EpochRecord, FinetuneConfig, FoldData,
-    FoldOutcome, Regime,
+    embed_dataset, encode_all, fit_fold, fit_fold_distilled, to_original_units, EpochRecord,
+    FinetuneConfig, FoldData, FoldOutcome, Regime,
 };
 
 /// Why fine-tuning or prediction failed.

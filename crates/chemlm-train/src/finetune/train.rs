@@ -11,10 +11,12 @@ use rand::seq::SliceRandom;
 
 use super::encode::{embed_all, pad_batch, pool, EncodeOptions, Pooling};
 use super::head::{dropout_rng, Head, HeadConfig};
-use super::loss::{masked_bce_with_logits, masked_regression_loss, RegressionLoss};
+use super::loss::{finetune_batch_loss, RegressionLoss};
 use super::standardize::Standardizer;
+use super::teacher::TeacherOutputs;
 use super::{FinetuneError, Result};
 use crate::baselines::evaluate;
+use crate::distill::task::TaskDistillConfig;
 use crate::optim::{clip_grad_norm, AdamW, AdamWConfig, DecayRule, Optimizer, ParamSet};
 
 /// Which weights train.
@@ -63,6 +65,10 @@ pub struct FinetuneConfig {
     pub encode: EncodeOptions,
     /// Molecules per forward pass when embedding / evaluating.
     pub eval_batch: usize,
+    /// Task-stage distillation settings (alpha, temperature) when a teacher's predictions are
+    /// mixed into the loss ([`fit_fold_distilled`]); `None` = labels only.
+    #[serde(default)]
+    pub distill: Option<TaskDistillConfig>,
 }
 
 impl Default for FinetuneConfig {
@@ -82,6 +88,7 @@ impl Default for FinetuneConfig {
             pooling: None,
             encode: EncodeOptions::default(),
             eval_batch: 128,
+            distill: None,
         }
     }
 }
@@ -102,6 +109,20 @@ impl FinetuneConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if let Some(d) = &self.distill {
+            if !(0.0..=1.0).contains(&d.alpha) {
+                return bad(format!(
+                    "distillation alpha must be in [0, 1], got {}",
+                    d.alpha
+                ));
+            }
+            if !(d.temperature.is_finite() && d.temperature > 0.0) {
+                return bad(format!(
+                    "distillation temperature must be positive, got {}",
+                    d.temperature
+                ));
+            }
         }
         Ok(())
     }
@@ -130,7 +151,14 @@ pub struct FoldData<'a> {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct EpochRecord {
     pub epoch: usize,
+    /// Mean training loss (with a teacher: `alpha·soft + (1 − alpha)·hard`).
     pub train_loss: f64,
+    /// With a teacher: mean teacher-matching term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_soft: Option<f64>,
+    /// With a teacher: mean true-label term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_hard: Option<f64>,
     pub valid: Vec<(String, f64)>,
     /// True when this epoch is the best so far (its test score is the one reported).
     pub best: bool,
@@ -283,7 +311,36 @@ pub fn fit_fold(
     seed: u64,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<FoldOutcome> {
+    fit_fold_distilled(model, pad, data, None, cfg, seed, on_epoch)
+}
+
+/// [`fit_fold`] with task-stage distillation: `teacher` holds the teacher's outputs for every
+/// training row and `cfg.distill` the mix (see [`super::teacher`]); both or neither must be set.
+/// Validation, early stopping and test scores use the true labels only.
+pub fn fit_fold_distilled(
+    model: &Model,
+    pad: u32,
+    data: &FoldData,
+    teacher: Option<&TeacherOutputs>,
+    cfg: &FinetuneConfig,
+    seed: u64,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<FoldOutcome> {
     cfg.validate()?;
+    let kd: Option<(&TeacherOutputs, TaskDistillConfig)> = match (teacher, cfg.distill) {
+        (None, None) => None,
+        (Some(t), Some(d)) => Some((t, d)),
+        (Some(_), None) => {
+            return Err(FinetuneError::Invalid(
+                "teacher outputs given but no distillation settings (config.distill)".into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(FinetuneError::Invalid(
+                "distillation settings given but no teacher outputs".into(),
+            ))
+        }
+    };
     if data.train.is_empty() {
         return Err(FinetuneError::Invalid("empty training set".into()));
     }
@@ -339,6 +396,29 @@ pub fn fit_fold(
         .unzip();
     let tgt = Tensor::from_vec(tgt, (data.train.len(), n_tasks), dev)?;
     let msk = Tensor::from_vec(msk, (data.train.len(), n_tasks), dev)?;
+    // The teacher's soft targets of every training row, in the student's output space.
+    let soft_targets = match kd {
+        Some((t, d)) => {
+            if t.classification != classification || t.n_tasks != n_tasks {
+                return Err(FinetuneError::Invalid(format!(
+                    "the teacher gives {} outputs for {}, the student trains {n_tasks} for {}",
+                    t.n_tasks,
+                    if t.classification {
+                        "classification"
+                    } else {
+                        "regression"
+                    },
+                    if classification {
+                        "classification"
+                    } else {
+                        "regression"
+                    },
+                )));
+            }
+            Some((t.targets(data.train, &standardizer, dev)?, d))
+        }
+        None => None,
+    };
     let yva = gather_labels(data, data.valid);
     let yte = gather_labels(data, data.test);
 
@@ -356,6 +436,7 @@ pub fn fit_fold(
         let mut shuffle = crate::rng::derived_rng(seed, 0x5348_0000 + epoch as u64);
         order.shuffle(&mut shuffle);
         let (mut loss_sum, mut batches) = (0.0f64, 0usize);
+        let (mut soft_sum, mut hard_sum) = (0.0f64, 0.0f64);
         for chunk in order.chunks(cfg.batch_size) {
             let idx = Tensor::from_vec(
                 chunk.iter().map(|&i| i as u32).collect::<Vec<u32>>(),
@@ -383,11 +464,23 @@ pub fn fit_fold(
             let mut drng = dropout_rng(seed, step);
             let out = head.forward(&x, Some(&mut drng))?;
             let (t, m) = (tgt.index_select(&idx, 0)?, msk.index_select(&idx, 0)?);
-            let loss = if classification {
-                masked_bce_with_logits(&out, &t, &m)?
-            } else {
-                masked_regression_loss(&out, &t, &m, cfg.loss)?
+            let teacher_batch = match &soft_targets {
+                Some((st, d)) => Some((st.index_select(&idx, 0)?, *d)),
+                None => None,
             };
+            let parts = finetune_batch_loss(
+                &out,
+                &t,
+                &m,
+                classification,
+                cfg.loss,
+                teacher_batch.as_ref().map(|(st, d)| (st, d)),
+            )?;
+            if let Some(soft) = &parts.soft {
+                soft_sum += soft.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                hard_sum += parts.hard.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            }
+            let loss = parts.total;
             let lv = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
             if !lv.is_finite() {
                 return Err(FinetuneError::Invalid(format!(
@@ -462,9 +555,12 @@ pub fn fit_fold(
         } else {
             since_best += 1;
         }
+        let per_batch = |x: f64| x / batches.max(1) as f64;
         let rec = EpochRecord {
             epoch,
-            train_loss: loss_sum / batches.max(1) as f64,
+            train_loss: per_batch(loss_sum),
+            train_soft: kd.map(|_| per_batch(soft_sum)),
+            train_hard: kd.map(|_| per_batch(hard_sum)),
             valid: vmet,
             best: keep,
             seconds: t0.elapsed().as_secs_f64(),

@@ -10,6 +10,11 @@
 //! OUT/seed-N[-fold-K]/best/  the best model (encoder + head + tokenizer + finetune.json)
 //! ```
 //!
+//! With `--teacher runs/T` (task-stage distillation, issue 5 §1) the student's loss mixes the
+//! teacher's predictions for its training molecules with the labels; the teacher run must be on
+//! the same data set, split and seeds, and the teacher model of each fit teaches that fit only
+//! (see `chemlm_train::finetune::teacher`). `config.json` records the teacher and the mix.
+//!
 //! `run_dataset` is shared with `chemlm bench moleculenet`.
 
 use std::path::{Path, PathBuf};
@@ -22,10 +27,12 @@ use chemlm_data::{make_split, LabeledDataset, SplitFile, SplitMethod, SplitReque
 use chemlm_data::{Metric, TaskType, Tokenizer};
 use chemlm_models::Model;
 use chemlm_train::baselines::open_dataset;
+use chemlm_train::distill::TaskDistillConfig;
 use chemlm_train::finetune::{
-    embed_dataset, encode_all, fit_fold, results_csv, save_model_dir, summarize, summary_markdown,
-    EncodeOptions, EpochRecord, FinetuneConfig, FinetuneMeta, FoldData, Pooling, Regime,
-    RegressionLoss, RunResult,
+    embed_dataset, encode_all, fit_fold_distilled, results_csv, save_model_dir, summarize,
+    summary_markdown, EncodeOptions, EpochRecord, FinetuneConfig, FinetuneMeta, FoldData, Pooling,
+    Regime, RegressionLoss, RunResult, StudentTask, TeacherEmbeddingCache, TeacherOutputs,
+    TeacherRun,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -51,6 +58,16 @@ pub struct FinetuneArgs {
     pub task: Option<String>,
     #[command(flatten)]
     pub opts: FinetuneOpts,
+    /// Task-stage distillation: a `chemlm finetune` run directory (same data set, split, sizes
+    /// and seeds) whose fine-tuned models teach this run, fit by fit.
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
+    /// Weight of the teacher term; 1 − alpha goes to the true labels.
+    #[arg(long, default_value_t = 0.5, requires = "teacher")]
+    pub kd_alpha: f64,
+    /// Temperature of the teacher's soft targets (classification; regression ignores it).
+    #[arg(long, default_value_t = 2.0, requires = "teacher")]
+    pub kd_temperature: f64,
     /// Run directory to write.
     #[arg(long)]
     pub out: PathBuf,
@@ -143,6 +160,7 @@ impl FinetuneOpts {
                 truncate: true,
             },
             eval_batch: self.eval_batch,
+            distill: None,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -235,6 +253,24 @@ pub struct DatasetRun {
     /// Seconds spent embedding the data set once (frozen regime).
     pub embed_seconds: f64,
     pub truncated: usize,
+    /// The teacher run directory (task-stage distillation), if any.
+    pub teacher: Option<String>,
+    /// Seconds spent computing the teacher's predictions.
+    pub teacher_seconds: f64,
+}
+
+/// How many folds of `split` are fitted (`--folds` caps k-fold runs).
+fn fits_of(split: &SplitFile, folds: Option<usize>) -> usize {
+    split.folds.len().min(folds.unwrap_or(usize::MAX)).max(1)
+}
+
+/// The directory name of fit `fold` of `split`: `seed-S`, or `seed-S-fold-K` for k-fold splits.
+fn fit_name(split: &SplitFile, fold: usize) -> String {
+    if split.folds.len() > 1 {
+        format!("seed-{}-fold-{fold}", split.seed)
+    } else {
+        format!("seed-{}", split.seed)
+    }
 }
 
 /// Where [`run_dataset`] writes per-fit outputs; `None` = nothing written.
@@ -273,6 +309,24 @@ pub fn run_dataset(
     out: Option<RunOutputs>,
     quiet: bool,
 ) -> Result<DatasetRun> {
+    run_dataset_taught(ds, source, model_dir, cfg, opts, label, out, quiet, None)
+}
+
+/// [`run_dataset`] with an optional teacher run (task-stage distillation; `cfg.distill` holds
+/// the mix). Each fit is taught by the teacher's model of the same seed and fold, after the
+/// teacher's split hash for that seed is checked against the student's.
+#[allow(clippy::too_many_arguments)]
+pub fn run_dataset_taught(
+    ds: &LabeledDataset,
+    source: &SplitSource,
+    model_dir: &Path,
+    cfg: &FinetuneConfig,
+    opts: &FinetuneOpts,
+    label: &str,
+    out: Option<RunOutputs>,
+    quiet: bool,
+    teacher_dir: Option<&Path>,
+) -> Result<DatasetRun> {
     let n_tasks = ds.n_tasks();
     if n_tasks == 0 || ds.is_empty() || ds.task_type == TaskType::Unlabeled {
         bail!("{}: no labelled molecules", ds.name);
@@ -291,6 +345,27 @@ pub fn run_dataset(
             );
         }
     }
+    let student = StudentTask {
+        dataset: &ds.name,
+        data_sha256: Some(&source.sha256),
+        task_names: &ds.task_names,
+        classification: ds.task_type == TaskType::Classification,
+    };
+    // Checked before any work, so a wrong teacher fails in a second, not after embedding.
+    let teacher = match teacher_dir {
+        Some(dir) => {
+            if cfg.distill.is_none() {
+                bail!("a teacher needs distillation settings (alpha, temperature)");
+            }
+            let t = TeacherRun::open(dir, &student)
+                .and_then(|t| t.check_seeds(&opts.seeds).map(|_| t))
+                .with_context(|| format!("teacher {} does not fit {}", dir.display(), ds.name))?;
+            Some(t)
+        }
+        None => None,
+    };
+    // Pooled teacher embeddings shared by fits whose teacher encoders are identical.
+    let mut teacher_cache = TeacherEmbeddingCache::default();
     let dev = Device::Cpu;
     let tok_path = model_dir.join(chemlm_models::io::TOKENIZER_FILE);
     let tok =
@@ -323,6 +398,25 @@ pub fn run_dataset(
         .collect();
     let seqs: Vec<Option<Vec<u32>>> = encoded.into_iter().map(|e| e.ok()).collect();
 
+    // Splits first (cheap), so a teacher trained on other splits, seeds or folds is refused
+    // before any embedding or training.
+    let (plan, sizes) = opts.split()?;
+    let seed_splits: Vec<SplitFile> = opts
+        .seeds
+        .iter()
+        .map(|&seed| make_seed_split(ds, &plan, sizes, seed, source))
+        .collect::<Result<_>>()?;
+    if let Some(t) = &teacher {
+        for split in &seed_splits {
+            t.check_split(split.seed, &split.folds_sha256)
+                .and_then(|_| {
+                    (0..fits_of(split, opts.folds))
+                        .try_for_each(|f| t.check_fit(&fit_name(split, f)).map(|_| ()))
+                })
+                .with_context(|| format!("teacher {} does not fit {}", t.dir.display(), ds.name))?;
+        }
+    }
+
     let mut embed_seconds = 0.0;
     let embeddings: Option<Tensor> = if cfg.regime == Regime::Frozen {
         let t0 = std::time::Instant::now();
@@ -337,7 +431,6 @@ pub fn run_dataset(
         None
     };
 
-    let (plan, sizes) = opts.split()?;
     let primary = primary_key(ds);
     let mut run = DatasetRun {
         results: Vec::new(),
@@ -347,19 +440,17 @@ pub fn run_dataset(
         train_seconds: 0.0,
         embed_seconds,
         truncated,
+        teacher: teacher_dir.map(|d| d.display().to_string()),
+        teacher_seconds: 0.0,
     };
-    for &seed in &opts.seeds {
-        let split = make_seed_split(ds, &plan, sizes, seed, source)?;
+    for split in seed_splits {
+        let seed = split.seed;
         for e in &split.excluded {
             if !skipped.iter().any(|(i, _)| *i == e.index) {
                 skipped.push((e.index, e.reason.clone()));
             }
         }
-        let n_folds = split
-            .folds
-            .len()
-            .min(opts.folds.unwrap_or(usize::MAX))
-            .max(1);
+        let n_folds = fits_of(&split, opts.folds);
         for (fold_i, fold) in split.folds.iter().take(n_folds).enumerate() {
             let usable = |rows: &[usize]| -> Vec<usize> {
                 rows.iter()
@@ -388,20 +479,64 @@ pub fn run_dataset(
                 test: &test,
                 embeddings: embeddings.as_ref(),
             };
-            let name = if split.folds.len() > 1 {
-                format!("seed-{seed}-fold-{fold_i}")
-            } else {
-                format!("seed-{seed}")
+            let name = fit_name(&split, fold_i);
+            let taught = match &teacher {
+                Some(t) => {
+                    let t0 = std::time::Instant::now();
+                    let fm = t
+                        .load_fit(&name, seed, &split.folds_sha256, &student, &dev)
+                        .with_context(|| format!("teacher for {} {name}", ds.name))?;
+                    let b = bar(
+                        quiet,
+                        train.len() as u64,
+                        &format!("{} {name}: teacher", ds.name),
+                    );
+                    let (outs, failed) = TeacherOutputs::compute_cached(
+                        &fm,
+                        &mut teacher_cache,
+                        &ds.smiles,
+                        &train,
+                        cfg.eval_batch,
+                        &mut |n| b.inc(n as u64),
+                    )?;
+                    b.finish_and_clear();
+                    for (r, reason) in &failed {
+                        eprintln!(
+                            "error: {}:{}: the teacher cannot encode this training molecule: {reason}",
+                            ds.path.display(),
+                            ds.lines.get(*r).copied().unwrap_or(*r as u64)
+                        );
+                    }
+                    if !failed.is_empty() {
+                        bail!(
+                            "{} training molecule(s) of {} {name} have no teacher prediction (see above)",
+                            failed.len(),
+                            ds.name
+                        );
+                    }
+                    run.teacher_seconds += t0.elapsed().as_secs_f64();
+                    Some(outs)
+                }
+                None => None,
             };
             let b = bar(quiet, cfg.epochs as u64, &format!("{} {name}", ds.name));
             let mut lines = String::new();
-            let outcome = fit_fold(model, pad, &data, cfg, seed, &mut |r: &EpochRecord| {
+            let mut log_epoch = |r: &EpochRecord| {
                 if let Ok(l) = serde_json::to_string(r) {
                     lines.push_str(&l);
                     lines.push('\n');
                 }
                 b.inc(1);
-            })?;
+            };
+            let outcome = fit_fold_distilled(
+                model,
+                pad,
+                &data,
+                taught.as_ref(),
+                cfg,
+                seed,
+                &mut log_epoch,
+            )?;
             b.finish_and_clear();
             let mut metrics = outcome.test_metrics.clone();
             if let Some(p) = metrics.iter().position(|(k, _)| k == primary) {
@@ -531,8 +666,9 @@ pub fn write_run_files(
         s.save(&out.join("splits").join(format!("seed-{}.json", s.seed)))?;
     }
     let config = serde_json::json!({
-        "format": "chemlm-finetune-run/1",
+        "format": chemlm_train::finetune::teacher::RUN_FORMAT,
         "model": model_dir.display().to_string(),
+        "teacher": run.teacher,
         "dataset": ds.name,
         "source": source,
         "config": cfg,
@@ -551,6 +687,7 @@ pub fn write_run_files(
             "train_seconds": run.train_seconds,
             "train_molecules_per_second": run.train_molecules as f64 / run.train_seconds.max(1e-9),
             "embed_seconds": run.embed_seconds,
+            "teacher_seconds": run.teacher_seconds,
         },
     });
     write_json(&out.join("config.json"), &config)?;
@@ -558,7 +695,21 @@ pub fn write_run_files(
 }
 
 pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
-    let cfg = a.opts.config()?;
+    let mut cfg = a.opts.config()?;
+    if let Some(t) = &a.teacher {
+        cfg.distill = Some(TaskDistillConfig {
+            alpha: a.kd_alpha,
+            temperature: a.kd_temperature,
+        });
+        cfg.validate()?;
+        let same = |p: &Path| std::fs::canonicalize(p).ok();
+        if same(t).is_some() && same(t) == same(&a.out) {
+            bail!(
+                "--teacher and --out are the same directory ({}); the student would overwrite its teacher",
+                t.display()
+            );
+        }
+    }
     let (ds, source) = open_dataset(
         &a.dataset,
         a.smiles_col.as_deref(),
@@ -578,18 +729,20 @@ pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
     }
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let run = run_dataset(
+    let kd = if a.teacher.is_some() { "+kd" } else { "" };
+    let run = run_dataset_taught(
         &ds,
         &source,
         &a.model,
         &cfg,
         &a.opts,
-        &format!("chemlm {:?}", cfg.regime).to_lowercase(),
+        &format!("chemlm {:?}{kd}", cfg.regime).to_lowercase(),
         Some(RunOutputs {
             dir: &a.out,
             save_models: true,
         }),
         quiet,
+        a.teacher.as_deref(),
     )?;
     for (line, reason) in &run.skipped {
         eprintln!("warning: {}:{line}: skipped: {reason}", ds.path.display());
