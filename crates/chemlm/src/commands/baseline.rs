@@ -7,29 +7,17 @@
 //! very file: the numbers in docs/benchmarks.md come from this code.
 
 use anyhow::{bail, Context, Result};
-use chemlm_data::{SplitMethod, SplitSizes, TaskType};
-use chemlm_train::baselines::{
-    open_dataset, run_baselines, write_run, BaselineConfig, BaselineKind,
-};
+use chemlm_data::{SplitMethod, SplitSizes};
+use chemlm_train::baselines::{run_baselines, write_run, BaselineConfig, BaselineKind};
 use clap::Args;
+
+use super::dataset_args::DatasetArgs;
 use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
 pub struct BaselineArgs {
-    /// Registered data set (bbbp, bace, clintox, tox21, sider, hiv, esol, freesolv, lipo, …) or a
-    /// CSV/TSV file with a header.
-    #[arg(long)]
-    pub dataset: String,
-    /// SMILES column of a CSV file (default: auto-detected).
-    #[arg(long)]
-    pub smiles_col: Option<String>,
-    /// Comma-separated label columns of a CSV file (default: all other columns).
-    #[arg(long, value_delimiter = ',')]
-    pub target_cols: Option<Vec<String>>,
-    /// Task type of a CSV file: classification or regression (default: classification when
-    /// every label is 0/1).
-    #[arg(long)]
-    pub task: Option<String>,
+    #[command(flatten)]
+    pub data: DatasetArgs,
     /// logreg, ridge, mlp, linear (logreg or ridge by task type) or all (linear + mlp);
     /// comma-separated.
     #[arg(long, default_value = "all")]
@@ -62,19 +50,7 @@ pub struct BaselineArgs {
 
 /// Runs the baselines and writes the run directory.
 pub fn run(a: &BaselineArgs, quiet: bool) -> Result<()> {
-    let task_type = match a.task.as_deref() {
-        None => None,
-        Some("classification") => Some(TaskType::Classification),
-        Some("regression") => Some(TaskType::Regression),
-        Some(other) => bail!("--task must be classification or regression, not {other:?}"),
-    };
-    let (ds, source) = open_dataset(
-        &a.dataset,
-        a.smiles_col.as_deref(),
-        a.target_cols.clone(),
-        task_type,
-    )
-    .with_context(|| format!("loading {}", a.dataset))?;
+    let (ds, source) = a.data.open()?;
     let split = match a.split.as_str() {
         "scaffold" | "scaffold_balanced" => SplitMethod::Scaffold { balanced: true },
         "scaffold-plain" => SplitMethod::Scaffold { balanced: false },

@@ -26,7 +26,6 @@ use chemlm_data::split::SplitSource;
 use chemlm_data::{make_split, LabeledDataset, SplitFile, SplitMethod, SplitRequest, SplitSizes};
 use chemlm_data::{Metric, TaskType, Tokenizer};
 use chemlm_models::Model;
-use chemlm_train::baselines::open_dataset;
 use chemlm_train::distill::TaskDistillConfig;
 use chemlm_train::finetune::{
     embed_dataset, encode_all, fit_fold_distilled, results_csv, save_model_dir, summarize,
@@ -35,6 +34,8 @@ use chemlm_train::finetune::{
     TeacherRun,
 };
 use clap::Args;
+
+use super::dataset_args::DatasetArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args, Debug, Clone)]
@@ -42,20 +43,8 @@ pub struct FinetuneArgs {
     /// Pretrained model directory (config.json, model.safetensors, tokenizer.json).
     #[arg(long)]
     pub model: PathBuf,
-    /// Registered data set (bbbp, bace, clintox, tox21, sider, hiv, esol, freesolv, lipo, qm9,
-    /// delicate-esol, …) or a CSV/TSV file with a header.
-    #[arg(long)]
-    pub dataset: String,
-    /// SMILES column of a CSV file (default: auto-detected).
-    #[arg(long)]
-    pub smiles_col: Option<String>,
-    /// Comma-separated label columns of a CSV file (default: all other columns).
-    #[arg(long, value_delimiter = ',')]
-    pub target_cols: Option<Vec<String>>,
-    /// classification or regression (default: from the registry, or classification when every
-    /// label of a CSV is 0/1).
-    #[arg(long)]
-    pub task: Option<String>,
+    #[command(flatten)]
+    pub data: DatasetArgs,
     #[command(flatten)]
     pub opts: FinetuneOpts,
     /// Task-stage distillation: a `chemlm finetune` run directory (same data set, split, sizes
@@ -623,16 +612,6 @@ pub fn run_dataset_taught(
     Ok(run)
 }
 
-/// Parses `--task`.
-pub fn parse_task(task: Option<&str>) -> Result<Option<TaskType>> {
-    Ok(match task {
-        None => None,
-        Some("classification") => Some(TaskType::Classification),
-        Some("regression") => Some(TaskType::Regression),
-        Some(other) => bail!("--task must be classification or regression, not {other:?}"),
-    })
-}
-
 /// Writes config.json, results.csv/md and the split files of a finished run.
 pub fn write_run_files(
     out: &Path,
@@ -710,13 +689,7 @@ pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
             );
         }
     }
-    let (ds, source) = open_dataset(
-        &a.dataset,
-        a.smiles_col.as_deref(),
-        a.target_cols.clone(),
-        parse_task(a.task.as_deref())?,
-    )
-    .with_context(|| format!("loading {}", a.dataset))?;
+    let (ds, source) = a.data.open()?;
     if !quiet {
         eprintln!(
             "{}: {} molecules, {} task(s), {:?}; {:?} regime",

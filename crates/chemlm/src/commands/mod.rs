@@ -9,6 +9,7 @@ pub mod bench_screen;
 pub mod bench_train;
 pub mod chem;
 pub mod data;
+pub mod dataset_args;
 pub mod distill;
 pub mod embed;
 pub mod finetune;
