@@ -8,14 +8,52 @@
 #                                 per CPU-second, and peak memory (VmHWM / ru_maxrss).
 #   benches/chem/run.sh parity    canonical SMILES and Morgan bits of chemlm vs RDKit on every MOSES test
 #                                 and MoleculeNet molecule (CHEMLM_DATA_DIR); prints the mismatch rate.
+#   benches/chem/run.sh brics [LIMIT]
+#                                 MOSES's Frag pieces, Molecule::brics_fragments vs RDKit's
+#                                 MolToSmiles(FragmentOnBRICSBonds(m)), on the first LIMIT (default 20000)
+#                                 MOSES test SMILES: throughput (chemlm 1 and 2 threads, RDKit 1 and 2
+#                                 processes, best of 3), seconds per 10k molecules, and string parity.
 #
 # Needs Python with RDKit (the reference); chemlm itself does not.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CHEMLM_DATA_DIR=${CHEMLM_DATA_DIR:-../shared/data}
+export CHEMLM_DATA_DIR=$(realpath "${CHEMLM_DATA_DIR:-../shared/data}")
 WORK=${TMPDIR:-/tmp}/chemlm-bench-chem
 mkdir -p "$WORK"
 bench() { cargo bench -q -p chemlm-chem --bench canon -- "$@"; }
+
+if [[ "${1:-}" == brics ]]; then
+  LIMIT=${2:-20000}
+  INPUT="$CHEMLM_DATA_DIR/moses/test.csv.gz"
+  echo "== BRICS: first $LIMIT SMILES of $INPUT; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  {
+    bench --input "$INPUT" --limit "$LIMIT" --threads 2 --task brics
+    bench --input "$INPUT" --limit "$LIMIT" --threads 1 --task brics --out "$WORK/chemlm.brics.txt"
+    python3 benches/chem/rdkit_canon.py --input "$INPUT" --limit "$LIMIT" --procs 2 --task brics \
+      --out "$WORK/rdkit.brics.txt"
+  } | tee "$WORK/brics-results.txt"
+  python3 - "$WORK" <<'PY'
+import re, sys
+work = sys.argv[1]
+rate, cpu = {}, {}
+for line in open(f"{work}/brics-results.txt"):
+    m = re.match(r"RESULT (\w+) brics (threads|procs)=(\d+) .*mol_per_s=(\d+) .*mol_per_cpu_s=(\d+)", line)
+    if m:
+        rate[(m[1], int(m[3]))], cpu[(m[1], int(m[3]))] = int(m[4]), int(m[5])
+for who, n in sorted(rate):
+    print(f"{who} {n}: {1e4 / rate[(who, n)]:.2f} s per 10k molecules (wall), {1e4 / cpu[(who, n)]:.2f} CPU-s")
+c1, c2, r1, r2 = rate[("chemlm", 1)], rate[("chemlm", 2)], rate[("rdkit", 1)], rate[("rdkit", 2)]
+print(f"RATIO brics: chemlm 1 thread vs RDKit 1 process {c1 / r1:.2f}x; 2 threads vs 2 processes {c2 / r2:.2f}x; "
+      f"per CPU-second {cpu[('chemlm', 1)] / cpu[('rdkit', 1)]:.2f}x")
+ours = open(f"{work}/chemlm.brics.txt").read().splitlines()
+ref = open(f"{work}/rdkit.brics.txt").read().splitlines()
+diff = [i for i in range(len(ref)) if ours[i] != ref[i]]
+print(f"PARITY brics: {len(ref) - len(diff)}/{len(ref)} molecules give RDKit's pieces exactly")
+for i in diff[:10]:
+    print(f"  line {i + 1}\n    chemlm {ours[i]!r}\n    rdkit  {ref[i]!r}")
+PY
+  exit 0
+fi
 
 if [[ "${1:-}" == parity ]]; then
   python3 - "$CHEMLM_DATA_DIR" "$WORK/parity.smi" <<'PY'

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench -p chemlm-chem --bench canon -- [--input FILE] [--limit N] [--threads T]
-//!     [--task canon|morgan|all] [--out FILE] [--repeat K] [--slowest N]
+//!     [--task canon|morgan|all|brics] [--out FILE] [--repeat K] [--slowest N]
 //! ```
 //! Input: one SMILES per line (first whitespace-separated field), or a CSV(.gz) whose header is
 //! `SMILES`/`smiles` in the first column; default `$CHEMLM_DATA_DIR/moses/test.csv.gz`, first
@@ -11,7 +11,9 @@
 //! `Chem.MolToSmiles(Chem.MolFromSmiles(s))` does in RDKit. `--out` writes one result per input
 //! line (canonical SMILES, or space-separated Morgan on-bits; empty when the molecule failed),
 //! for the parity check against RDKit's output. Timings are the best of `--repeat` passes (default
-//! 3). `--slowest N` lists the N slowest molecules.
+//! 3). `--slowest N` lists the N slowest molecules. `--task brics` (not part of `all`) times
+//! `Molecule::brics_fragments` against RDKit's `MolToSmiles(FragmentOnBRICSBonds(m))`; its output
+//! line is the sorted pieces joined by `.`.
 
 use chemlm_chem::Molecule;
 use flate2::read::GzDecoder;
@@ -70,9 +72,9 @@ fn parse_args() -> Result<Args, String> {
     if args.input.as_os_str().is_empty() {
         return Err("no --input and CHEMLM_DATA_DIR is not set".into());
     }
-    if !matches!(args.task.as_str(), "canon" | "morgan" | "all") {
+    if !matches!(args.task.as_str(), "canon" | "morgan" | "all" | "brics") {
         return Err(format!(
-            "--task {}: expected canon, morgan or all",
+            "--task {}: expected canon, morgan, all or brics",
             args.task
         ));
     }
@@ -125,6 +127,12 @@ fn morgan(s: &str) -> Option<String> {
     let fp = Molecule::from_smiles(s).ok()?.morgan(2, 2048).ok()?;
     let bits: Vec<String> = fp.on_bits().iter().map(|b| b.to_string()).collect();
     Some(bits.join(" "))
+}
+
+fn brics(s: &str) -> Option<String> {
+    let mut pieces = Molecule::from_smiles(s).ok()?.brics_fragments().ok()?;
+    pieces.sort();
+    Some(pieces.join("."))
 }
 
 /// One benchmarked job: SMILES in, printable result out (`None` when the molecule failed).
@@ -195,6 +203,7 @@ fn main() {
     let tasks: Vec<(&str, Task)> = match args.task.as_str() {
         "canon" => vec![("canon", canon)],
         "morgan" => vec![("morgan", morgan)],
+        "brics" => vec![("brics", brics)],
         _ => vec![("canon", canon), ("morgan", morgan)],
     };
     for (name, f) in tasks {

@@ -5,8 +5,8 @@
 //!
 //! Chemistry goes through `chemlm-chem` (RDKit-compatible canonical SMILES, Morgan bits, Murcko
 //! scaffolds, MolWt, MolLogP, RingCount); the set formulas are in [`formulas`]. Fragments are
-//! BRICS pieces with unlabelled `*` ends (see `Molecule::brics_fragments`), so Frag values can
-//! differ slightly from MOSES's, whose dummies carry the BRICS rule as an isotope label.
+//! RDKit's BRICS pieces string for string, environment-labelled dummies included (`[4*]CC`, see
+//! `Molecule::brics_fragments`), so Frag equals MOSES's.
 //! SNN, FCD, Filters, SA and QED are not computed (no ChemNet, no filter lists here).
 
 pub mod formulas;
