@@ -5,7 +5,8 @@
 #   benches/compress/run.sh [THREADS] [REPEATS] [TRAIN_REPEATS]
 #
 # Prints chemlm's table (ratios to the teacher), PyTorch's rows, and chemlm/PyTorch time ratios.
-# Env: CARGO_TARGET_DIR. Raw JSON stays in $OUT (default: a temp dir, printed).
+# Env: CARGO_TARGET_DIR, BIN (a prebuilt chemlm binary instead of building one). Raw JSON stays in
+# $OUT (default: a temp dir, printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=${1:-2}
@@ -14,8 +15,10 @@ TRAIN=${3:-2}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS
-cargo build -q --release -p chemlm --bin chemlm >&2
-BIN=${CARGO_TARGET_DIR:-target}/release/chemlm
+if [[ -z "${BIN:-}" ]]; then
+  cargo build -q --release -p chemlm --bin chemlm >&2
+  BIN=${CARGO_TARGET_DIR:-target}/release/chemlm
+fi
 echo "# $(nproc) cores, $THREADS threads, raw results in $OUT" >&2
 "$BIN" bench compress --threads "$THREADS" --repeats "$REPEATS" --train-repeats "$TRAIN" \
   --out "$OUT/chemlm.json" | tee "$OUT/chemlm.md"
