@@ -9,10 +9,10 @@
 # THREADS (default 2) and, for a like-for-like figure, also with 1 thread.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DATA=${CHEMLM_DATA_DIR:-../shared/data}
-LIB=${1:-$DATA/moses/train.csv.gz}
+DATA=$(realpath "${CHEMLM_DATA_DIR:-../shared/data}")
+LIB=$(realpath "${1:-$DATA/moses/train.csv.gz}")
 THREADS=${2:-2}
-ACTIVES=benches/screen/actives.smi
+ACTIVES=$PWD/benches/screen/actives.smi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 if [[ -n "${LIMIT:-}" ]]; then
