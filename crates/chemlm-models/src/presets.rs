@@ -16,6 +16,7 @@ macro_rules! presets {
 presets!(
     "molformer-xl",
     "molformer-small",
+    "molformer-tiny",
     "molbert",
     "bert-small",
     "delicate",

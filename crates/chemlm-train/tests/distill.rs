@@ -3,6 +3,7 @@
 //! and a tiny teacher → student run on the MOSES fixture lowering the distillation loss.
 
 mod common;
+mod support;
 
 use candle_core::{Device, Tensor, Var};
 use chemlm_models::{Model, ModelConfig};
@@ -18,30 +19,14 @@ use chemlm_train::{rng, TrainConfig, Trainer};
 use common::CharTok;
 use rand::SeedableRng;
 use serde_json::Value;
+use support::{f32s, shape};
 
 fn golden() -> Value {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/distill.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().map(|f| f as f32).unwrap_or(f32::NAN))
-        .collect()
-}
-
-fn shape(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+    support::golden("distill.json")
 }
 
 fn tensor(v: &Value, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(floats(v), shape, &Device::Cpu).unwrap()
+    Tensor::from_vec(f32s(v), shape, &Device::Cpu).unwrap()
 }
 
 fn var(v: &Value, shape: &[usize]) -> Var {
@@ -59,7 +44,7 @@ fn assert_close(got: f64, want: f64, rel: f64, what: &str) {
 
 fn assert_all_close(got: &Tensor, want: &Value, rel: f64, what: &str) {
     let g: Vec<f32> = got.flatten_all().unwrap().to_vec1().unwrap();
-    let w = floats(want);
+    let w = f32s(want);
     assert_eq!(g.len(), w.len(), "{what}: length");
     let scale = w.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-3) as f64;
     for (i, (a, b)) in g.iter().zip(&w).enumerate() {

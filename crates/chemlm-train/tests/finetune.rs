@@ -3,12 +3,13 @@
 //! saved model reproducing the run's test predictions. Tiny MoLFormer + fixtures/moses-mini.smi
 //! with labels computed from the molecules themselves (ring count, size), so runs take seconds.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor, Var};
-use chemlm_chem::Molecule;
-use chemlm_data::{TaskType, Tokenizer, TokenizerKind, VocabConfig};
-use chemlm_models::{presets, Model, ModelConfig};
+use chemlm_data::{TaskType, Tokenizer};
+use chemlm_models::Model;
 use chemlm_train::finetune::{
     embed_dataset, encode_all, fit_fold, masked_bce_with_logits, masked_regression_loss,
     save_model_dir, EncodeOptions, FinetuneConfig, FinetuneMeta, FinetunedModel, FoldData,
@@ -17,8 +18,7 @@ use chemlm_train::finetune::{
 use serde_json::Value;
 
 fn golden() -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/finetune.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    support::golden("finetune.json")
 }
 
 fn mat(v: &Value) -> Vec<Vec<f32>> {
@@ -169,45 +169,11 @@ struct Setup {
     smiles: Vec<String>,
 }
 
-fn fixture_smiles() -> Vec<String> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/moses-mini.smi");
-    std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(String::from))
-        // Lines 11, 101, 201 are invalid on purpose; keep molecules that also canonicalise.
-        .filter(|s| {
-            Molecule::from_smiles(s)
-                .and_then(|m| m.canonical_smiles())
-                .is_ok()
-        })
-        .take(160)
-        .collect()
-}
-
 fn setup() -> Setup {
-    let smiles = fixture_smiles();
-    let tok = Tokenizer::build(
-        TokenizerKind::Smiles,
-        smiles.iter().map(String::as_str),
-        &VocabConfig::default(),
-    )
-    .unwrap();
-    let mut cfg = presets::preset("molformer-small").unwrap();
-    if let ModelConfig::Molformer(c) = &mut cfg {
-        c.hidden_size = 16;
-        c.num_hidden_layers = 1;
-        c.num_attention_heads = 2;
-        c.intermediate_size = 16;
-        c.num_random_features = 8;
-        c.max_position_embeddings = 80;
-    }
-    cfg.set_vocab_size(tok.vocab_size());
-    let model = Model::new(&cfg, &Device::Cpu, 1).unwrap();
+    let smiles = support::fixture_smiles(160);
     let dir = tempfile::tempdir().unwrap();
-    let tp = dir.path().join("tok.json");
-    tok.save(&tp).unwrap();
-    model.save(&dir.path().join("enc"), Some(&tp)).unwrap();
+    let tok = support::fixture_tokenizer(&smiles, dir.path());
+    support::save_tiny_molformer(dir.path(), "enc", &tok, 1, 16);
     Setup { dir, tok, smiles }
 }
 
@@ -217,21 +183,7 @@ impl Setup {
     }
 
     fn labels(&self, task: TaskType) -> Vec<Option<f64>> {
-        self.smiles
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                let m = Molecule::from_smiles(s).unwrap();
-                let (rings, atoms) = (m.num_rings() as f64, m.num_heavy_atoms() as f64);
-                match task {
-                    TaskType::Classification => vec![
-                        Some(f64::from(rings >= 3.0)),
-                        (i % 5 != 0).then_some(f64::from(atoms >= 24.0)),
-                    ],
-                    _ => vec![Some(atoms / 10.0), Some(rings)],
-                }
-            })
-            .collect()
+        support::computed_labels(&self.smiles, task, None)
     }
 }
 

@@ -5,12 +5,13 @@
 //! no teacher. Tiny MoLFormers on fixtures/moses-mini.smi with labels computed from the
 //! molecules, so every run takes seconds.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor, Var};
-use chemlm_chem::Molecule;
-use chemlm_data::{TaskType, Tokenizer, TokenizerKind, VocabConfig};
-use chemlm_models::{presets, Model, ModelConfig};
+use chemlm_data::{TaskType, Tokenizer};
+use chemlm_models::Model;
 use chemlm_train::distill::{task_distill_loss, TaskDistillConfig, TaskTargets};
 use chemlm_train::finetune::teacher::RUN_FORMAT;
 use chemlm_train::finetune::{
@@ -175,52 +176,13 @@ struct Setup {
     task_names: Vec<String>,
 }
 
-fn fixture_smiles() -> Vec<String> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/moses-mini.smi");
-    std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(String::from))
-        .filter(|s| {
-            Molecule::from_smiles(s)
-                .and_then(|m| m.canonical_smiles())
-                .is_ok()
-        })
-        .take(120)
-        .collect()
-}
-
-/// Saves a tiny MoLFormer (init `seed`, width `hidden`) as `dir/name`.
-fn save_encoder(dir: &Path, name: &str, tok: &Tokenizer, seed: u64, hidden: usize) -> PathBuf {
-    let mut cfg = presets::preset("molformer-small").unwrap();
-    if let ModelConfig::Molformer(c) = &mut cfg {
-        c.hidden_size = hidden;
-        c.num_hidden_layers = 1;
-        c.num_attention_heads = 2;
-        c.intermediate_size = hidden;
-        c.num_random_features = 8;
-        c.max_position_embeddings = 80;
-    }
-    cfg.set_vocab_size(tok.vocab_size());
-    let model = Model::new(&cfg, &Device::Cpu, seed).unwrap();
-    let out = dir.join(name);
-    model.save(&out, Some(&dir.join("tok.json"))).unwrap();
-    out
-}
-
 fn setup() -> Setup {
-    let smiles = fixture_smiles();
-    let tok = Tokenizer::build(
-        TokenizerKind::Smiles,
-        smiles.iter().map(String::as_str),
-        &VocabConfig::default(),
-    )
-    .unwrap();
+    let smiles = support::fixture_smiles(120);
     let dir = tempfile::tempdir().unwrap();
-    tok.save(&dir.path().join("tok.json")).unwrap();
-    save_encoder(dir.path(), "enc-teacher", &tok, 1, 16);
+    let tok = support::fixture_tokenizer(&smiles, dir.path());
+    support::save_tiny_molformer(dir.path(), "enc-teacher", &tok, 1, 16);
     // The student is narrower than its teacher, as in compression.
-    save_encoder(dir.path(), "enc-student", &tok, 2, 8);
+    support::save_tiny_molformer(dir.path(), "enc-student", &tok, 2, 8);
     Setup {
         dir,
         tok,
@@ -231,21 +193,7 @@ fn setup() -> Setup {
 
 impl Setup {
     fn labels(&self, task: TaskType) -> Vec<Option<f64>> {
-        self.smiles
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                let m = Molecule::from_smiles(s).unwrap();
-                let (rings, atoms) = (m.num_rings() as f64, m.num_heavy_atoms() as f64);
-                match task {
-                    TaskType::Classification => vec![
-                        Some(f64::from(rings >= 3.0)),
-                        (i % 5 != 0).then_some(f64::from(atoms >= 24.0)),
-                    ],
-                    _ => vec![Some(atoms / 10.0), (i % 4 != 0).then_some(rings)],
-                }
-            })
-            .collect()
+        support::computed_labels(&self.smiles, task, Some(4))
     }
 
     fn student_task(&self, classification: bool) -> StudentTask<'_> {

@@ -1,32 +1,18 @@
 //! Optimizers, clipping and schedules against PyTorch / transformers golden values
 //! (`scripts/gen_optim_golden.py`).
 
+mod support;
+
 use candle_core::{Device, Tensor, Var};
 use chemlm_train::optim::{
     clip_grad_norm, AdamW, AdamWConfig, DecayRule, Lamb, LambConfig, LrSchedule, Optimizer,
     ParamSet, ScheduleKind,
 };
 use serde_json::Value;
+use support::{f32s, shape};
 
 fn golden() -> Value {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/optim.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn shape(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+    support::golden("optim.json")
 }
 
 fn params(g: &Value) -> ParamSet {

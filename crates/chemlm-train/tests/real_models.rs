@@ -3,17 +3,18 @@
 //! and random-feature redraws repeats the uninterrupted losses exactly.
 
 mod common;
+mod support;
 
 use candle_core::Device;
 use chemlm_data::prepare::{prepare, IgnoreObserver, PrepareConfig};
 use chemlm_data::{BatchConfig, Batching, ShardSet};
 use chemlm_models::{LanguageModel, LmKind, Model, ModelConfig};
-use chemlm_train::data::{Batch, BatchSource};
 use chemlm_train::objectives::{ClmObjective, Masker, MlmObjective, Objective, SpecialTokens};
 use chemlm_train::optim::ScheduleKind;
-use chemlm_train::{ShardSource, TrainConfig, TrainError, Trainer};
+use chemlm_train::{ShardSource, TrainConfig, Trainer};
 use std::path::Path;
 use std::sync::Arc;
+use support::CrashAfter;
 
 const MOLFORMER: &str = r#"
 model_type = "molformer"
@@ -154,30 +155,6 @@ fn molformer_mlm_loss_falls() {
 #[test]
 fn gpt_neo_clm_loss_falls() {
     loss_falls(GPT_NEO);
-}
-
-struct CrashAfter<S> {
-    inner: S,
-    left: usize,
-}
-
-impl<S: BatchSource> BatchSource for CrashAfter<S> {
-    fn next_batch(&mut self) -> chemlm_train::Result<Option<Batch>> {
-        if self.left == 0 {
-            return Err(TrainError::Data("simulated crash".into()));
-        }
-        self.left -= 1;
-        self.inner.next_batch()
-    }
-    fn state(&self) -> serde_json::Value {
-        self.inner.state()
-    }
-    fn restore(&mut self, s: &serde_json::Value) -> chemlm_train::Result<()> {
-        self.inner.restore(s)
-    }
-    fn reset(&mut self) {
-        self.inner.reset()
-    }
 }
 
 #[test]

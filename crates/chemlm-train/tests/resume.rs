@@ -1,19 +1,21 @@
 //! A run killed after a checkpoint and resumed gives the same per-step losses as one that was not.
 
 mod common;
+mod support;
 
 use candle_core::Device;
 use candle_nn::VarMap;
 use chemlm_models::LmKind;
-use chemlm_train::data::{Batch, BatchSource, BatchingConfig, InMemorySource};
+use chemlm_train::data::{BatchingConfig, InMemorySource};
 use chemlm_train::metrics::{read_metrics, MetricLine};
 use chemlm_train::objectives::{
     ClmObjective, Masker, MaskingConfig, MlmObjective, Objective, SpecialTokens,
 };
 use chemlm_train::optim::{OptimizerKind, ScheduleKind};
-use chemlm_train::{TrainConfig, TrainError, Trainer};
+use chemlm_train::{TrainConfig, Trainer};
 use common::TinyLm;
 use rand::{Rng, SeedableRng};
+use support::CrashAfter;
 
 const VOCAB: usize = 24;
 const N: u64 = 6;
@@ -43,31 +45,6 @@ fn source(seed: u64, shuffle: bool, epochs: Option<u64>) -> InMemorySource {
         seed,
     };
     InMemorySource::new(sequences(seed, 120), common::PAD, cfg).unwrap()
-}
-
-/// Fails after `left` batches: a crash in the middle of a run.
-struct CrashAfter<S> {
-    inner: S,
-    left: usize,
-}
-
-impl<S: BatchSource> BatchSource for CrashAfter<S> {
-    fn next_batch(&mut self) -> chemlm_train::Result<Option<Batch>> {
-        if self.left == 0 {
-            return Err(TrainError::Data("simulated crash".into()));
-        }
-        self.left -= 1;
-        self.inner.next_batch()
-    }
-    fn state(&self) -> serde_json::Value {
-        self.inner.state()
-    }
-    fn restore(&mut self, s: &serde_json::Value) -> chemlm_train::Result<()> {
-        self.inner.restore(s)
-    }
-    fn reset(&mut self) {
-        self.inner.reset()
-    }
 }
 
 fn config(optimizer: OptimizerKind) -> TrainConfig {

@@ -21,6 +21,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job end to end on the bundled fixtures: prepare, pretrain, fine-tune, baselines,
+    /// predict (each step's command line is printed).
+    Quickstart(commands::quickstart::QuickstartArgs),
     /// Canonical SMILES, one line per input line.
     Canon(commands::chem::CanonArgs),
     /// SELFIES encoding and decoding.
@@ -75,8 +78,19 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let quiet = cli.quiet;
-    match cli.command {
+    run_command(cli.command, cli.quiet)
+}
+
+/// Runs one parsed command. `quickstart` re-enters here with the command lines it prints, so its
+/// steps are exactly what those lines do.
+fn run_command(command: Command, quiet: bool) -> anyhow::Result<()> {
+    match command {
+        Command::Quickstart(a) => commands::quickstart::run(&a, &|argv: &[String]| {
+            let cli = Cli::try_parse_from(
+                std::iter::once("chemlm").chain(argv.iter().map(String::as_str)),
+            )?;
+            run_command(cli.command, quiet || cli.quiet)
+        }),
         Command::Canon(a) => commands::chem::canon(&a, quiet),
         Command::Selfies(c) => commands::chem::selfies(&c, quiet),
         Command::Tokenize(a) => commands::chem::tokenize(&a, quiet),
@@ -96,5 +110,74 @@ fn main() -> anyhow::Result<()> {
         Command::Scale(c) => commands::scale::run(&c, quiet),
         Command::Tpe(a) => commands::tpe::run(&a, quiet),
         Command::Bench(c) => commands::bench::run(&c, quiet),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's first command, scaled down: every step runs and leaves its outputs, the
+    /// fine-tuned model predicts one line per input line, and the fixture's bad lines are empty.
+    #[test]
+    fn quickstart_runs_end_to_end() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("qs");
+        let (molecules, labels) = (
+            root.join("fixtures/moses-mini.smi"),
+            root.join("fixtures/qm9-mini.csv"),
+        );
+        let argv = [
+            "chemlm",
+            "--quiet",
+            "quickstart",
+            "--out",
+            out.to_str().unwrap(),
+            "--molecules",
+            molecules.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--steps",
+            "12",
+            "--epochs",
+            "2",
+            "--seeds",
+            "0",
+        ];
+        let cli = Cli::try_parse_from(argv).unwrap();
+        run_command(cli.command, cli.quiet).unwrap();
+        for f in [
+            "data/tokenizer.json",
+            "pretrain/model/model.safetensors",
+            "pretrain/metrics.jsonl",
+            "finetune/results.md",
+            "finetune/config.json",
+            "baseline",
+        ] {
+            assert!(out.join(f).exists(), "missing {f}");
+        }
+        let preds = std::fs::read_to_string(out.join("predictions.txt")).unwrap();
+        let lines: Vec<&str> = preds.lines().collect();
+        assert_eq!(lines.len(), 303);
+        for (i, l) in lines.iter().enumerate() {
+            let bad = [10, 100, 200].contains(&i);
+            assert_eq!(l.trim().is_empty(), bad, "line {}: {l:?}", i + 1);
+            if !bad {
+                let v: f64 = l.split_whitespace().last().unwrap().parse().unwrap();
+                assert!(v.is_finite());
+            }
+        }
+    }
+
+    #[test]
+    fn quickstart_names_a_missing_fixture() {
+        let cli =
+            Cli::try_parse_from(["chemlm", "quickstart", "--labels", "/nonexistent.csv"]).unwrap();
+        let err = run_command(cli.command, true).unwrap_err().to_string();
+        assert!(
+            err.contains("/nonexistent.csv") || err.contains("fixtures"),
+            "{err}"
+        );
     }
 }

@@ -10,6 +10,7 @@ mod molecule;
 mod morgan;
 mod parse;
 mod scaffold;
+mod smiles_dfs;
 
 pub use fingerprint::Fingerprint;
 pub use molecule::{canonicalize, Molecule};

@@ -15,6 +15,7 @@
 //! training molecules are mixed into the loss as soft targets ([`fit_fold_distilled`]).
 
 pub mod artifact;
+pub mod batches;
 pub mod encode;
 pub mod head;
 pub mod loss;

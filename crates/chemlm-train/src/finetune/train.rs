@@ -9,6 +9,7 @@ use chemlm_data::TaskType;
 use chemlm_models::{LanguageModel, Model};
 use rand::seq::SliceRandom;
 
+use super::batches::{length_grouped, WINDOW_BATCHES};
 use super::encode::{embed_all, pad_batch, pool, EncodeOptions, Pooling};
 use super::head::{dropout_rng, Head, HeadConfig};
 use super::loss::{finetune_batch_loss, RegressionLoss};
@@ -435,9 +436,21 @@ pub fn fit_fold_distilled(
         let t0 = Instant::now();
         let mut shuffle = crate::rng::derived_rng(seed, 0x5348_0000 + epoch as u64);
         order.shuffle(&mut shuffle);
+        let epoch_batches: Vec<Vec<usize>> = if full {
+            let len = |i: usize| {
+                let row = data.seqs.get(data.train[i]);
+                row.and_then(Option::as_ref).map_or(0, Vec::len)
+            };
+            length_grouped(&order, len, cfg.batch_size, WINDOW_BATCHES, &mut shuffle)
+        } else {
+            order
+                .chunks(cfg.batch_size)
+                .map(<[usize]>::to_vec)
+                .collect()
+        };
         let (mut loss_sum, mut batches) = (0.0f64, 0usize);
         let (mut soft_sum, mut hard_sum) = (0.0f64, 0.0f64);
-        for chunk in order.chunks(cfg.batch_size) {
+        for chunk in &epoch_batches {
             let idx = Tensor::from_vec(
                 chunk.iter().map(|&i| i as u32).collect::<Vec<u32>>(),
                 chunk.len(),

@@ -11,6 +11,7 @@
 //! `loss.png`/`loss.svg`, `distill.toml` (resolved settings) and `summary.json`.
 
 use super::pretrain::{batch_config, BatchSettings};
+use super::train_common;
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use chemlm_data::{ShardSet, Tokenizer};
@@ -20,10 +21,9 @@ use chemlm_train::distill::{
 };
 use chemlm_train::objectives::{Masker, SpecialTokens};
 use chemlm_train::optim::{OptimizerKind, ScheduleKind};
-use chemlm_train::{checkpoint, rng, ShardSource, TrainConfig, Trainer};
+use chemlm_train::{rng, ShardSource, TrainConfig, Trainer};
 use clap::Args;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -155,16 +155,7 @@ struct Summary<'a> {
 
 fn student_config(a: &DistillArgs) -> Result<ModelConfig> {
     match &a.student_config {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let origin = p.display().to_string();
-            if p.extension().is_some_and(|e| e == "json") {
-                Ok(ModelConfig::from_json(&text, &origin)?)
-            } else {
-                Ok(ModelConfig::from_toml(&text, &origin)?)
-            }
-        }
+        Some(p) => train_common::read_model_config(p),
         None => Ok(chemlm_models::presets::preset(&a.student_preset)?),
     }
 }
@@ -294,14 +285,7 @@ pub fn run(a: &DistillArgs, quiet: bool) -> Result<()> {
         None
     };
 
-    let existing = checkpoint::latest_checkpoint(&a.out)?;
-    if existing.is_some() && !a.resume {
-        bail!(
-            "{} already holds checkpoints: pass --resume to continue that run, or choose another --out",
-            a.out.display()
-        );
-    }
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let existing = train_common::open_run_dir(&a.out, a.resume)?;
     let resolved = DistillFile {
         teacher: &a.teacher,
         student: a
@@ -332,36 +316,24 @@ pub fn run(a: &DistillArgs, quiet: bool) -> Result<()> {
         (3 * chemlm_models::flops_per_token(&scfg)? + chemlm_models::flops_per_token(&tcfg)?)
             as f64,
     );
-    {
-        // Every checkpoint and best/ is a student model directory; its weights file also holds
-        // the projections (ignored by Model::load, needed by --resume).
-        let m = student.clone();
-        let tok = tokenizer_path.clone();
-        let proj = projections.named_vars();
-        trainer.set_checkpoint_hook(Box::new(move |dir: &Path| {
-            let err = |e: String| chemlm_train::TrainError::checkpoint(dir, e);
-            m.save(dir, Some(&tok)).map_err(|e| err(e.to_string()))?;
-            let mut all: HashMap<String, candle_core::Tensor> =
-                chemlm_models::io::state_dict(&m).map_err(|e| err(e.to_string()))?;
-            all.extend(proj.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())));
-            candle_core::safetensors::save(&all, dir.join(chemlm_models::io::WEIGHTS_FILE))
-                .map_err(|e| err(e.to_string()))
-        }));
-    }
+    // Every checkpoint and best/ is a student model directory; its weights file also holds the
+    // projections.
+    train_common::save_model_checkpoints(
+        &mut trainer,
+        &student,
+        &tokenizer_path,
+        projections.named_vars(),
+    );
     let components = a.out.join("distill_components.jsonl");
     if a.resume {
-        let Some(dir) = existing else {
-            bail!("--resume: no checkpoint in {}", a.out.display());
-        };
-        trainer.resume_from(&dir, &mut train)?;
-        let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
-        let saved = candle_core::safetensors::load(&w, &device)?;
-        for (name, _) in student.buffers()? {
-            if let Some(t) = saved.get(&name) {
-                student.set_buffer(&name, t)?;
-            }
-        }
-        eprintln!("resumed from {} (step {})", dir.display(), trainer.step());
+        train_common::resume(
+            &mut trainer,
+            existing,
+            &a.out,
+            &mut train,
+            &student,
+            &device,
+        )?;
     }
     objective.set_component_log(&components, a.resume)?;
 

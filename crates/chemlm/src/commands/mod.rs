@@ -17,6 +17,8 @@ pub mod generate;
 pub mod model;
 pub mod predict;
 pub mod pretrain;
+pub mod quickstart;
 pub mod scale;
 pub mod screen;
 pub mod tpe;
+pub mod train_common;

@@ -7,13 +7,14 @@
 //! directory), the best-validation weights to `OUT/best/`, the final model to `OUT/model/`, and
 //! `OUT/metrics.jsonl`, `OUT/loss.png`, `OUT/loss.svg`, `OUT/summary.json` beside them.
 
+use super::train_common;
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use chemlm_data::{BatchConfig, Batching, ShardSet};
 use chemlm_models::{LanguageModel, LmKind, Model, ModelConfig};
 use chemlm_train::objectives::{ClmObjective, Masker, MlmObjective, Objective, SpecialTokens};
 use chemlm_train::optim::{OptimizerKind, ScheduleKind};
-use chemlm_train::{checkpoint, ShardSource, TrainConfig, Trainer};
+use chemlm_train::{ShardSource, TrainConfig, Trainer};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -225,16 +226,7 @@ fn model_config(f: &PretrainFile) -> Result<ModelConfig> {
     }
     match (&f.preset, &f.model_config) {
         (Some(name), None) => Ok(chemlm_models::presets::preset(name)?),
-        (None, Some(p)) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let origin = p.display().to_string();
-            if p.extension().is_some_and(|e| e == "json") {
-                Ok(ModelConfig::from_json(&text, &origin)?)
-            } else {
-                Ok(ModelConfig::from_toml(&text, &origin)?)
-            }
-        }
+        (None, Some(p)) => train_common::read_model_config(p),
         (Some(_), Some(_)) => bail!("give either --preset or --model-config, not both"),
         (None, None) => bail!("no model: give --preset NAME, --model-config FILE or --init DIR"),
     }
@@ -350,43 +342,16 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
         None
     };
 
-    let existing = checkpoint::latest_checkpoint(&out)?;
-    if existing.is_some() && !a.resume {
-        bail!(
-            "{} already holds checkpoints: pass --resume to continue that run, or choose another --out",
-            out.display()
-        );
-    }
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let existing = train_common::open_run_dir(&out, a.resume)?;
     let resolved = toml::to_string_pretty(&f).context("serialising the resolved config")?;
     chemlm_models::io::write_atomic(&out.join("pretrain.toml"), resolved.as_bytes())?;
 
     let mut trainer = Trainer::new(f.train.clone(), model.varmap(), Some(&out))?;
     trainer.set_quiet(quiet);
     trainer.set_flops_per_token(chemlm_models::flops_per_token(&config)? as f64);
-    {
-        // Every checkpoint and best/ is a complete model directory.
-        let m = model.clone();
-        let tok = tokenizer_path.clone();
-        trainer.set_checkpoint_hook(Box::new(move |dir: &Path| {
-            m.save(dir, Some(&tok))
-                .map_err(|e| chemlm_train::TrainError::checkpoint(dir, e))
-        }));
-    }
+    train_common::save_model_checkpoints(&mut trainer, &model, &tokenizer_path, Vec::new());
     if a.resume {
-        let Some(dir) = existing else {
-            bail!("--resume: no checkpoint in {}", out.display());
-        };
-        trainer.resume_from(&dir, &mut train)?;
-        // Non-trainable buffers (MoLFormer's random features) live outside the VarMap.
-        let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
-        let saved = candle_core::safetensors::load(&w, &device)?;
-        for (name, _) in model.buffers()? {
-            if let Some(t) = saved.get(&name) {
-                model.set_buffer(&name, t)?;
-            }
-        }
-        eprintln!("resumed from {} (step {})", dir.display(), trainer.step());
+        train_common::resume(&mut trainer, existing, &out, &mut train, &model, &device)?;
     }
 
     let summary = trainer.fit(

@@ -20,6 +20,7 @@
 use super::environ::Cut;
 use super::view::{Bt, View};
 use crate::error::ChemError;
+use crate::mol::smiles_dfs::{DfsForest, RingNumbering};
 use chematic::core::{AtomIdx, BondIdx, BondOrder, Chirality, Molecule as CMol, STEREO_H_SENTINEL};
 use std::fmt::Write as _;
 
@@ -244,7 +245,7 @@ fn element_symbol(symbol: &str, wildcard: bool, aromatic: bool) -> Result<&str, 
     })
 }
 
-/// Depth-first SMILES writer for the fragmented graph.
+/// Atom and bond text of the fragmented graph for the shared depth-first SMILES writer.
 struct Writer {
     atoms: Vec<Option<FAtom>>,
     bonds: Vec<FBond>,
@@ -256,120 +257,50 @@ impl Writer {
     }
 
     fn write(&self) -> Result<String, ChemError> {
-        let n = self.atoms.len();
-        let mut parent: Vec<Option<(usize, usize)>> = vec![None; n];
-        let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-        // Ring bonds `(partner, edge, opens here)` in the order their digits are written.
-        let mut digits: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); n];
-        let mut state = vec![0u8; n]; // 0 new, 1 on the DFS stack, 2 done
-        let mut roots = Vec::new();
-        for root in 0..n {
-            if self.atoms[root].is_none() || state[root] != 0 {
-                continue;
-            }
-            roots.push(root);
-            state[root] = 1;
-            let mut stack = vec![(root, 0usize)];
-            while let Some(top) = stack.last_mut() {
-                let u = top.0;
-                let nbrs = self.atoms[u].as_ref().map_or(&[][..], |a| &a.nbrs[..]);
-                if let Some(&(v, e)) = nbrs.get(top.1) {
-                    top.1 += 1;
-                    match state[v] {
-                        0 => {
-                            state[v] = 1;
-                            parent[v] = Some((u, e));
-                            children[u].push((v, e));
-                            stack.push((v, 0));
-                        }
-                        1 if parent[u].map(|p| p.1) != Some(e) => {
-                            // `v` is an ancestor still open: a ring bond, opened at `v`.
-                            digits[v].push((u, e, true));
-                            digits[u].push((v, e, false));
-                        }
-                        _ => {}
+        let forest = DfsForest::new(
+            self.atoms.len(),
+            |u| self.atoms[u].is_some(),
+            |u| self.atoms[u].as_ref().map_or(&[][..], |a| &a.nbrs[..]),
+        );
+        // An opening digit must come before the closing one in the text; an atom's digits are
+        // written in DFS order, which is also the order its ring partners are written.
+        forest
+            .write_smiles(
+                RingNumbering::ReuseFromNextAtom,
+                |u, out| {
+                    if let Some(atom) = self.atoms[u].as_ref() {
+                        self.write_atom(&forest, u, atom, out);
                     }
-                } else {
-                    state[u] = 2;
-                    stack.pop();
-                }
+                },
+                |e, from| self.bond_token(e, from),
+            )
+            .map_err(|_| {
+                ChemError::Unsupported(
+                    "BRICS of a molecule needing more than 99 open ring bonds".into(),
+                )
+            })
+    }
+
+    /// The bracket atom `u`, its parity token computed for the neighbour order the forest writes:
+    /// parent, implicit H, ring digits, branches.
+    fn write_atom(&self, forest: &DfsForest, u: usize, atom: &FAtom, out: &mut String) {
+        let parent = forest.parent[u];
+        let mut written: Vec<Nbr> = Vec::with_capacity(atom.nbrs.len() + 1);
+        if let Some((p, _)) = parent {
+            written.push(Nbr::Atom(p));
+        }
+        if atom.has_h {
+            written.push(Nbr::H);
+        }
+        written.extend(forest.digits[u].iter().map(|d| Nbr::Atom(d.partner)));
+        written.extend(forest.children[u].iter().map(|&(v, _)| Nbr::Atom(v)));
+        out.push_str(&atom.head);
+        if let Some((ccw, reference)) = &atom.stereo {
+            if let Some(odd) = permutation_parity(reference, &written) {
+                out.push_str(if *ccw != odd { "@" } else { "@@" });
             }
         }
-        // An opening digit must come before the closing one in the text; `v`'s list gets its
-        // openings in DFS order, which is also the order its ring partners are written.
-        let mut out = String::new();
-        let mut number_of: Vec<usize> = vec![0; self.bonds.len()];
-        let mut free: Vec<usize> = Vec::new();
-        let mut next_number = 1usize;
-        enum Step {
-            Atom(usize),
-            Text(&'static str),
-        }
-        for (k, &root) in roots.iter().enumerate() {
-            if k > 0 {
-                out.push('.');
-            }
-            let mut steps = vec![Step::Atom(root)];
-            while let Some(step) = steps.pop() {
-                let u = match step {
-                    Step::Text(t) => {
-                        out.push_str(t);
-                        continue;
-                    }
-                    Step::Atom(u) => u,
-                };
-                let Some(atom) = self.atoms[u].as_ref() else {
-                    continue;
-                };
-                if let Some((p, e)) = parent[u] {
-                    out.push_str(self.bond_token(e, p));
-                }
-                // The written neighbour order: parent, implicit H, ring digits, branches.
-                let mut written: Vec<Nbr> = Vec::with_capacity(atom.nbrs.len() + 1);
-                if let Some((p, _)) = parent[u] {
-                    written.push(Nbr::Atom(p));
-                }
-                if atom.has_h {
-                    written.push(Nbr::H);
-                }
-                written.extend(digits[u].iter().map(|&(v, _, _)| Nbr::Atom(v)));
-                written.extend(children[u].iter().map(|&(v, _)| Nbr::Atom(v)));
-                out.push_str(&atom.head);
-                if let Some((ccw, reference)) = &atom.stereo {
-                    if let Some(odd) = permutation_parity(reference, &written) {
-                        out.push_str(if *ccw != odd { "@" } else { "@@" });
-                    }
-                }
-                out.push_str(&atom.tail);
-                // Numbers closed at this atom are reused only from the next atom on.
-                let mut released = Vec::new();
-                for &(_, e, opens) in &digits[u] {
-                    if opens {
-                        free.sort_unstable_by(|a, b| b.cmp(a));
-                        let number = free.pop().unwrap_or_else(|| {
-                            next_number += 1;
-                            next_number - 1
-                        });
-                        number_of[e] = number;
-                        out.push_str(self.bond_token(e, u));
-                        push_ring_number(&mut out, number)?;
-                    } else {
-                        push_ring_number(&mut out, number_of[e])?;
-                        released.push(number_of[e]);
-                    }
-                }
-                free.extend(released);
-                if let Some((&(last, _), rest)) = children[u].split_last() {
-                    steps.push(Step::Atom(last));
-                    for &(c, _) in rest.iter().rev() {
-                        steps.push(Step::Text(")"));
-                        steps.push(Step::Atom(c));
-                        steps.push(Step::Text("("));
-                    }
-                }
-            }
-        }
-        Ok(out)
+        out.push_str(&atom.tail);
     }
 
     /// The bond symbol for edge `e` written from atom `from` to its other end.
@@ -420,21 +351,6 @@ fn permutation_parity(reference: &[Nbr], written: &[Nbr]) -> Option<bool> {
         }
     }
     Some(inversions % 2 == 1)
-}
-
-fn push_ring_number(out: &mut String, number: usize) -> Result<(), ChemError> {
-    match number {
-        1..=9 => out.push(char::from(b'0' + number as u8)),
-        10..=99 => {
-            let _ = write!(out, "%{number}");
-        }
-        _ => {
-            return Err(ChemError::Unsupported(
-                "BRICS of a molecule needing more than 99 open ring bonds".into(),
-            ))
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

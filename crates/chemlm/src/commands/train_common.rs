@@ -1,0 +1,94 @@
+//! Run-directory wiring shared by the commands that train a language model on token shards
+//! (`chemlm pretrain`, `chemlm distill`): a run directory is never overwritten by accident, every
+//! checkpoint is a complete model directory, and `--resume` continues from the newest one with
+//! the model's non-trainable buffers restored too.
+
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Var};
+use chemlm_models::{Model, ModelConfig};
+use chemlm_train::{checkpoint, BatchSource, TrainError, Trainer};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Reads a `--model-config`/`--student-config` file: JSON (a saved model's `config.json`) when it
+/// ends in `.json`, chemlm's TOML otherwise.
+pub fn read_model_config(p: &Path) -> Result<ModelConfig> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    let origin = p.display().to_string();
+    if p.extension().is_some_and(|e| e == "json") {
+        Ok(ModelConfig::from_json(&text, &origin)?)
+    } else {
+        Ok(ModelConfig::from_toml(&text, &origin)?)
+    }
+}
+
+/// Creates the run directory `out` and returns its newest checkpoint. A directory that already
+/// holds checkpoints is refused unless `resume` is set, so a finished run is not trained over.
+pub fn open_run_dir(out: &Path, resume: bool) -> Result<Option<PathBuf>> {
+    let existing = checkpoint::latest_checkpoint(out)?;
+    if existing.is_some() && !resume {
+        bail!(
+            "{} already holds checkpoints: pass --resume to continue that run, or choose another --out",
+            out.display()
+        );
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    Ok(existing)
+}
+
+/// Makes every checkpoint (and `best/`) of `trainer` a model directory of `model` with the
+/// tokenizer at `tokenizer`, so any of them can be loaded, evaluated or fine-tuned directly.
+/// `extra` variables (distillation's projections) are added to its weights file: `Model::load`
+/// ignores them, `--resume` needs them.
+pub fn save_model_checkpoints(
+    trainer: &mut Trainer,
+    model: &Model,
+    tokenizer: &Path,
+    extra: Vec<(String, Var)>,
+) {
+    let m = model.clone();
+    let tok = tokenizer.to_path_buf();
+    trainer.set_checkpoint_hook(Box::new(move |dir: &Path| {
+        let err = |e: String| TrainError::checkpoint(dir, e);
+        m.save(dir, Some(&tok)).map_err(|e| err(e.to_string()))?;
+        if extra.is_empty() {
+            return Ok(());
+        }
+        let mut all: HashMap<String, candle_core::Tensor> =
+            chemlm_models::io::state_dict(&m).map_err(|e| err(e.to_string()))?;
+        all.extend(
+            extra
+                .iter()
+                .map(|(n, v)| (n.clone(), v.as_tensor().clone())),
+        );
+        candle_core::safetensors::save(&all, dir.join(chemlm_models::io::WEIGHTS_FILE))
+            .map_err(|e| err(e.to_string()))
+    }));
+}
+
+/// `--resume`: restores the trainer and `train`'s position from `existing` (the newest
+/// checkpoint of `out`, an error when there is none), then `model`'s non-trainable buffers
+/// (MoLFormer's random features), which live outside the trainer's variables, from the
+/// checkpoint's weights file.
+pub fn resume(
+    trainer: &mut Trainer,
+    existing: Option<PathBuf>,
+    out: &Path,
+    train: &mut dyn BatchSource,
+    model: &Model,
+    device: &Device,
+) -> Result<()> {
+    let Some(dir) = existing else {
+        bail!("--resume: no checkpoint in {}", out.display());
+    };
+    trainer.resume_from(&dir, train)?;
+    let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
+    let saved = candle_core::safetensors::load(&w, device)?;
+    for (name, _) in model.buffers()? {
+        if let Some(t) = saved.get(&name) {
+            model.set_buffer(&name, t)?;
+        }
+    }
+    eprintln!("resumed from {} (step {})", dir.display(), trainer.step());
+    Ok(())
+}
