@@ -138,6 +138,14 @@ pub fn run(a: &QuickstartArgs, exec: &dyn Fn(&[String]) -> Result<()>) -> Result
             );
         }
     }
+    // `pretrain` rightly refuses to train over a finished run, which would stop a second
+    // quickstart at step 2; say so up front instead.
+    if a.out.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "{} is not empty (an earlier quickstart?): remove it or pass another --out",
+            a.out.display()
+        );
+    }
     let all = steps(a);
     let n = all.len();
     for (i, (what, argv)) in all.iter().enumerate() {
