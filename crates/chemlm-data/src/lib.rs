@@ -37,4 +37,4 @@ pub use reader::{open_input, MoleculeReader, ReadOptions, TableFormat};
 pub use registry::{find as find_dataset, registry, DatasetInfo, Metric, Resolver, TaskType};
 pub use shards::{Batch, BatchConfig, BatchState, Batcher, Batching, ShardSet, TokenDataset};
 pub use split::{make_split, Fold, SplitFile, SplitMethod, SplitRequest, SplitSizes};
-pub use tokenizer::{Tokenizer, TokenizerKind, Vocab, VocabConfig};
+pub use tokenizer::{OovPolicy, Tokenizer, TokenizerKind, Vocab, VocabConfig};

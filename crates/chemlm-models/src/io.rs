@@ -58,9 +58,22 @@ impl Model {
     /// Save into `dir` (created if missing): config.json, model.safetensors, and a copy of
     /// `tokenizer` as tokenizer.json when given.
     pub fn save(&self, dir: &Path, tokenizer: Option<&Path>) -> ModelResult<()> {
+        self.save_with_extra(dir, tokenizer, Vec::new())
+    }
+
+    /// [`Model::save`] with `extra` tensors added to the weights file (distillation's
+    /// projections, which `--resume` needs and [`Model::load`] ignores), so a checkpoint's
+    /// weights are written once, atomically, instead of saved and then overwritten in place.
+    pub fn save_with_extra(
+        &self,
+        dir: &Path,
+        tokenizer: Option<&Path>,
+        extra: Vec<(String, Tensor)>,
+    ) -> ModelResult<()> {
         std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
         write_atomic(&dir.join(CONFIG_FILE), self.config().to_json()?.as_bytes())?;
-        let tensors = state_dict(self)?;
+        let mut tensors = state_dict(self)?;
+        tensors.extend(extra);
         let weights = dir.join(WEIGHTS_FILE);
         let tmp = dir.join(format!(".{WEIGHTS_FILE}.tmp-{}", std::process::id()));
         candle_core::safetensors::save(&tensors, &tmp)?;

@@ -206,6 +206,7 @@ impl ModelEmbedder {
             encode: EncodeOptions {
                 canonicalize,
                 truncate: false,
+                oov: chemlm_data::OovPolicy::Unk,
             },
             micro_batch: 32,
             name,

@@ -9,6 +9,7 @@
 //! ```
 
 mod hf;
+pub mod oov;
 pub mod pretokenize;
 pub mod vocab;
 
@@ -19,6 +20,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, TokenizeError};
+pub use oov::{Fallback, OovPolicy};
 pub use pretokenize::{
     scan_selfies, scan_smiles, split_selfies, split_smiles, SELFIES_PATTERN, SMILES_PATTERN,
 };
@@ -175,6 +177,38 @@ impl Tokenizer {
         Ok(out.len() - start)
     }
 
+    /// Token ids of `text` with out-of-vocabulary tokens handled by `policy` (see [`oov`]):
+    /// [`OovPolicy::Unk`] is [`Tokenizer::encode`]; [`OovPolicy::Nearest`] maps a SMILES bracket
+    /// atom to the nearest in-vocabulary form of the same atom and drops `/` `\\`.
+    pub fn encode_with(
+        &self,
+        text: &str,
+        add_special_tokens: bool,
+        policy: OovPolicy,
+    ) -> Result<Vec<u32>, TokenizeError> {
+        if policy == OovPolicy::Unk || self.kind != TokenizerKind::Smiles {
+            return self.encode(text, add_special_tokens);
+        }
+        let sp = self.vocab.special_ids();
+        let mut out = Vec::with_capacity(text.len() + 2);
+        if add_special_tokens {
+            out.push(sp.bos);
+        }
+        let vocab = &self.vocab;
+        self.kind.scan(text, |t| match vocab.id(t) {
+            Some(id) => out.push(id),
+            None => match oov::nearest_smiles(t, vocab) {
+                Fallback::Id(id) => out.push(id),
+                Fallback::Drop => {}
+                Fallback::Unk => out.push(sp.unk),
+            },
+        })?;
+        if add_special_tokens {
+            out.push(sp.eos);
+        }
+        Ok(out)
+    }
+
     /// The text of `ids`. With `skip_special_tokens`, the five special tokens (`<unk>` included,
     /// as Hugging Face does) are left out; otherwise they are written as their names.
     pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String, TokenizeError> {
@@ -264,5 +298,34 @@ mod tests {
             TokenizerKind::Smiles
         );
         assert!("bpe".parse::<TokenizerKind>().is_err());
+    }
+
+    #[test]
+    fn encode_with_nearest_maps_unknown_atoms_to_known_ones() {
+        let t = Tokenizer::build(
+            TokenizerKind::Smiles,
+            ["CC(N)C(=O)O", "c1cc[nH]c1"],
+            &VocabConfig::default(),
+        )
+        .unwrap();
+        let unk = t.special_ids().unk;
+        // Alanine as zwitterion with stereo, and E-but-2-ene: under `Unk` the stereo atom,
+        // the charged atoms and the direction marks are <unk>.
+        let text = "C[C@@H]([NH3+])C(=O)[O-]";
+        let plain = t.encode_with(text, true, OovPolicy::Unk).unwrap();
+        assert_eq!(plain.iter().filter(|&&i| i == unk).count(), 3);
+        assert_eq!(plain, t.encode(text, true).unwrap());
+        // Under `Nearest` it reads as neutral alanine without stereo.
+        let near = t.encode_with(text, true, OovPolicy::Nearest).unwrap();
+        assert_eq!(near, t.encode("CC(N)C(=O)O", true).unwrap());
+        let ene = t.encode_with("C/C=C/C", false, OovPolicy::Nearest).unwrap();
+        assert_eq!(ene, t.encode("CC=CC", false).unwrap());
+        // Aromatic [nH+] keeps its hydrogen, an unknown element stays <unk>.
+        let pyr = t
+            .encode_with("c1cc[nH+]c1", false, OovPolicy::Nearest)
+            .unwrap();
+        assert_eq!(pyr, t.encode("c1cc[nH]c1", false).unwrap());
+        let na = t.encode_with("[Na+].O", false, OovPolicy::Nearest).unwrap();
+        assert_eq!(na[0], unk);
     }
 }

@@ -2,7 +2,7 @@
 //! `chemlm embed` turn SMILES into encoder input, so training and inference can never disagree.
 
 use candle_core::{Device, Tensor};
-use chemlm_data::{Tokenizer, TokenizerKind};
+use chemlm_data::{OovPolicy, Tokenizer, TokenizerKind};
 use chemlm_models::{LanguageModel, Model};
 
 /// How a molecule is turned into token ids.
@@ -15,6 +15,10 @@ pub struct EncodeOptions {
     /// them. Fine-tuning truncates so benchmark test sets keep every molecule, as MoLFormer does;
     /// `chemlm embed` rejects, because a silently truncated embedding is a different molecule.
     pub truncate: bool,
+    /// Out-of-vocabulary tokens: `<unk>`, or the nearest in-vocabulary form of the same atom
+    /// (see `chemlm_data::tokenizer::oov`). Runs saved before this option existed used `<unk>`.
+    #[serde(default)]
+    pub oov: OovPolicy,
 }
 
 impl Default for EncodeOptions {
@@ -22,13 +26,14 @@ impl Default for EncodeOptions {
         Self {
             canonicalize: true,
             truncate: true,
+            oov: OovPolicy::Unk,
         }
     }
 }
 
 /// Token ids of one molecule for a model with `max_len` positions. SMILES are parsed first so an
 /// invalid molecule is reported as such (with the parser's reason) rather than embedded; the
-/// tokenizer decides SMILES vs SELFIES; tokens outside the vocabulary become `<unk>`.
+/// tokenizer decides SMILES vs SELFIES; tokens outside the vocabulary are handled by `opts.oov`.
 pub fn encode_for_model(
     tok: &Tokenizer,
     smiles: &str,
@@ -47,7 +52,9 @@ pub fn encode_for_model(
             chemlm_chem::selfies::encoder(&smiles).map_err(|e| e.to_string())?
         }
     };
-    let mut ids = tok.encode(&text, true).map_err(|e| e.to_string())?;
+    let mut ids = tok
+        .encode_with(&text, true, opts.oov)
+        .map_err(|e| e.to_string())?;
     if ids.len() > max_len {
         if !opts.truncate || max_len < 2 {
             return Err(format!(

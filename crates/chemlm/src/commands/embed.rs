@@ -10,7 +10,7 @@ use crate::io::temp_path;
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use chemlm_data::open_input;
-use chemlm_data::Tokenizer;
+use chemlm_data::{OovPolicy, Tokenizer};
 use chemlm_models::Model;
 use chemlm_train::finetune::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
 use clap::Args;
@@ -35,6 +35,10 @@ pub struct EmbedArgs {
     /// Canonicalise SMILES before tokenising (as MoLFormer's pipeline does).
     #[arg(long)]
     pub canonicalize: bool,
+    /// Tokens outside the model's vocabulary: `nearest` (the same atom without stereo, isotope
+    /// or charge; `/` `\` dropped) or `unk`. Use what the model was fine-tuned with.
+    #[arg(long, default_value = "unk", value_parser = ["nearest", "unk"])]
+    pub oov: String,
     /// Skip the first input line (a header).
     #[arg(long)]
     pub skip_header: bool,
@@ -50,11 +54,13 @@ pub fn encode_molecule(
     tok: &Tokenizer,
     smiles: &str,
     canonicalize: bool,
+    oov: OovPolicy,
     max_len: usize,
 ) -> std::result::Result<Vec<u32>, String> {
     let opts = EncodeOptions {
         canonicalize,
         truncate: false,
+        oov,
     };
     encode_for_model(tok, smiles, opts, max_len)
 }
@@ -188,6 +194,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     // Read a window of lines, sort the good ones by length so batches carry little padding,
     // embed, then write rows back in input order.
     let window = a.batch_size * 16;
+    let oov = OovPolicy::parse(&a.oov).with_context(|| format!("--oov: {:?}", a.oov))?;
     let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
     if a.skip_header {
         let mut h = String::new();
@@ -215,7 +222,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
             lines
                 .par_iter()
                 .map(|l| match l.split_whitespace().next() {
-                    Some(m) => encode_molecule(&tok, m, a.canonicalize, max_len),
+                    Some(m) => encode_molecule(&tok, m, a.canonicalize, oov, max_len),
                     None => Err("empty line".to_string()),
                 })
                 .collect()
@@ -295,6 +302,7 @@ mod tests {
             output: dir.join(out),
             batch_size: 2,
             canonicalize: false,
+            oov: "unk".into(),
             skip_header: false,
             strict: false,
         }

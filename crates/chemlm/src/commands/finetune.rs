@@ -24,7 +24,7 @@ use candle_core::{Device, Tensor};
 use chemlm_data::atomic::{write_file, write_json};
 use chemlm_data::split::SplitSource;
 use chemlm_data::{make_split, LabeledDataset, SplitFile, SplitMethod, SplitRequest, SplitSizes};
-use chemlm_data::{Metric, TaskType, Tokenizer};
+use chemlm_data::{Metric, OovPolicy, TaskType, Tokenizer};
 use chemlm_models::Model;
 use chemlm_train::distill::TaskDistillConfig;
 use chemlm_train::finetune::{
@@ -113,6 +113,10 @@ pub struct FinetuneOpts {
     /// Feed SMILES as written instead of canonicalising them.
     #[arg(long)]
     pub no_canonicalize: bool,
+    /// Tokens outside the model's vocabulary: `nearest` (the same atom without stereo, isotope
+    /// or charge, e.g. `[C@@H]` → `C`; `/` `\` dropped; `<unk>` if none) or `unk`.
+    #[arg(long, default_value = "unk", value_parser = ["nearest", "unk"])]
+    pub oov: String,
     /// Molecules per forward pass when embedding / evaluating.
     #[arg(long, default_value_t = 128)]
     pub eval_batch: usize,
@@ -147,6 +151,8 @@ impl FinetuneOpts {
             encode: EncodeOptions {
                 canonicalize: !self.no_canonicalize,
                 truncate: true,
+                oov: OovPolicy::parse(&self.oov)
+                    .with_context(|| format!("--oov must be nearest or unk, not {:?}", self.oov))?,
             },
             eval_batch: self.eval_batch,
             distill: None,
@@ -626,12 +632,20 @@ pub fn write_run_files(
         .with_context(|| format!("cannot create {}", out.display()))?;
     let summary = summarize(&run.results);
     let md = format!(
-        "### {} ({} molecules, {} task(s), {} split, seeds {:?})\n\n{}\nSkipped molecules: {}; truncated to the model's positions: {}\n",
+        "### {} ({} molecules, {} task(s), {} split, seeds {})\n\n{}\nSkipped molecules: {}; truncated to the model's positions: {}\n",
         ds.name,
         ds.len(),
         ds.n_tasks(),
-        opts.split,
-        opts.seeds,
+        // The method actually run (as `baseline` names it), not the flag's alias: `--split
+        // scaffold` is chemprop's balanced scaffold split, and both tables must say so alike.
+        run.splits
+            .first()
+            .map_or(opts.split.as_str(), |s| s.method.name()),
+        opts.seeds
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
         summary_markdown(&summary),
         run.skipped.len(),
         run.truncated

@@ -7,7 +7,6 @@ use anyhow::{bail, Context, Result};
 use candle_core::{Device, Var};
 use chemlm_models::{Model, ModelConfig};
 use chemlm_train::{checkpoint, BatchSource, TrainError, Trainer};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Reads a `--model-config`/`--student-config` file: JSON (a saved model's `config.json`) when it
@@ -50,18 +49,11 @@ pub fn save_model_checkpoints(
     let tok = tokenizer.to_path_buf();
     trainer.set_checkpoint_hook(Box::new(move |dir: &Path| {
         let err = |e: String| TrainError::checkpoint(dir, e);
-        m.save(dir, Some(&tok)).map_err(|e| err(e.to_string()))?;
-        if extra.is_empty() {
-            return Ok(());
-        }
-        let mut all: HashMap<String, candle_core::Tensor> =
-            chemlm_models::io::state_dict(&m).map_err(|e| err(e.to_string()))?;
-        all.extend(
-            extra
-                .iter()
-                .map(|(n, v)| (n.clone(), v.as_tensor().clone())),
-        );
-        candle_core::safetensors::save(&all, dir.join(chemlm_models::io::WEIGHTS_FILE))
+        let extra = extra
+            .iter()
+            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+            .collect();
+        m.save_with_extra(dir, Some(&tok), extra)
             .map_err(|e| err(e.to_string()))
     }));
 }
