@@ -113,8 +113,10 @@ pub struct FinetuneOpts {
     /// Feed SMILES as written instead of canonicalising them.
     #[arg(long)]
     pub no_canonicalize: bool,
-    /// Tokens outside the model's vocabulary: `nearest` (the same atom without stereo, isotope
-    /// or charge, e.g. `[C@@H]` → `C`; `/` `\` dropped; `<unk>` if none) or `unk`.
+    /// Tokens outside the model's vocabulary: `unk`, or `nearest` (the same atom without stereo,
+    /// isotope or charge, e.g. `[C@@H]` → `C`; `/` `\` dropped; `<unk>` if none). `unk` is the
+    /// default because it measured better: with a MOSES vocabulary, `<unk>` marks stereocentres
+    /// and charges, a signal `nearest` erases (docs/benchmarks.md).
     #[arg(long, default_value = "unk", value_parser = ["nearest", "unk"])]
     pub oov: String,
     /// Molecules per forward pass when embedding / evaluating.
