@@ -161,13 +161,26 @@ impl Tokenizer {
         add_special_tokens: bool,
         out: &mut Vec<u32>,
     ) -> Result<usize, TokenizeError> {
+        let vocab = &self.vocab;
+        self.encode_mapped(text, add_special_tokens, out, |t| Some(vocab.id_or_unk(t)))
+    }
+
+    /// The one encoding loop: `<bos>`, each token through `map` (`None` leaves it out), `<eos>`.
+    /// On error `out` is left as it was; returns how many ids were appended.
+    #[inline]
+    fn encode_mapped(
+        &self,
+        text: &str,
+        add_special_tokens: bool,
+        out: &mut Vec<u32>,
+        mut map: impl FnMut(&str) -> Option<u32>,
+    ) -> Result<usize, TokenizeError> {
         let start = out.len();
         let sp = self.vocab.special_ids();
         if add_special_tokens {
             out.push(sp.bos);
         }
-        let vocab = &self.vocab;
-        if let Err(e) = self.kind.scan(text, |t| out.push(vocab.id_or_unk(t))) {
+        if let Err(e) = self.kind.scan(text, |t| out.extend(map(t))) {
             out.truncate(start);
             return Err(e);
         }
@@ -189,23 +202,17 @@ impl Tokenizer {
         if policy == OovPolicy::Unk || self.kind != TokenizerKind::Smiles {
             return self.encode(text, add_special_tokens);
         }
-        let sp = self.vocab.special_ids();
-        let mut out = Vec::with_capacity(text.len() + 2);
-        if add_special_tokens {
-            out.push(sp.bos);
-        }
+        let unk = self.vocab.special_ids().unk;
         let vocab = &self.vocab;
-        self.kind.scan(text, |t| match vocab.id(t) {
-            Some(id) => out.push(id),
+        let mut out = Vec::with_capacity(text.len() + 2);
+        self.encode_mapped(text, add_special_tokens, &mut out, |t| match vocab.id(t) {
+            Some(id) => Some(id),
             None => match oov::nearest_smiles(t, vocab) {
-                Fallback::Id(id) => out.push(id),
-                Fallback::Drop => {}
-                Fallback::Unk => out.push(sp.unk),
+                Fallback::Id(id) => Some(id),
+                Fallback::Drop => None,
+                Fallback::Unk => Some(unk),
             },
         })?;
-        if add_special_tokens {
-            out.push(sp.eos);
-        }
         Ok(out)
     }
 
