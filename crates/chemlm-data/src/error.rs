@@ -24,6 +24,9 @@ pub enum TokenizeError {
     /// An id outside the vocabulary was given to `decode`.
     #[error("token id {id} is outside the vocabulary (size {vocab_size})")]
     UnknownId { id: u32, vocab_size: usize },
+    /// The Hugging Face `tokenizers` library (T5 SentencePiece tokenizers) failed.
+    #[error("tokenizers: {0}")]
+    External(String),
 }
 
 /// Errors of the data layer.

@@ -10,6 +10,8 @@
 //! - [`shards`]: memory-mapped token shards with a manifest, and the length-bucketed /
 //!   token-budget batching the trainer reads them with.
 //! - [`prepare`]: the corpus pipeline behind `chemlm data prepare`.
+//! - [`seq2seq`]: the multi-task text+chemistry pairs for T5 (`chemlm data seq2seq`), with the
+//!   SentencePiece tokenizer of [`tokenizer::sentencepiece`] and paired token shards.
 
 pub mod atomic;
 pub mod convert;
@@ -19,6 +21,7 @@ pub mod error;
 pub mod prepare;
 pub mod reader;
 pub mod registry;
+pub mod seq2seq;
 pub mod shards;
 pub mod split;
 pub mod tokenizer;
@@ -35,6 +38,8 @@ pub use error::{DataError, TokenizeError};
 pub use prepare::{prepare, PrepareConfig, PrepareObserver, PrepareSummary, VocabSource};
 pub use reader::{open_input, MoleculeReader, ReadOptions, TableFormat};
 pub use registry::{find as find_dataset, registry, DatasetInfo, Metric, Resolver, TaskType};
+pub use seq2seq::{Seq2SeqShards, Seq2SeqSplit, Task as Seq2SeqTask};
 pub use shards::{Batch, BatchConfig, BatchState, Batcher, Batching, ShardSet, TokenDataset};
 pub use split::{make_split, Fold, SplitFile, SplitMethod, SplitRequest, SplitSizes};
+pub use tokenizer::sentencepiece::{Seq2SeqTokenizer, UnigramConfig};
 pub use tokenizer::{OovPolicy, Tokenizer, TokenizerKind, Vocab, VocabConfig};

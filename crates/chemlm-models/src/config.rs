@@ -227,6 +227,195 @@ impl GptNeoConfig {
     }
 }
 
+// Missing fields take transformers' `T5Config` defaults (the t5-small shape), as HF does.
+fn d_t5_vocab() -> usize {
+    32128
+}
+fn d_t5_d_model() -> usize {
+    512
+}
+fn d_t5_d_kv() -> usize {
+    64
+}
+fn d_t5_d_ff() -> usize {
+    2048
+}
+fn d_t5_layers() -> usize {
+    6
+}
+fn d_t5_heads() -> usize {
+    8
+}
+fn d_t5_buckets() -> usize {
+    32
+}
+fn d_t5_max_distance() -> usize {
+    128
+}
+fn d_t5_ffn() -> String {
+    "relu".into()
+}
+fn d_one_f() -> f64 {
+    1.0
+}
+fn d_eos_one() -> u32 {
+    1
+}
+
+/// Source/target length [`ModelConfig::max_positions`] reports for a T5 config without
+/// `n_positions`: T5's relative position buckets put no hard limit on the length, so this is only
+/// the nominal context for FLOP estimates and for trainers that need some cap.
+pub const T5_DEFAULT_MAX_POSITIONS: usize = 4096;
+
+/// T5 encoder-decoder (v1.0: ReLU FFN, LM head tied to `shared`; v1.1: gated-GELU, untied head),
+/// field names exactly as Hugging Face `T5Config`, `T5ForConditionalGeneration` layout. Fields of
+/// a real `config.json` that chemlm does not use (`task_specific_params`, `architectures`,
+/// `transformers_version`, `dense_act_fn`, ...) are ignored when loading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct T5Config {
+    #[serde(default = "d_t5_vocab")]
+    pub vocab_size: usize,
+    #[serde(default = "d_t5_d_model")]
+    pub d_model: usize,
+    /// Width of one attention head (need not be `d_model / num_heads`).
+    #[serde(default = "d_t5_d_kv")]
+    pub d_kv: usize,
+    #[serde(default = "d_t5_d_ff")]
+    pub d_ff: usize,
+    /// Encoder layers.
+    #[serde(default = "d_t5_layers")]
+    pub num_layers: usize,
+    /// Decoder layers; `None` means as many as the encoder (HF default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_decoder_layers: Option<usize>,
+    #[serde(default = "d_t5_heads")]
+    pub num_heads: usize,
+    #[serde(default = "d_t5_buckets")]
+    pub relative_attention_num_buckets: usize,
+    #[serde(default = "d_t5_max_distance")]
+    pub relative_attention_max_distance: usize,
+    #[serde(default = "d_dropout")]
+    pub dropout_rate: f64,
+    #[serde(default = "d_eps6")]
+    pub layer_norm_epsilon: f64,
+    #[serde(default = "d_one_f")]
+    pub initializer_factor: f64,
+    /// `relu` (v1.0), `gated-gelu` (v1.1, tanh GELU as HF), also `gelu`, `gated-relu`,
+    /// `gelu_new`, `gated-gelu_new`.
+    #[serde(default = "d_t5_ffn")]
+    pub feed_forward_proj: String,
+    /// LM head = `shared` (and decoder output rescaled by `d_model^-0.5`) when true.
+    #[serde(default = "d_true")]
+    pub tie_word_embeddings: bool,
+    /// transformers >= 5 writes `tie_word_embeddings: true` for every T5 and records an untied
+    /// (v1.1) head as `scale_decoder_outputs: false`; when present it decides the rescale, and
+    /// `false` means a separate `lm_head.weight`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_decoder_outputs: Option<bool>,
+    #[serde(default = "d_true")]
+    pub is_encoder_decoder: bool,
+    /// Nominal maximum length (t5-small's config says 512); not a hard limit, see
+    /// [`T5_DEFAULT_MAX_POSITIONS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_positions: Option<usize>,
+    #[serde(default = "d_pad")]
+    pub pad_token_id: u32,
+    #[serde(default = "d_eos_one")]
+    pub eos_token_id: u32,
+    #[serde(default = "d_pad")]
+    pub decoder_start_token_id: u32,
+}
+
+impl T5Config {
+    /// Decoder depth (`num_decoder_layers`, else `num_layers`).
+    pub fn decoder_layers(&self) -> usize {
+        self.num_decoder_layers.unwrap_or(self.num_layers)
+    }
+
+    /// Attention inner width `num_heads * d_kv`.
+    pub fn inner_dim(&self) -> usize {
+        self.num_heads * self.d_kv
+    }
+
+    /// Rescale the decoder output by `d_model^-0.5` before the LM head (tied T5 only).
+    pub fn scale_output(&self) -> bool {
+        self.scale_decoder_outputs
+            .unwrap_or(self.tie_word_embeddings)
+    }
+
+    fn validate(&self, origin: &str) -> ModelResult<()> {
+        if self.d_kv == 0 || self.d_ff == 0 || self.decoder_layers() == 0 {
+            return Err(ModelError::config(
+                origin,
+                "d_kv, d_ff and num_decoder_layers must be positive",
+            ));
+        }
+        // The bidirectional bucketing halves the buckets and keeps half of those exact; the log
+        // spacing needs at least one exact bucket and a max distance beyond the exact range.
+        let nb = self.relative_attention_num_buckets;
+        if nb < 4 || self.relative_attention_max_distance <= nb / 2 {
+            return Err(ModelError::config(
+                origin,
+                format!(
+                    "relative_attention_num_buckets ({nb}) must be >= 4 and \
+                     relative_attention_max_distance ({}) > buckets / 2",
+                    self.relative_attention_max_distance
+                ),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout_rate) {
+            return Err(ModelError::config(origin, "dropout_rate must be in [0, 1)"));
+        }
+        let vocab = self.vocab_size as u64;
+        for (name, id) in [
+            ("pad_token_id", self.pad_token_id),
+            ("eos_token_id", self.eos_token_id),
+            ("decoder_start_token_id", self.decoder_start_token_id),
+        ] {
+            if u64::from(id) >= vocab {
+                return Err(ModelError::config(
+                    origin,
+                    format!("{name} {id} is outside the vocabulary of {vocab}"),
+                ));
+            }
+        }
+        self.ffn_kind().map_err(|e| ModelError::config(origin, e))?;
+        Ok(())
+    }
+
+    /// Whether the model has its own `lm_head.weight` (v1.1) instead of reusing `shared`.
+    pub fn has_lm_head(&self) -> bool {
+        !self.tie_word_embeddings || !self.scale_output()
+    }
+
+    /// `(gated, activation)` of the feed-forward block from `feed_forward_proj`.
+    pub fn ffn_kind(&self) -> Result<(bool, Activation), String> {
+        let p = self.feed_forward_proj.as_str();
+        let (gated, act) = match p.split_once('-') {
+            Some(("gated", a)) => (true, a),
+            Some(_) => {
+                return Err(format!(
+                    "feed_forward_proj `{p}` is not `ACT` or `gated-ACT`"
+                ))
+            }
+            None => (false, p),
+        };
+        let act = match act {
+            "relu" => Activation::Relu,
+            // HF maps `gated-gelu` to the tanh approximation (`gelu_new`), plain `gelu` to erf.
+            "gelu" if gated => Activation::GeluNew,
+            "gelu" => Activation::Gelu,
+            "gelu_new" | "gelu_pytorch_tanh" => Activation::GeluNew,
+            other => {
+                return Err(format!(
+                    "unsupported feed_forward_proj activation `{other}`"
+                ))
+            }
+        };
+        Ok((gated, act))
+    }
+}
+
 /// Any supported architecture. `model_type` (as in HF `config.json`) selects the variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model_type")]
@@ -239,6 +428,8 @@ pub enum ModelConfig {
     Molformer(MolformerConfig),
     #[serde(rename = "gpt_neo")]
     GptNeo(GptNeoConfig),
+    #[serde(rename = "t5")]
+    T5(T5Config),
 }
 
 impl ModelConfig {
@@ -257,9 +448,18 @@ impl ModelConfig {
         Ok(c)
     }
 
-    /// `config.json` text in HF layout (with `architectures`).
+    /// `config.json` text in HF layout (with `architectures`). A T5 head is written in the form
+    /// transformers 4 and 5 both read the same way: `tie_word_embeddings: false` (no
+    /// `scale_decoder_outputs`) for a separate unscaled head, `true` for a tied one.
     pub fn to_json(&self) -> ModelResult<String> {
-        let mut v = serde_json::to_value(self).map_err(|e| ModelError::config("config", e))?;
+        let mut config = self.clone();
+        if let ModelConfig::T5(c) = &mut config {
+            if c.has_lm_head() != c.scale_output() {
+                c.tie_word_embeddings = !c.has_lm_head();
+                c.scale_decoder_outputs = None;
+            }
+        }
+        let mut v = serde_json::to_value(&config).map_err(|e| ModelError::config("config", e))?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("architectures".into(), serde_json::json!([self.hf_class()]));
         }
@@ -273,6 +473,7 @@ impl ModelConfig {
             ModelConfig::Albert(_) => "AlbertForMaskedLM",
             ModelConfig::Molformer(_) => "MolformerForMaskedLM",
             ModelConfig::GptNeo(_) => "GPTNeoForCausalLM",
+            ModelConfig::T5(_) => "T5ForConditionalGeneration",
         }
     }
 
@@ -283,12 +484,14 @@ impl ModelConfig {
             ModelConfig::Albert(_) => "albert",
             ModelConfig::Molformer(_) => "molformer",
             ModelConfig::GptNeo(_) => "gpt_neo",
+            ModelConfig::T5(_) => "t5",
         }
     }
 
     pub fn kind(&self) -> LmKind {
         match self {
             ModelConfig::GptNeo(_) => LmKind::Causal,
+            ModelConfig::T5(_) => LmKind::Seq2Seq,
             _ => LmKind::Masked,
         }
     }
@@ -299,6 +502,7 @@ impl ModelConfig {
             ModelConfig::Albert(c) => c.vocab_size,
             ModelConfig::Molformer(c) => c.vocab_size,
             ModelConfig::GptNeo(c) => c.vocab_size,
+            ModelConfig::T5(c) => c.vocab_size,
         }
     }
 
@@ -308,16 +512,19 @@ impl ModelConfig {
             ModelConfig::Albert(c) => c.hidden_size,
             ModelConfig::Molformer(c) => c.hidden_size,
             ModelConfig::GptNeo(c) => c.hidden_size,
+            ModelConfig::T5(c) => c.d_model,
         }
     }
 
-    /// Number of layer applications (for ALBERT: passes, not distinct layers).
+    /// Number of layer applications (for ALBERT: passes, not distinct layers; for T5: encoder
+    /// layers, as HF's `num_hidden_layers` alias).
     pub fn num_layers(&self) -> usize {
         match self {
             ModelConfig::Bert(c) => c.num_hidden_layers,
             ModelConfig::Albert(c) => c.num_hidden_layers,
             ModelConfig::Molformer(c) => c.num_hidden_layers,
             ModelConfig::GptNeo(c) => c.num_layers,
+            ModelConfig::T5(c) => c.num_layers,
         }
     }
 
@@ -327,6 +534,7 @@ impl ModelConfig {
             ModelConfig::Albert(c) => c.num_attention_heads,
             ModelConfig::Molformer(c) => c.num_attention_heads,
             ModelConfig::GptNeo(c) => c.num_heads,
+            ModelConfig::T5(c) => c.num_heads,
         }
     }
 
@@ -337,6 +545,7 @@ impl ModelConfig {
             ModelConfig::Albert(c) => c.max_position_embeddings,
             ModelConfig::Molformer(c) => c.max_position_embeddings,
             ModelConfig::GptNeo(c) => c.max_position_embeddings,
+            ModelConfig::T5(c) => c.n_positions.unwrap_or(T5_DEFAULT_MAX_POSITIONS),
         }
     }
 
@@ -347,6 +556,7 @@ impl ModelConfig {
             ModelConfig::Albert(c) => c.vocab_size = v,
             ModelConfig::Molformer(c) => c.vocab_size = v,
             ModelConfig::GptNeo(c) => c.vocab_size = v,
+            ModelConfig::T5(c) => c.vocab_size = v,
         }
     }
 
@@ -361,7 +571,7 @@ impl ModelConfig {
         if h == 0 || heads == 0 || layers == 0 || vocab == 0 || self.max_positions() == 0 {
             return Err(ModelError::config(origin, "sizes must be positive"));
         }
-        if !h.is_multiple_of(heads) {
+        if !h.is_multiple_of(heads) && !matches!(self, ModelConfig::T5(_)) {
             return Err(ModelError::config(
                 origin,
                 format!("hidden size {h} is not a multiple of {heads} heads"),
@@ -418,6 +628,7 @@ impl ModelConfig {
                     return Err(ModelError::config(origin, "window_size must be positive"));
                 }
             }
+            ModelConfig::T5(c) => c.validate(origin)?,
             ModelConfig::Bert(_) => {}
         }
         Ok(())

@@ -1,6 +1,9 @@
 //! Model directories: `config.json` (HF layout), `model.safetensors` (HF tensor names, buffers
 //! included) and, when given, `tokenizer.json`. Every file is written to a temp file in the same
-//! directory and renamed, so a crash never leaves a half-written model.
+//! directory and renamed, so a crash never leaves a half-written model. Loading also reads
+//! `pytorch_model.bin` (PyTorch pickle) when a directory has no safetensors file, as the released
+//! GT4SD T5 checkpoints do; tied tensors are saved once (T5: `shared.weight`), as transformers
+//! does.
 
 use crate::config::ModelConfig;
 use crate::error::{ModelError, ModelResult};
@@ -13,6 +16,55 @@ use std::path::{Path, PathBuf};
 pub const CONFIG_FILE: &str = "config.json";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// PyTorch pickle weights, read when a directory has no `model.safetensors` (the released GT4SD
+/// T5 checkpoints ship only this).
+pub const PYTORCH_WEIGHTS_FILE: &str = "pytorch_model.bin";
+
+/// Read the weights of a model directory: `model.safetensors`, else `pytorch_model.bin` through
+/// candle's PyTorch pickle reader. Returns the tensors (as stored; [`Model::assign`] converts
+/// f16/bf16 to f32) and the file they came from.
+pub fn read_weights(
+    dir: &Path,
+    device: &Device,
+) -> ModelResult<(HashMap<String, Tensor>, PathBuf)> {
+    let st = dir.join(WEIGHTS_FILE);
+    if st.exists() {
+        return Ok((candle_core::safetensors::load(&st, device)?, st));
+    }
+    let bin = dir.join(PYTORCH_WEIGHTS_FILE);
+    if bin.exists() {
+        let mut out = HashMap::new();
+        for (name, t) in candle_core::pickle::read_all(&bin)? {
+            out.insert(name, t.to_device(device)?);
+        }
+        return Ok((out, bin));
+    }
+    Err(ModelError::io(
+        &st,
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no weights file (neither {WEIGHTS_FILE} nor {PYTORCH_WEIGHTS_FILE})"),
+        ),
+    ))
+}
+
+/// Other names a checkpoint may store tensor `name` under. Hugging Face T5 checkpoints may hold
+/// the shared embedding as `encoder.embed_tokens.weight` / `decoder.embed_tokens.weight` (tied
+/// duplicates) and may omit `lm_head.weight` even for a model whose head is a separate tensor
+/// (transformers 5 saves a head equal to `shared` once): it then starts as a copy of `shared`.
+fn fallback_names(config: &ModelConfig, name: &str) -> &'static [&'static str] {
+    match (config, name) {
+        (ModelConfig::T5(_), "shared.weight") => {
+            &["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
+        }
+        (ModelConfig::T5(_), "lm_head.weight") => &[
+            "shared.weight",
+            "encoder.embed_tokens.weight",
+            "decoder.embed_tokens.weight",
+        ],
+        _ => &[],
+    }
+}
 
 /// Write `bytes` to `path` atomically (temp file in the same dir, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> ModelResult<()> {
@@ -105,22 +157,16 @@ impl Model {
     }
 
     /// Load a model directory written by [`Model::save`] or by Hugging Face `save_pretrained`
-    /// (safetensors) for the supported classes. Tensors the file lacks are an error, except the
-    /// pooler (HF `*ForMaskedLM` checkpoints have none; it keeps its fresh init) and tied decoder
-    /// weights. Extra tensors in the file are ignored.
+    /// for the supported classes: `model.safetensors`, or `pytorch_model.bin` when there is no
+    /// safetensors file (see [`read_weights`]). Tensors the file lacks are an error, except the
+    /// pooler (HF `*ForMaskedLM` checkpoints have none; it keeps its fresh init), tied decoder
+    /// weights and T5's tied duplicates (see `fallback_names`). Extra tensors are ignored.
     pub fn load(dir: &Path, device: &Device) -> ModelResult<Model> {
         let cfg_path = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&cfg_path).map_err(|e| ModelError::io(&cfg_path, e))?;
         let config = ModelConfig::from_json(&text, &cfg_path.display().to_string())?;
         let model = Model::new(&config, device, 0)?;
-        let wpath = dir.join(WEIGHTS_FILE);
-        if !wpath.exists() {
-            return Err(ModelError::io(
-                &wpath,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no weights file"),
-            ));
-        }
-        let file = candle_core::safetensors::load(&wpath, device)?;
+        let (file, wpath) = read_weights(dir, device)?;
         model.assign(&file, &wpath)?;
         Ok(model)
     }
@@ -133,7 +179,12 @@ impl Model {
             .lock()
             .map_err(|_| ModelError::config("model", "weight map lock poisoned"))?;
         for (name, var) in data.iter() {
-            match tensors.get(name) {
+            let found = tensors.get(name).or_else(|| {
+                fallback_names(self.config(), name)
+                    .iter()
+                    .find_map(|alt| tensors.get(*alt))
+            });
+            match found {
                 Some(t) => {
                     if t.dims() != var.dims() {
                         return Err(ModelError::ShapeMismatch {

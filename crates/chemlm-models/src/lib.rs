@@ -1,7 +1,7 @@
 //! Model architectures for chemlm on candle: BERT (MolBERT), ALBERT-style cross-layer sharing
-//! (DeLiCaTe), MoLFormer (rotary + linear attention) and GPT-Neo (ChemGPT), on shared blocks,
-//! with Hugging Face-compatible configs and tensor names, presets, parameter/FLOP counts and
-//! save/load of model directories.
+//! (DeLiCaTe), MoLFormer (rotary + linear attention), GPT-Neo (ChemGPT) and T5 (encoder-decoder),
+//! on shared blocks, with Hugging Face-compatible configs and tensor names, presets,
+//! parameter/FLOP counts and save/load of model directories.
 //!
 //! Entry point: [`Model`] (`Model::new`, `Model::from_preset`, `Model::load`, `Model::save`),
 //! which implements [`LanguageModel`] for the trainer.
@@ -22,6 +22,8 @@ pub mod molformer;
 pub mod ops;
 pub mod params;
 pub mod presets;
+pub mod seq2seq;
+pub mod t5;
 pub mod traits;
 
 pub use config::ModelConfig;
@@ -29,4 +31,5 @@ pub use error::{ModelError, ModelResult};
 pub use gpt_neo::KvCache;
 pub use model::{Model, Network};
 pub use params::{count_parameters, flops_per_token, ParamCount};
+pub use t5::{T5Cache, T5};
 pub use traits::{LanguageModel, LmKind, ModelOutput, OutputRequest};

@@ -9,6 +9,7 @@ use crate::error::ModelResult;
 use crate::gpt_neo::GptNeo;
 use crate::init::SeededBackend;
 use crate::molformer::Molformer;
+use crate::t5::T5;
 use crate::traits::{LanguageModel, LmKind, ModelOutput, OutputRequest};
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -20,6 +21,7 @@ pub enum Network {
     Albert(Albert),
     Molformer(Molformer),
     GptNeo(GptNeo),
+    T5(T5),
 }
 
 impl Network {
@@ -30,6 +32,7 @@ impl Network {
             ModelConfig::Albert(c) => Network::Albert(Albert::new(c, rng, vb)?),
             ModelConfig::Molformer(c) => Network::Molformer(Molformer::new(c, rng, vb)?),
             ModelConfig::GptNeo(c) => Network::GptNeo(GptNeo::new(c, rng, vb)?),
+            ModelConfig::T5(c) => Network::T5(T5::new(c, rng, vb)?),
         })
     }
 
@@ -39,6 +42,7 @@ impl Network {
             Network::Albert(m) => m,
             Network::Molformer(m) => m,
             Network::GptNeo(m) => m,
+            Network::T5(m) => m,
         }
     }
 }
@@ -63,7 +67,8 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// A freshly initialised model (N(0, initializer_range) weights, LayerNorm 1/0, zero biases),
+    /// A freshly initialised model (N(0, initializer_range) weights, LayerNorm 1/0, zero biases;
+    /// T5: Hugging Face's `initializer_factor` scheme, see [`crate::t5`]),
     /// bit-identical for the same config and seed.
     pub fn new(config: &ModelConfig, device: &Device, seed: u64) -> ModelResult<Self> {
         config.validate("model config")?;
@@ -106,6 +111,14 @@ impl Model {
     pub fn as_gpt_neo(&self) -> Option<&GptNeo> {
         match &self.network {
             Network::GptNeo(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// The T5 network, for seq2seq training and decoding.
+    pub fn as_t5(&self) -> Option<&T5> {
+        match &self.network {
+            Network::T5(t) => Some(t),
             _ => None,
         }
     }

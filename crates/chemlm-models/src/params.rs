@@ -11,6 +11,11 @@
 //!   al. 2020's N, used by ChemGPT's scaling laws).
 //! * `all`: every trainable tensor of our model (heads included, tied tensors once).
 //!
+//! * T5: `total` = `all` = every tensor of `T5ForConditionalGeneration`, `shared` (the token
+//!   embedding of encoder, decoder and a tied head) once, `lm_head` when untied (v1.1): equal to
+//!   transformers' `model.num_parameters()` (t5-small 60,506,624; t5-base 222,903,552).
+//!   `non_embedding` leaves out `shared` and an untied `lm_head` (vocabulary matrices).
+//!
 //! `flops_per_token` (training, forward + backward) follows Kaplan et al. 2020, Table 1:
 //! `C = 6 N + 6 n_layer n_ctx d_model` (the second term is attention scores and weighted values,
 //! `2 n_layer n_ctx d_attn` forward, x3 for forward + backward), with `n_ctx` the model's maximum
@@ -20,6 +25,14 @@
 //! `elu + 1`), so its term is `24 n_layer m d_model`. ALBERT's N counts shared weights once but
 //! they are applied every pass, so ALBERT uses its per-pass compute, `N_compute = N_nonemb_shared x
 //! passes / groups`.
+//!
+//! T5 (encoder-decoder): a "token" is one source position plus one target position (source and
+//! target both `n_ctx` long), so every non-embedding weight is used once per token and
+//! `C = 6 N_non_embedding + 6 n_ctx d_attn (L_enc + 2 L_dec)`, `d_attn = num_heads d_kv`: encoder
+//! self-attention over `n_ctx` keys in `L_enc` layers, decoder self-attention (counted at the full
+//! `n_ctx`, as Kaplan does for causal models) and cross-attention over `n_ctx` source keys in each
+//! of the `L_dec` layers. `n_ctx` is `n_positions` (512 for the t5 presets), else
+//! [`crate::config::T5_DEFAULT_MAX_POSITIONS`].
 
 use crate::config::{AttentionLayerType, ModelConfig, MolformerAttention};
 use crate::error::ModelResult;
@@ -44,7 +57,10 @@ pub fn parameter_shapes(config: &ModelConfig) -> ModelResult<Vec<(String, Vec<us
     Ok(rec.tensors())
 }
 
-fn is_embedding(name: &str) -> bool {
+fn is_embedding(config: &ModelConfig, name: &str) -> bool {
+    if let ModelConfig::T5(_) = config {
+        return name == "shared.weight" || name == "lm_head.weight";
+    }
     name.ends_with("word_embeddings.weight")
         || name.ends_with("position_embeddings.weight")
         || name.ends_with("token_type_embeddings.weight")
@@ -72,7 +88,7 @@ pub fn count_parameters(config: &ModelConfig) -> ModelResult<ParamCount> {
     let total = counted.iter().map(|(_, d)| numel(d)).sum();
     let non_embedding = counted
         .iter()
-        .filter(|(n, _)| !is_embedding(n))
+        .filter(|(n, _)| !is_embedding(config, n))
         .map(|(_, d)| numel(d))
         .sum();
     Ok(ParamCount {
@@ -127,6 +143,13 @@ pub fn flops_per_token(config: &ModelConfig) -> ModelResult<u64> {
                 })
                 .sum();
             (n.non_embedding as u64, attn)
+        }
+        ModelConfig::T5(c) => {
+            let layers = (c.num_layers + 2 * c.decoder_layers()) as u64;
+            (
+                n.non_embedding as u64,
+                6 * ctx * c.inner_dim() as u64 * layers,
+            )
         }
     };
     Ok(6 * n_compute + attn)

@@ -24,6 +24,9 @@ presets!(
     "chemgpt-4.7m",
     "chemgpt-19m",
     "gpt-small",
+    "t5-small",
+    "t5-base",
+    "t5-tiny",
 );
 
 /// Names of all presets.

@@ -10,6 +10,10 @@ pub enum LmKind {
     Masked,
     /// Left-to-right decoder trained by causal LM (GPT-Neo / ChemGPT).
     Causal,
+    /// Encoder-decoder trained by teacher forcing on (source, target) pairs (T5). Its
+    /// `forward_logits` needs decoder inputs, so the single-sequence objectives cannot use it.
+    #[serde(rename = "seq2seq")]
+    Seq2Seq,
 }
 
 /// What [`LanguageModel::forward_detailed`] should return besides the last hidden states.

@@ -17,6 +17,12 @@ pub struct TrainConfig {
     pub warmup_steps: u64,
     /// Decay after warm-up.
     pub schedule: ScheduleKind,
+    /// Multiplicative step decay on top of `schedule`: the learning rate of update `k` is
+    /// multiplied by `lr_decay_factor ^ floor(k / lr_decay_every)`. GT4SD's Text+Chem T5 recipe
+    /// decays by 0.99 once per epoch (`lr_decay_every` = updates per epoch). 1.0 = off.
+    pub lr_decay_factor: f64,
+    /// Updates between two step decays (0 = never).
+    pub lr_decay_every: u64,
     /// AdamW or LAMB.
     pub optimizer: OptimizerKind,
     /// Adam β1.
@@ -62,6 +68,8 @@ impl Default for TrainConfig {
             lr: 1e-4,
             warmup_steps: 100,
             schedule: ScheduleKind::Linear,
+            lr_decay_factor: 1.0,
+            lr_decay_every: 0,
             optimizer: OptimizerKind::Adamw,
             beta1: 0.9,
             beta2: 0.999,
@@ -97,6 +105,9 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&self.beta1) || !(0.0..1.0).contains(&self.beta2) {
             return bad("beta1 and beta2 must lie in [0, 1)");
         }
+        if !(self.lr_decay_factor > 0.0 && self.lr_decay_factor <= 1.0) {
+            return bad("lr_decay_factor must lie in (0, 1]");
+        }
         if self.weight_decay < 0.0 {
             return bad("weight_decay must be >= 0");
         }
@@ -125,6 +136,18 @@ impl TrainConfig {
             warmup_steps: self.warmup_steps,
             total_steps: self.steps,
         }
+    }
+
+    /// The learning rate of update `step` (0-based): the schedule times the step decay.
+    pub fn lr_at(&self, step: u64) -> f64 {
+        let decays = match self.lr_decay_every {
+            0 => 0,
+            every => step / every,
+        };
+        self.schedule().lr_at(step)
+            * self
+                .lr_decay_factor
+                .powi(decays.min(i32::MAX as u64) as i32)
     }
 
     /// Optimizer hyperparameters with the per-optimizer ε default.

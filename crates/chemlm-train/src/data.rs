@@ -22,6 +22,9 @@ pub struct Batch {
     pub seq_len: usize,
     /// Which pass over the data this batch comes from (0-based), for epoch-level statistics (TSE).
     pub epoch: u64,
+    /// Sequence-to-sequence batches: the target sequences, row `r` paired with row `r` of `ids`
+    /// (which then holds the sources). `None` for language-model batches.
+    pub targets: Option<Box<Batch>>,
 }
 
 impl Batch {
@@ -42,12 +45,14 @@ impl Batch {
             batch_size: seqs.len(),
             seq_len,
             epoch,
+            targets: None,
         }
     }
 
-    /// Number of real (non-pad) tokens.
+    /// Number of real (non-pad) tokens, targets included.
     pub fn real_tokens(&self) -> usize {
         self.mask.iter().filter(|&&m| m != 0).count()
+            + self.targets.as_ref().map_or(0, |t| t.real_tokens())
     }
 
     /// `(input_ids, attention_mask)` as `[batch, seq]` u32 tensors.

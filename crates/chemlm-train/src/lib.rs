@@ -21,6 +21,7 @@ pub mod plot;
 pub mod progress;
 pub mod rng;
 pub mod scaling;
+pub mod seq2seq;
 pub mod shards;
 pub mod tpe;
 pub mod trainer;

@@ -61,6 +61,7 @@ impl BatchSource for ShardSource {
             batch_size: b.batch_size,
             seq_len: b.seq_len,
             epoch: b.epoch,
+            targets: None,
         }))
     }
 

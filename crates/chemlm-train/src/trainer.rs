@@ -13,7 +13,7 @@ use crate::data::BatchSource;
 use crate::error::{Result, TrainError};
 use crate::metrics::{MetricLine, MetricsWriter, StepRecord, TpeTracker, ValidRecord};
 use crate::objectives::Objective;
-use crate::optim::{self, LrSchedule, Optimizer, ParamSet};
+use crate::optim::{self, Optimizer, ParamSet};
 use crate::progress::Progress;
 use crate::rng;
 use candle_core::Tensor;
@@ -85,7 +85,6 @@ pub struct Trainer {
     cfg: TrainConfig,
     params: ParamSet,
     optimizer: Box<dyn Optimizer>,
-    schedule: LrSchedule,
     out_dir: Option<PathBuf>,
     rng: ChaCha8Rng,
     step: u64,
@@ -119,7 +118,6 @@ impl Trainer {
         }
         let optimizer = optim::build_optimizer(cfg.optimizer, cfg.adam_hyper(), &params);
         Ok(Trainer {
-            schedule: cfg.schedule(),
             rng: rng::derived_rng(cfg.seed, TRAIN_STREAM),
             tpe: TpeTracker::new(cfg.tse_gamma),
             cfg,
@@ -360,7 +358,7 @@ impl Trainer {
                 Some(max) => optim::clip_grad_norm(&mut acc, max)?,
                 None => optim::global_grad_norm(&acc)?,
             };
-            let lr = self.schedule.lr_at(self.step);
+            let lr = self.cfg.lr_at(self.step);
             self.optimizer.step(&self.params, &acc, lr)?;
             drop(acc);
             self.step += 1;

@@ -52,6 +52,7 @@ fn run(kind: LmKind) {
             ))
         }
         LmKind::Causal => Box::new(ClmObjective::new(&model, Device::Cpu)),
+        LmKind::Seq2Seq => unreachable!("only masked and causal runs"),
     };
     let cfg = TrainConfig {
         steps: 80,

@@ -103,6 +103,7 @@ fn objective<'m>(m: &'m Model, set: &ShardSet) -> Box<dyn Objective + 'm> {
             Box::new(MlmObjective::new(m, masker, Device::Cpu))
         }
         LmKind::Causal => Box::new(ClmObjective::new(m, Device::Cpu)),
+        LmKind::Seq2Seq => panic!("seq2seq models have no single-sequence objective"),
     }
 }
 

@@ -85,6 +85,7 @@ fn objective<'m>(kind: LmKind, model: &'m TinyLm) -> Box<dyn Objective + 'm> {
             ))
         }
         LmKind::Causal => Box::new(ClmObjective::new(model, Device::Cpu)),
+        LmKind::Seq2Seq => unreachable!("only masked and causal runs"),
     }
 }
 

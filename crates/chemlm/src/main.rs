@@ -45,6 +45,9 @@ enum Command {
     Model(commands::model::ModelCommand),
     /// Pretrain a language model (masked or causal LM) on token shards.
     Pretrain(commands::pretrain::PretrainArgs),
+    /// Translate each line with an encoder-decoder (T5) model after a task prompt (reactions,
+    /// retrosynthesis, text↔molecule, paragraph→actions): greedy, beam search or sampling.
+    Seq2seq(commands::seq2seq::Seq2SeqArgs),
     /// Sample molecules from a causal LM (KV cache; SMILES out, decoded from SELFIES).
     Generate(commands::generate::GenerateArgs),
     /// Distil a masked-LM teacher into a smaller student (DeLiCaTe: soft targets, hidden states).
@@ -77,6 +80,8 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // No colour codes in logs redirected to a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     run_command(cli.command, cli.quiet)
 }
@@ -103,6 +108,7 @@ fn run_command(command: Command, quiet: bool) -> anyhow::Result<()> {
         Command::Distill(a) => commands::distill::run(&a, quiet),
         Command::Embed(a) => commands::embed::run(&a, quiet),
         Command::Generate(a) => commands::generate::run(&a, quiet),
+        Command::Seq2seq(a) => commands::seq2seq::run(&a, quiet),
         Command::Screen(a) => commands::screen::run(&a, quiet),
         Command::Baseline(a) => commands::baseline::run(&a, quiet),
         Command::Finetune(a) => commands::finetune::run(&a, quiet),
@@ -168,6 +174,199 @@ mod tests {
                 assert!(v.is_finite());
             }
         }
+    }
+
+    fn run_argv(argv: &[&str]) -> anyhow::Result<()> {
+        let cli = Cli::try_parse_from(std::iter::once("chemlm").chain(argv.iter().copied()))?;
+        run_command(cli.command, true)
+    }
+
+    fn weights(dir: &std::path::Path) -> Vec<(String, Vec<f32>)> {
+        let t = candle_core::safetensors::load(
+            dir.join("model.safetensors"),
+            &candle_core::Device::Cpu,
+        )
+        .unwrap();
+        let mut v: Vec<(String, Vec<f32>)> = t
+            .into_iter()
+            .map(|(k, x)| (k, x.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// The Text+Chem T5 path on real data, scaled down: `data seq2seq` → `pretrain` (t5-tiny,
+    /// seq2seq objective) → a killed-and-resumed run equals an uninterrupted one → `seq2seq`
+    /// writes one line per input line (bad lines empty) → `bench text-chem` writes its results.
+    #[test]
+    fn t5_text_chem_end_to_end() {
+        let data_dir = std::env::var("CHEMLM_DATA_DIR")
+            .expect("CHEMLM_DATA_DIR must point at the shared data (see README)");
+        let dir = tempfile::tempdir().unwrap();
+        let p = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
+        run_argv(&[
+            "data",
+            "seq2seq",
+            "--data-dir",
+            &data_dir,
+            "--out",
+            &p("data"),
+            "--limit",
+            "12",
+            "--vocab-size",
+            "300",
+            "--extra-ids",
+            "4",
+        ])
+        .unwrap();
+        let data = p("data");
+        let train = |out: &str, steps: &str, resume: bool| {
+            let mut argv = vec![
+                "pretrain",
+                "--preset",
+                "t5-tiny",
+                "--data",
+                &data,
+                "--out",
+                out,
+                "--steps",
+                steps,
+                "--checkpoint-every",
+                "2",
+                "--eval-every",
+                "2",
+                "--schedule",
+                "constant",
+                "--warmup",
+                "0",
+                "--lr",
+                "1e-3",
+                "--max-sequences",
+                "4",
+                "--batch-tokens",
+                "4096",
+                "--objective",
+                "seq2seq",
+                "--lr-decay",
+                "0.9",
+                "--lr-decay-each-epoch",
+            ];
+            if resume {
+                argv.push("--resume");
+            }
+            run_argv(&argv)
+        };
+        let (full, cut) = (p("full"), p("cut"));
+        train(&full, "4", false).unwrap();
+        train(&cut, "2", false).unwrap();
+        // A finished run is not overwritten without --resume.
+        assert!(train(&cut, "4", false).is_err());
+        train(&cut, "4", true).unwrap();
+        let a = weights(&dir.path().join("full/model"));
+        let b = weights(&dir.path().join("cut/model"));
+        assert_eq!(a.len(), b.len());
+        for ((na, va), (nb, vb)) in a.iter().zip(&b) {
+            assert_eq!(na, nb);
+            assert_eq!(va, vb, "{na} differs after resume");
+        }
+        // The masked-LM objective is refused for T5.
+        let err = run_argv(&[
+            "pretrain",
+            "--preset",
+            "t5-tiny",
+            "--data",
+            &p("data"),
+            "--out",
+            &p("x"),
+            "--objective",
+            "mlm",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("seq2seq"), "{err}");
+
+        let model = p("full/model");
+        std::fs::write(
+            dir.path().join("in.txt"),
+            b"CCO.CC(=O)Cl\n\nc1ccccc1\xe9\nCCN\n",
+        )
+        .unwrap();
+        run_argv(&[
+            "seq2seq",
+            "--model",
+            &model,
+            "--task",
+            "forward",
+            "--beams",
+            "3",
+            "--num-return",
+            "2",
+            "--max-length",
+            "8",
+            "-i",
+            &p("in.txt"),
+            "-o",
+            &p("out.txt"),
+        ])
+        .unwrap();
+        let out = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines.len(), 5, "{out:?}");
+        assert!(lines[1].is_empty() && lines[2].is_empty() && lines[4].is_empty());
+        assert_eq!(lines[0].split('\t').count(), 2, "{out:?}");
+        // --strict stops at the first bad line and leaves no output behind.
+        let err = run_argv(&[
+            "seq2seq",
+            "--model",
+            &model,
+            "--task",
+            "forward",
+            "--max-length",
+            "4",
+            "--strict",
+            "-i",
+            &p("in.txt"),
+            "-o",
+            &p("strict.txt"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("in.txt:2"), "{err}");
+        assert!(!dir.path().join("strict.txt").exists());
+
+        run_argv(&[
+            "bench",
+            "text-chem",
+            "--model",
+            &model,
+            "--data",
+            &p("data"),
+            "--limit",
+            "3",
+            "--tasks",
+            "forward,retro,text2mol,actions",
+            "--beams",
+            "2",
+            "--num-return",
+            "2",
+            "--max-length",
+            "6",
+            "--out",
+            &p("bench"),
+        ])
+        .unwrap();
+        let res: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("bench/results.json")).unwrap(),
+        )
+        .unwrap();
+        let tasks: Vec<&str> = res
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["task"].as_str().unwrap())
+            .collect();
+        assert_eq!(tasks, ["forward", "retro", "text2mol", "actions"]);
+        assert!(std::fs::read_to_string(dir.path().join("bench/results.md"))
+            .unwrap()
+            .contains("| retro | 3 | roundtrip_top2 |"));
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //! assert_eq!(tok.decode(&ids, true).unwrap(), "CCO");
 //! ```
 
+pub mod escape;
 mod hf;
 pub mod oov;
 pub mod pretokenize;
+pub mod sentencepiece;
 pub mod vocab;
 
 use std::fmt;

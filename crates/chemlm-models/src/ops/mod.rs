@@ -11,11 +11,13 @@ pub mod fused;
 pub mod gelu;
 pub mod layer_norm;
 pub mod linear_attention;
+pub mod rms_norm;
 pub mod rotary;
 pub mod softmax;
 
 pub use gelu::{gelu_erf, gelu_erf_composed, gelu_tanh, Activation};
 pub use layer_norm::{layer_norm, layer_norm_composed};
+pub use rms_norm::{rms_norm, rms_norm_composed, RmsNorm};
 pub use rotary::Rotary;
 pub use softmax::{softmax_last_dim, softmax_last_dim_composed};
 

@@ -50,6 +50,7 @@ impl TinyLm {
                 let allowed = match self.kind {
                     LmKind::Masked => i != j && (i as i64 - j as i64).abs() <= 3,
                     LmKind::Causal => j < i || (i == 0 && j == 0),
+                    LmKind::Seq2Seq => candle_core::bail!("TinyLm is masked or causal"),
                 };
                 if allowed {
                     w[i * t + j] = 1.0;

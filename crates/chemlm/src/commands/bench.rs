@@ -14,6 +14,11 @@ pub enum BenchCommand {
     Generate(super::bench_generate::BenchGenerateArgs),
     /// MoleculeNet (scaffold, seeds) or DeLiCaTe (k-fold R²) fine-tuning beside published numbers and ECFP baselines.
     Moleculenet(Box<super::bench_moleculenet::BenchMoleculenetArgs>),
+    /// T5 training step and beam-search decoding speed (the transformers side is benches/t5).
+    Seq2seq(super::bench_seq2seq::BenchSeq2SeqArgs),
+    /// Text+Chem T5 evaluation: reactions (top-k, round trip), text↔molecule (MolT5's metrics),
+    /// paragraph→actions, beside the published figures.
+    TextChem(super::bench_text_chem::BenchTextChemArgs),
 }
 
 pub fn run(c: &BenchCommand, quiet: bool) -> anyhow::Result<()> {
@@ -23,5 +28,7 @@ pub fn run(c: &BenchCommand, quiet: bool) -> anyhow::Result<()> {
         BenchCommand::Compress(a) => super::bench_compress::run(a, quiet),
         BenchCommand::Generate(a) => super::bench_generate::run(a, quiet),
         BenchCommand::Moleculenet(a) => super::bench_moleculenet::run(a, quiet),
+        BenchCommand::Seq2seq(a) => super::bench_seq2seq::run(a, quiet),
+        BenchCommand::TextChem(a) => super::bench_text_chem::run(a, quiet),
     }
 }

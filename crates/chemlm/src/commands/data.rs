@@ -1,4 +1,5 @@
-//! `chemlm data …`: prepare pretraining shards, split data sets, list the registry.
+//! `chemlm data …`: prepare pretraining shards, split data sets, list the registry, build the
+//! multi-task seq2seq (T5) data.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,7 +11,12 @@ use chemlm_data::download::sha256_file;
 use chemlm_data::prepare::{prepare, PrepareConfig, PrepareObserver, VocabSource};
 use chemlm_data::reader::{count_rows, read_header, ReadOptions, TableFormat};
 use chemlm_data::registry::{registry, Location, Resolver, TaskType};
+use chemlm_data::seq2seq::build::{
+    build as build_seq2seq, LeakMode, MitValid, Seq2SeqConfig, Seq2SeqObserver, TokenizerSource,
+};
+use chemlm_data::seq2seq::{parse_tasks, parse_weights};
 use chemlm_data::split::{make_split, SplitMethod, SplitRequest, SplitSizes, SplitSource};
+use chemlm_data::tokenizer::sentencepiece::UnigramConfig;
 use chemlm_data::tokenizer::{Tokenizer, TokenizerKind, VocabConfig};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,6 +30,65 @@ pub enum DataCommand {
     Split(SplitArgs),
     /// List the registered data sets: file, present, rows, tasks, type, metric.
     Info(InfoArgs),
+    /// Build the multi-task text+chemistry pairs for T5 (forward, retro, text2mol, mol2text,
+    /// actions with the paper's prompts) from CHEMLM_DATA_DIR: JSONL per split, tokenizer.json,
+    /// paired token shards, summary.json.
+    Seq2seq(Seq2SeqArgs),
+}
+
+#[derive(Args)]
+pub struct Seq2SeqArgs {
+    /// Output directory: {train,valid,test}.jsonl, tokenizer.json, manifest.json, shards/,
+    /// summary.json.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Data directory (default: $CHEMLM_DATA_DIR).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Tasks to build (comma-separated).
+    #[arg(long, default_value = "forward,retro,text2mol,mol2text,actions")]
+    pub tasks: String,
+    /// Canonical SMILES everywhere; unparsable molecules are reported and skipped.
+    #[arg(long)]
+    pub canonicalize: bool,
+    /// Write salts GT4SD's way: ions of one compound joined by '~' ([Na+]~[OH-]).
+    #[arg(long)]
+    pub group_salts: bool,
+    /// Training-split weight per task, e.g. forward=1,retro=0.5,actions=10 (others: 1).
+    #[arg(long)]
+    pub weights: Option<String>,
+    /// Use this tokenizer.json (e.g. T5's) instead of training one.
+    #[arg(long, conflicts_with = "train_tokenizer")]
+    pub tokenizer: Option<PathBuf>,
+    /// With --tokenizer: do not escape the characters it loses (they are only reported).
+    #[arg(long, requires = "tokenizer")]
+    pub no_repair: bool,
+    /// Train a new SentencePiece Unigram vocabulary on the training split (the default).
+    #[arg(long)]
+    pub train_tokenizer: bool,
+    /// Pieces of the trained vocabulary, special tokens included, extra ids excluded.
+    #[arg(long, default_value_t = 8000)]
+    pub vocab_size: usize,
+    /// T5 sentinel tokens <extra_id_*> appended to a trained vocabulary.
+    #[arg(long, default_value_t = 100)]
+    pub extra_ids: usize,
+    /// Train the vocabulary on at most this many training texts (seeded sample).
+    #[arg(long, default_value_t = 200_000)]
+    pub tokenizer_sample: usize,
+    /// Drop training/validation pairs whose source or target is longer (tokens, with </s>).
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// At most this many records per source file and split (quick runs).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Training pairs about a test molecule: drop (default) or report (keep them).
+    #[arg(long, default_value = "drop", value_parser = ["drop", "report"])]
+    pub leaks: String,
+    /// Output split of USPTO-MIT valid (its train split is not available): train or valid.
+    #[arg(long, default_value = "train", value_parser = ["train", "valid"])]
+    pub mit_valid: String,
 }
 
 #[derive(Args)]
@@ -139,6 +204,7 @@ pub fn run(c: &DataCommand, quiet: bool) -> Result<()> {
         DataCommand::Prepare(a) => run_prepare(a, quiet),
         DataCommand::Split(a) => run_split(a),
         DataCommand::Info(a) => run_info(a),
+        DataCommand::Seq2seq(a) => run_seq2seq(a, quiet),
     }
 }
 
@@ -226,6 +292,130 @@ fn run_prepare(a: &PrepareArgs, quiet: bool) -> Result<()> {
     )?;
     if s.bad > 0 {
         eprintln!("{} bad records were skipped (see warnings above)", s.bad);
+    }
+    Ok(())
+}
+
+/// Prints bad records and warnings of `data seq2seq`, and its stages.
+struct Seq2SeqCli {
+    quiet: bool,
+}
+
+impl Seq2SeqObserver for Seq2SeqCli {
+    fn bad_record(&mut self, file: &str, line: u64, reason: &str) {
+        eprintln!("warning: {file}:{line}: {reason}");
+    }
+    fn stage(&mut self, what: &str) {
+        if !self.quiet {
+            eprintln!("{what} ...");
+        }
+    }
+    fn warning(&mut self, what: &str) {
+        eprintln!("warning: {what}");
+    }
+}
+
+fn run_seq2seq(a: &Seq2SeqArgs, quiet: bool) -> Result<()> {
+    let data_dir = a
+        .data_dir
+        .clone()
+        .or_else(chemlm_data::registry::data_dir)
+        .context("give --data-dir or set CHEMLM_DATA_DIR")?;
+    let mut cfg = Seq2SeqConfig::new(data_dir, a.out.clone());
+    cfg.tasks = parse_tasks(&a.tasks)?;
+    cfg.canonicalize = a.canonicalize;
+    cfg.group_salts = a.group_salts;
+    cfg.weights = match &a.weights {
+        Some(w) => parse_weights(w)?,
+        None => Vec::new(),
+    };
+    cfg.tokenizer = match &a.tokenizer {
+        Some(p) => TokenizerSource::File {
+            path: p.clone(),
+            repair: !a.no_repair,
+        },
+        None => TokenizerSource::Train(UnigramConfig {
+            vocab_size: a.vocab_size,
+            extra_ids: a.extra_ids,
+            ..Default::default()
+        }),
+    };
+    cfg.tokenizer_sample = Some(a.tokenizer_sample);
+    cfg.max_length = a.max_length;
+    cfg.seed = a.seed;
+    cfg.limit = a.limit;
+    cfg.leak_mode = if a.leaks == "report" {
+        LeakMode::Report
+    } else {
+        LeakMode::Drop
+    };
+    cfg.mit_valid = if a.mit_valid == "valid" {
+        MitValid::Valid
+    } else {
+        MitValid::Train
+    };
+    let s = build_seq2seq(&cfg, &mut Seq2SeqCli { quiet })
+        .with_context(|| format!("building {}", a.out.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>8}",
+        "task", "split", "read", "written", "bad", "leaks", "long", ""
+    )?;
+    for (task, splits) in &s.tasks {
+        for (split, c) in splits {
+            writeln!(
+                out,
+                "{task:<9} {split:>8} {:>8} {:>8} {:>6} {:>6} {:>6}",
+                c.records, c.written, c.bad, c.leaks, c.too_long
+            )?;
+        }
+    }
+    for (split, t) in &s.splits {
+        writeln!(
+            out,
+            "{split}: {} pairs, {} source / {} target tokens (longest {} / {})",
+            t.pairs, t.source_tokens, t.target_tokens, t.max_source_len, t.max_target_len
+        )?;
+    }
+    let tk = &s.tokenizer;
+    writeln!(
+        out,
+        "tokenizer: {} ({} ids; pad {} eos {} unk {}); lost characters {:?}{}; round trip: {} of {} texts fail{}",
+        tk.source,
+        tk.vocab_size,
+        tk.pad_id,
+        tk.eos_id,
+        tk.unk_id,
+        tk.lost_chars,
+        if tk.whitespace_altered { ", whitespace altered" } else { "" },
+        tk.round_trip_failures,
+        tk.texts_checked,
+        match &tk.escape {
+            Some(e) => format!(" (after escaping with {:?})", e.escape),
+            None => String::new(),
+        }
+    )?;
+    writeln!(
+        out,
+        "leaks: {} training pairs about a test molecule ({} ChEBI-20 test, {} USPTO test products), {}",
+        s.leaks.total,
+        s.leaks.chebi_test,
+        s.leaks.uspto_test_product,
+        if cfg.leak_mode == LeakMode::Drop { "dropped" } else { "kept" }
+    )?;
+    writeln!(
+        out,
+        "{} bad records; {:.1} s; wrote {}",
+        s.bad_records,
+        s.seconds,
+        a.out.display()
+    )?;
+    if s.bad_records > 0 {
+        eprintln!(
+            "{} bad records were skipped (see warnings above)",
+            s.bad_records
+        );
     }
     Ok(())
 }

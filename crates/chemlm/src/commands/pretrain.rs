@@ -97,6 +97,20 @@ pub struct PretrainArgs {
     /// Shard split to validate on (skipped when the shards lack it).
     #[arg(long)]
     pub valid_split: Option<String>,
+    /// mlm | clm | seq2seq: checked against the model (encoders train by masked LM, decoders by
+    /// causal LM, encoder-decoders (T5) by seq2seq on `chemlm data seq2seq` output).
+    #[arg(long)]
+    pub objective: Option<String>,
+    /// Multiply the learning rate by this factor at every step decay (see --lr-decay-every,
+    /// --lr-decay-each-epoch); GT4SD's T5 recipe uses 0.99 per epoch.
+    #[arg(long)]
+    pub lr_decay: Option<f64>,
+    /// Updates between two learning-rate decays (0 = never).
+    #[arg(long)]
+    pub lr_decay_every: Option<u64>,
+    /// Decay the learning rate once per epoch of the training data.
+    #[arg(long)]
+    pub lr_decay_each_epoch: bool,
 }
 
 /// `[batch]` table.
@@ -132,6 +146,8 @@ pub struct PretrainFile {
     pub out: Option<PathBuf>,
     pub train_split: String,
     pub valid_split: String,
+    /// Seq2seq: set `train.lr_decay_every` to the number of updates in one epoch.
+    pub lr_decay_each_epoch: bool,
     pub train: TrainConfig,
     pub batch: BatchSettings,
 }
@@ -146,6 +162,7 @@ impl Default for PretrainFile {
             out: None,
             train_split: "train".into(),
             valid_split: "valid".into(),
+            lr_decay_each_epoch: false,
             train: TrainConfig {
                 eval_every: 500,
                 checkpoint_every: 1000,
@@ -201,6 +218,11 @@ pub fn resolve(a: &PretrainArgs) -> Result<PretrainFile> {
     set!(a.checkpoint_every, f.train.checkpoint_every);
     set!(a.keep_checkpoints, f.train.keep_checkpoints);
     set!(a.batch_tokens, f.batch.max_tokens);
+    set!(a.lr_decay, f.train.lr_decay_factor);
+    set!(a.lr_decay_every, f.train.lr_decay_every);
+    if a.lr_decay_each_epoch {
+        f.lr_decay_each_epoch = true;
+    }
     if let Some(n) = a.max_grad_norm {
         f.train.max_grad_norm = (n > 0.0).then_some(n);
     }
@@ -264,8 +286,30 @@ struct Summary<'a> {
     model_dir: &'a Path,
 }
 
+/// Checks `--objective` against what the model is trained by.
+fn check_objective(a: &PretrainArgs, kind: LmKind) -> Result<()> {
+    let want = match kind {
+        LmKind::Masked => "mlm",
+        LmKind::Causal => "clm",
+        LmKind::Seq2Seq => "seq2seq",
+    };
+    match a.objective.as_deref() {
+        None => Ok(()),
+        Some(o) if o.eq_ignore_ascii_case(want) => Ok(()),
+        Some(o) if ["mlm", "clm", "seq2seq"].contains(&o.to_ascii_lowercase().as_str()) => {
+            bail!("--objective {o}: this model trains by {want}")
+        }
+        Some(o) => bail!("unknown --objective {o:?} (mlm, clm, seq2seq)"),
+    }
+}
+
 pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     let f = resolve(a)?;
+    let config = model_config(&f)?;
+    check_objective(a, config.kind())?;
+    if config.kind() == LmKind::Seq2Seq {
+        return super::pretrain_seq2seq::run(&f, config, a.resume, quiet);
+    }
     let data_dir = f
         .data
         .clone()
@@ -279,7 +323,7 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     let tokenizer = shards.tokenizer()?;
     let tokenizer_path = data_dir.join(&shards.manifest().tokenizer);
 
-    let mut config = model_config(&f)?;
+    let mut config = config;
     if f.init.is_none() {
         config.set_vocab_size(tokenizer.vocab_size());
     } else if config.vocab_size() != tokenizer.vocab_size() {
@@ -296,9 +340,9 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     let device = Device::Cpu;
     let model = Model::new(&config, &device, f.train.seed)?;
     if let Some(dir) = &f.init {
-        let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
-        let tensors = candle_core::safetensors::load(&w, &device)
-            .with_context(|| format!("reading {}", w.display()))?;
+        // model.safetensors, or pytorch_model.bin when that is what the directory has.
+        let (tensors, w) = chemlm_models::io::read_weights(dir, &device)
+            .with_context(|| format!("reading the weights of {}", dir.display()))?;
         model.assign(&tensors, &w)?;
     }
     let counts = model.parameter_count()?;
@@ -319,6 +363,7 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
             ))
         }
         LmKind::Causal => Box::new(ClmObjective::new(&model, device.clone())),
+        LmKind::Seq2Seq => bail!("encoder-decoder models train on seq2seq data"),
     };
 
     let max_len = config.max_positions();

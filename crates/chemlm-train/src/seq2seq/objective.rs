@@ -1,0 +1,109 @@
+//! Teacher-forced sequence-to-sequence loss for T5: the decoder reads the target shifted right
+//! (the decoder start token first, as Hugging Face's `_shift_right`) and predicts every real
+//! target token; padding is neither read as a target nor counted.
+
+use crate::data::Batch;
+use crate::error::{Result, TrainError};
+use crate::objectives::{loss, LossOutput, Objective};
+use candle_core::{Device, Tensor};
+use chemlm_models::t5::T5;
+use chemlm_models::LanguageModel;
+use rand_chacha::ChaCha8Rng;
+
+/// Cross-entropy of a T5 model on (source, target) batches from a [`PairSource`](super::PairSource).
+pub struct Seq2SeqObjective<'m> {
+    model: &'m T5,
+    device: Device,
+}
+
+impl<'m> Seq2SeqObjective<'m> {
+    /// The loss of `model`, whose inputs live on `device`.
+    pub fn new(model: &'m T5, device: Device) -> Self {
+        Seq2SeqObjective { model, device }
+    }
+}
+
+/// Decoder inputs (targets shifted right after `start`, padded with `pad`) and the flat
+/// positions / ids of the real target tokens, for a `[batch, seq]` target batch.
+pub fn teacher_forcing(targets: &Batch, start: u32, pad: u32) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let (b, t) = (targets.batch_size, targets.seq_len);
+    let mut inputs = vec![pad; b * t];
+    let mut positions = Vec::new();
+    let mut labels = Vec::new();
+    for r in 0..b {
+        let row = &targets.ids[r * t..(r + 1) * t];
+        let mask = &targets.mask[r * t..(r + 1) * t];
+        for c in 0..t {
+            inputs[r * t + c] = if c == 0 {
+                start
+            } else if mask[c - 1] != 0 {
+                row[c - 1]
+            } else {
+                pad
+            };
+            if mask[c] != 0 {
+                positions.push((r * t + c) as u32);
+                labels.push(row[c]);
+            }
+        }
+    }
+    (inputs, positions, labels)
+}
+
+impl Objective for Seq2SeqObjective<'_> {
+    fn name(&self) -> &str {
+        "seq2seq"
+    }
+
+    fn set_seed(&self, seed: u64) {
+        self.model.set_seed(seed);
+    }
+
+    fn compute(&self, batch: &Batch, _rng: &mut ChaCha8Rng, train: bool) -> Result<LossOutput> {
+        let targets = batch.targets.as_deref().ok_or_else(|| {
+            TrainError::Data("a seq2seq objective needs (source, target) batches".into())
+        })?;
+        if targets.batch_size != batch.batch_size {
+            return Err(TrainError::Data(format!(
+                "{} sources but {} targets in a batch",
+                batch.batch_size, targets.batch_size
+            )));
+        }
+        let cfg = self.model.config();
+        let (dec_in, positions, labels) =
+            teacher_forcing(targets, cfg.decoder_start_token_id, cfg.pad_token_id);
+        let (ids, mask) = batch.tensors(&batch.ids, &self.device)?;
+        let dec = Tensor::from_vec(dec_in, (targets.batch_size, targets.seq_len), &self.device)?;
+        // Right padding under a causal decoder: padded positions never influence real ones, so
+        // no decoder mask is needed (Hugging Face trains the same way, with labels -100).
+        let logits = self.model.forward(&ids, &mask, &dec, None, train)?;
+        let selected = loss::select_positions(&logits, &positions)?;
+        let tg = loss::targets_tensor(&labels, &self.device)?;
+        let loss_sum = loss::cross_entropy_sum(&selected, &tg)?;
+        let correct = if train {
+            None
+        } else {
+            Some(loss::count_correct(&selected, &labels)?)
+        };
+        Ok(LossOutput {
+            loss_sum,
+            weight: labels.len() as f64,
+            correct,
+            tokens: batch.real_tokens(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shift_right_keeps_rows_and_skips_padding() {
+        let t = Batch::from_sequences(&[&[5, 6, 1], &[7, 1]], 0, 0);
+        let (inp, pos, lab) = teacher_forcing(&t, 0, 0);
+        assert_eq!(inp, vec![0, 5, 6, 0, 7, 1]);
+        assert_eq!(pos, vec![0, 1, 2, 3, 4]);
+        assert_eq!(lab, vec![5, 6, 1, 7, 1]);
+    }
+}
