@@ -6,7 +6,8 @@ threads and recipe, timed the same way.
   config) on `--batch` random (source, target) pairs of `--src-len` / `--tgt-len` tokens:
   forward with labels (mean cross-entropy), backward, clip_grad_norm_(1.0), AdamW (lr 6e-4,
   weight decay 0). Medians over `--steps` after `--warmup`.
-* decode: `generate(num_beams=--beams, max_length=--max-length, early_stopping=True)` on
+* decode: `generate(num_beams=--beams, max_length=--max-length, min_length=--max-length,
+  early_stopping=True)` (full-length decoding whatever the weights) on
   `--decode-batch` sources in eval mode under torch.inference_mode(); also greedy. The output
   token ids are printed (hash) so the chemlm run can be checked to produce the same ones.
 * peak memory: ru_maxrss of the process after each phase (the phases run in separate processes
@@ -35,14 +36,14 @@ def batch(vocab, b, n, seed):
     return torch.tensor(ids, dtype=torch.long)
 
 
-def strip(seqs, start=0, eos=1, pad=0):
-    """Generated ids without the decoder start token and trailing padding (eos kept), the form
-    `chemlm bench seq2seq` hashes."""
+def strip(seqs, eos=1):
+    """Generated ids without the decoder start token, cut after the first eos (transformers pads
+    finished sequences), the form `chemlm bench seq2seq` hashes."""
     out = []
     for s in seqs:
         s = s[1:]
-        while s and s[-1] == pad:
-            s = s[:-1]
+        if eos in s:
+            s = s[: s.index(eos) + 1]
         out.append(s)
     return out
 
@@ -87,8 +88,10 @@ def decode_phase(model, a):
             times = []
             for i in range(a.warmup + a.rounds):
                 t0 = time.perf_counter()
+                # min_length = max_length: eos is forbidden until the limit, so a random model
+                # decodes full length and both sides do the same, known amount of work.
                 out = model.generate(input_ids=src, attention_mask=mask,
-                                     max_length=a.max_length, **kw)
+                                     max_length=a.max_length, min_length=a.max_length, **kw)
                 dt = time.perf_counter() - t0
                 if i >= a.warmup:
                     times.append(dt)

@@ -237,6 +237,10 @@ pub struct T5Cache {
     cross_kv: Vec<LayerKv>,
     /// `[rows, 1, 1, src]` additive padding bias of the encoder output.
     cross_bias: Tensor,
+    /// Which encoder row each decoder row reads: when a reorder keeps every row on the same
+    /// source (beam search moves beams within a source), the cross-attention keys/values, which
+    /// depend only on the source, are not copied again.
+    row_source: Vec<u32>,
     len: usize,
 }
 
@@ -266,10 +270,25 @@ impl T5Cache {
         for kv in self.self_kv.iter_mut().flatten() {
             *kv = (pick(&kv.0)?, pick(&kv.1)?);
         }
-        for kv in self.cross_kv.iter_mut() {
-            *kv = (pick(&kv.0)?, pick(&kv.1)?);
+        let rows: Vec<u32> = idx.to_vec1()?;
+        let sources = rows
+            .iter()
+            .map(|&r| {
+                self.row_source.get(r as usize).copied().ok_or_else(|| {
+                    candle_core::Error::Msg(format!(
+                        "select_rows: row {r} of a cache with {} rows",
+                        self.row_source.len()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        if sources != self.row_source {
+            for kv in self.cross_kv.iter_mut() {
+                *kv = (pick(&kv.0)?, pick(&kv.1)?);
+            }
+            self.cross_bias = pick(&self.cross_bias)?;
+            self.row_source = sources;
         }
-        self.cross_bias = pick(&self.cross_bias)?;
         Ok(())
     }
 }
@@ -611,6 +630,7 @@ impl T5 {
             self_kv: vec![None; self.decoder.len()],
             cross_kv,
             cross_bias: mask::padding_bias(encoder_mask, encoder_hidden.dtype())?,
+            row_source: (0..encoder_hidden.dim(0)? as u32).collect(),
             len: 0,
         })
     }

@@ -161,7 +161,9 @@ fn decode_phase(a: &BenchSeq2SeqArgs, model: &Model) -> Result<serde_json::Value
             strategy,
             max_length: a.max_length,
             max_new_tokens: None,
-            min_length: 0,
+            // eos forbidden until the limit: full-length decoding whatever the weights, the
+            // same work as torch_t5.py's `min_length = max_length`.
+            min_length: a.max_length,
         };
         let mut times = Vec::new();
         let mut last = Vec::new();
