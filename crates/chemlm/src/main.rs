@@ -369,6 +369,45 @@ mod tests {
             .contains("| retro | 3 | roundtrip_top2 |"));
     }
 
+    /// A released GT4SD checkpoint directory as transformers 4 wrote it (config.json,
+    /// pytorch_model.bin, T5-layout tokenizer.json, side files), read with no conversion: the
+    /// texts `chemlm seq2seq` prints equal transformers' greedy outputs decoded by `tokenizers`
+    /// (tests/golden/gt4sd-layout, scripts/gen_gt4sd_layout_golden.py).
+    #[test]
+    fn gt4sd_checkpoint_layout_translates_as_transformers() {
+        let golden =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/gt4sd-layout");
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(golden.join("expected.json")).unwrap())
+                .unwrap();
+        let cases = expected.as_array().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.txt");
+        let inputs: Vec<&str> = cases.iter().map(|c| c["input"].as_str().unwrap()).collect();
+        std::fs::write(&input, inputs.join("\n") + "\n").unwrap();
+        let out = dir.path().join("out.txt");
+        run_argv(&[
+            "seq2seq",
+            "--model",
+            golden.to_str().unwrap(),
+            "--task",
+            "forward",
+            "--max-length",
+            "12",
+            "-i",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .unwrap();
+        let got = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<&str> = got.lines().collect();
+        assert_eq!(lines.len(), cases.len());
+        for (line, c) in lines.iter().zip(cases) {
+            assert_eq!(*line, c["text"].as_str().unwrap(), "input {}", c["input"]);
+        }
+    }
+
     #[test]
     fn quickstart_names_a_missing_fixture() {
         let cli =

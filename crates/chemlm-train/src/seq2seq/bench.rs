@@ -92,6 +92,8 @@ pub struct TextChemConfig {
     /// At most this many test examples per task (the first ones in file order).
     pub limit: Option<usize>,
     pub translate: TranslateConfig,
+    /// Decode `<unk>` as this text (see [`Translator::with_unk_as`]).
+    pub unk_as: Option<String>,
 }
 
 fn strip_prompt(task: Task, source: &str) -> &str {
@@ -102,10 +104,12 @@ fn strip_prompt(task: Task, source: &str) -> &str {
 fn translate_all(
     engine: &Engine<'_>,
     cfg: TranslateConfig,
+    unk_as: Option<&str>,
     sources: &[String],
     progress: &mut dyn FnMut(usize),
 ) -> Result<(Vec<Vec<String>>, usize)> {
-    let tr = Translator::new(engine.model, engine.tokenizer, cfg)?;
+    let tr = Translator::new(engine.model, engine.tokenizer, cfg)?
+        .with_unk_as(unk_as.map(str::to_string));
     let out = tr.translate(sources, progress)?;
     let mut failed = 0;
     let ranked = out
@@ -145,7 +149,13 @@ pub fn evaluate(
         let (token_loss, token_accuracy) = teacher_forced(engine, &exs)?;
         let sources: Vec<String> = exs.iter().map(|e| e.source.clone()).collect();
         let refs: Vec<String> = exs.iter().map(|e| e.target.clone()).collect();
-        let (ranked, failed) = translate_all(engine, cfg.translate, &sources, progress)?;
+        let (ranked, failed) = translate_all(
+            engine,
+            cfg.translate,
+            cfg.unk_as.as_deref(),
+            &sources,
+            progress,
+        )?;
         let top1: Vec<String> = ranked
             .iter()
             .map(|r| r.first().cloned().unwrap_or_default())
@@ -170,7 +180,8 @@ pub fn evaluate(
                             .collect();
                         let mut fcfg = cfg.translate;
                         fcfg.decode.strategy = chemlm_models::seq2seq::Strategy::Greedy;
-                        let (fwd_out, _) = translate_all(fwd, fcfg, &queries, progress)?;
+                        let (fwd_out, _) =
+                            translate_all(fwd, fcfg, cfg.unk_as.as_deref(), &queries, progress)?;
                         let mut it = fwd_out.into_iter();
                         let per: Vec<Vec<String>> = ranked
                             .iter()

@@ -94,6 +94,7 @@ pub struct Translator<'a> {
     model: &'a T5,
     tokenizer: &'a Seq2SeqTokenizer,
     cfg: TranslateConfig,
+    unk_as: Option<String>,
 }
 
 impl<'a> Translator<'a> {
@@ -119,7 +120,16 @@ impl<'a> Translator<'a> {
             model,
             tokenizer,
             cfg,
+            unk_as: None,
         })
+    }
+
+    /// Writes every generated `<unk>` as `text` (GT4SD's patch for the released checkpoints,
+    /// whose T5 vocabulary has no `\`: `unk_as = "\\"` gives back stereo bonds). Without it,
+    /// `<unk>` is dropped like the other special tokens.
+    pub fn with_unk_as(mut self, text: Option<String>) -> Self {
+        self.unk_as = text;
+        self
     }
 
     pub fn config(&self) -> &TranslateConfig {
@@ -180,10 +190,11 @@ impl<'a> Translator<'a> {
                 let cands = hs
                     .into_iter()
                     .map(|h| {
-                        let text = self
-                            .tokenizer
-                            .decode(&h.ids, true)
-                            .map_err(|e| format!("cannot detokenize: {e}"))?;
+                        let text = match &self.unk_as {
+                            Some(u) => self.tokenizer.decode_unk_as(&h.ids, u),
+                            None => self.tokenizer.decode(&h.ids, true),
+                        }
+                        .map_err(|e| format!("cannot detokenize: {e}"))?;
                         Ok(Candidate {
                             text,
                             score: h.score,

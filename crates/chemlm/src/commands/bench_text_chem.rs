@@ -98,6 +98,7 @@ pub fn run(a: &BenchTextChemArgs, quiet: bool) -> Result<()> {
         tasks,
         limit: a.limit,
         translate: a.decode.translate_config()?,
+        unk_as: a.decode.unk_as.clone(),
     };
     let bar = crate::io::progress(quiet, "text-chem");
     let results = bench::evaluate(

@@ -53,6 +53,10 @@ pub struct DecodeArgs {
     /// Longest accepted input in tokens (longer lines are reported, not cut).
     #[arg(long, default_value_t = 512)]
     pub max_source_length: usize,
+    /// Write each generated `<unk>` as this text: GT4SD's patch for its released checkpoints,
+    /// whose T5 vocabulary has no backslash (`--unk-as '\'` restores stereo bonds).
+    #[arg(long)]
+    pub unk_as: Option<String>,
 }
 
 impl DecodeArgs {
@@ -140,7 +144,7 @@ pub fn run(a: &Seq2SeqArgs, quiet: bool) -> Result<()> {
         );
     };
     let tokenizer = load_tokenizer(&a.model)?;
-    let translator = Translator::new(t5, &tokenizer, cfg)?;
+    let translator = Translator::new(t5, &tokenizer, cfg)?.with_unk_as(a.decode.unk_as.clone());
 
     let source =
         a.io.input
