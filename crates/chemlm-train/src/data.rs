@@ -79,6 +79,59 @@ pub trait BatchSource {
     fn reset(&mut self);
 }
 
+/// The batches of one epoch over items of lengths `(a, b)` (a sequence: `(len, 0)`; a
+/// source/target pair: `(source, target)`): the order is shuffled (seeded by `seed` and `epoch`)
+/// when `cfg.shuffle`, sorted by `a + b` within windows of `cfg.bucket_window` items (MoLFormer's
+/// bucketing), cut into batches whose padded size `n * (max a + max b)` stays within
+/// `cfg.max_tokens` and `n <= cfg.max_sequences`, and the batches of a window are shuffled.
+/// A pure function of its arguments, so a position `(epoch, batch)` resumes exactly.
+pub(crate) fn plan_batches(
+    lens: &[(usize, usize)],
+    cfg: &BatchingConfig,
+    seed: u64,
+    epoch: u64,
+) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lens.len()).collect();
+    let mut rng = crate::rng::derived_rng(seed, epoch);
+    if cfg.shuffle {
+        order.shuffle(&mut rng);
+    }
+    let window = cfg.bucket_window.max(1);
+    let mut batches = Vec::new();
+    for chunk in order.chunks(window) {
+        let mut chunk = chunk.to_vec();
+        if window > 1 {
+            // Stable sort keeps the shuffled order among equal lengths.
+            chunk.sort_by_key(|&i| lens[i].0 + lens[i].1);
+        }
+        let mut local: Vec<Vec<usize>> = Vec::new();
+        let mut cur: Vec<usize> = Vec::new();
+        let (mut max_a, mut max_b) = (0usize, 0usize);
+        for i in chunk {
+            let (a, b) = lens[i];
+            let new_cost = max_a.max(a) + max_b.max(b);
+            if !cur.is_empty()
+                && (new_cost * (cur.len() + 1) > cfg.max_tokens
+                    || cur.len() + 1 > cfg.max_sequences)
+            {
+                local.push(std::mem::take(&mut cur));
+                (max_a, max_b) = (0, 0);
+            }
+            max_a = max_a.max(a);
+            max_b = max_b.max(b);
+            cur.push(i);
+        }
+        if !cur.is_empty() {
+            local.push(cur);
+        }
+        if cfg.shuffle && window > 1 {
+            local.shuffle(&mut rng);
+        }
+        batches.extend(local);
+    }
+    batches
+}
+
 /// How [`InMemorySource`] forms batches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchingConfig {
@@ -165,44 +218,8 @@ impl InMemorySource {
     }
 
     fn plan_epoch(&self, epoch: u64) -> Vec<Vec<usize>> {
-        let mut order: Vec<usize> = (0..self.seqs.len()).collect();
-        let mut rng = crate::rng::derived_rng(self.cfg.seed ^ 0x5eed_da7a, epoch);
-        if self.cfg.shuffle {
-            order.shuffle(&mut rng);
-        }
-        let window = self.cfg.bucket_window.max(1);
-        let mut batches = Vec::new();
-        for chunk in order.chunks(window) {
-            let mut chunk = chunk.to_vec();
-            if window > 1 {
-                // Stable sort keeps the shuffled order among equal lengths.
-                chunk.sort_by_key(|&i| self.seqs[i].len());
-            }
-            let mut local: Vec<Vec<usize>> = Vec::new();
-            let mut cur: Vec<usize> = Vec::new();
-            let mut cur_max = 0usize;
-            for i in chunk {
-                let len = self.seqs[i].len();
-                let new_max = cur_max.max(len);
-                if !cur.is_empty()
-                    && (new_max * (cur.len() + 1) > self.cfg.max_tokens
-                        || cur.len() + 1 > self.cfg.max_sequences)
-                {
-                    local.push(std::mem::take(&mut cur));
-                    cur_max = 0;
-                }
-                cur_max = cur_max.max(len);
-                cur.push(i);
-            }
-            if !cur.is_empty() {
-                local.push(cur);
-            }
-            if self.cfg.shuffle && window > 1 {
-                local.shuffle(&mut rng);
-            }
-            batches.extend(local);
-        }
-        batches
+        let lens: Vec<(usize, usize)> = self.seqs.iter().map(|s| (s.len(), 0)).collect();
+        plan_batches(&lens, &self.cfg, self.cfg.seed ^ 0x5eed_da7a, epoch)
     }
 
     fn ensure_plan(&mut self) {

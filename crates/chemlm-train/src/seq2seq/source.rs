@@ -5,9 +5,8 @@
 //! shuffled, sorted by combined length within windows, and cut into batches whose padded size
 //! `n * (longest source + longest target)` stays within the token budget.
 
-use crate::data::{Batch, BatchSource, BatchingConfig};
+use crate::data::{plan_batches, Batch, BatchSource, BatchingConfig};
 use crate::error::{Result, TrainError};
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,44 +80,13 @@ impl PairSource {
     }
 
     fn plan_for(&self, epoch: u64) -> Vec<Vec<usize>> {
-        let mut order: Vec<usize> = (0..self.sources.len()).collect();
-        let mut rng = crate::rng::derived_rng(self.cfg.seed ^ 0x5eed_2529, epoch);
-        if self.cfg.shuffle {
-            order.shuffle(&mut rng);
-        }
-        let window = self.cfg.bucket_window.max(1);
-        let (src, tgt) = (&self.sources, &self.targets);
-        let mut batches = Vec::new();
-        for chunk in order.chunks(window) {
-            let mut chunk = chunk.to_vec();
-            if window > 1 {
-                chunk.sort_by_key(|&i| src[i].len() + tgt[i].len());
-            }
-            let mut local: Vec<Vec<usize>> = Vec::new();
-            let mut cur: Vec<usize> = Vec::new();
-            let (mut ms, mut mt) = (0usize, 0usize);
-            for i in chunk {
-                let (ns, nt) = (ms.max(src[i].len()), mt.max(tgt[i].len()));
-                if !cur.is_empty()
-                    && ((ns + nt) * (cur.len() + 1) > self.cfg.max_tokens
-                        || cur.len() + 1 > self.cfg.max_sequences)
-                {
-                    local.push(std::mem::take(&mut cur));
-                    (ms, mt) = (0, 0);
-                }
-                ms = ms.max(src[i].len());
-                mt = mt.max(tgt[i].len());
-                cur.push(i);
-            }
-            if !cur.is_empty() {
-                local.push(cur);
-            }
-            if self.cfg.shuffle && window > 1 {
-                local.shuffle(&mut rng);
-            }
-            batches.extend(local);
-        }
-        batches
+        let lens: Vec<(usize, usize)> = self
+            .sources
+            .iter()
+            .zip(&self.targets)
+            .map(|(s, t)| (s.len(), t.len()))
+            .collect();
+        plan_batches(&lens, &self.cfg, self.cfg.seed ^ 0x5eed_2529, epoch)
     }
 
     /// The batch made of pairs `idx`.
