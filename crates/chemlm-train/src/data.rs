@@ -97,8 +97,10 @@ pub(crate) fn plan_batches(
         order.shuffle(&mut rng);
     }
     let window = cfg.bucket_window.max(1);
+    // Without bucketing (window 1) batches still fill up to the budget over the whole order.
+    let chunk_len = if window > 1 { window } else { order.len().max(1) };
     let mut batches = Vec::new();
-    for chunk in order.chunks(window) {
+    for chunk in order.chunks(chunk_len) {
         let mut chunk = chunk.to_vec();
         if window > 1 {
             // Stable sort keeps the shuffled order among equal lengths.
@@ -315,6 +317,30 @@ mod tests {
             assert_eq!(b.ids.len(), b.batch_size * b.seq_len);
         }
         assert_eq!(seen, 50);
+    }
+
+    #[test]
+    fn without_bucketing_batches_still_fill_the_budget() {
+        let cfg = BatchingConfig {
+            max_tokens: 1000,
+            max_sequences: 8,
+            bucket_window: 1,
+            shuffle: false,
+            epochs: Some(1),
+            seed: 0,
+        };
+        let mut src = InMemorySource::new(seqs(), 0, cfg).unwrap();
+        let mut sizes = Vec::new();
+        let mut first = Vec::new();
+        while let Some(b) = src.next_batch().unwrap() {
+            if first.is_empty() {
+                first = b.ids[..b.seq_len].to_vec();
+            }
+            sizes.push(b.batch_size);
+        }
+        // 50 sequences in file order, 8 per batch (the cap), the last one holding the rest.
+        assert_eq!(sizes, vec![8, 8, 8, 8, 8, 8, 2]);
+        assert_eq!(first[0], seqs()[0][0]);
     }
 
     #[test]
