@@ -98,7 +98,11 @@ pub(crate) fn plan_batches(
     }
     let window = cfg.bucket_window.max(1);
     // Without bucketing (window 1) batches still fill up to the budget over the whole order.
-    let chunk_len = if window > 1 { window } else { order.len().max(1) };
+    let chunk_len = if window > 1 {
+        window
+    } else {
+        order.len().max(1)
+    };
     let mut batches = Vec::new();
     for chunk in order.chunks(chunk_len) {
         let mut chunk = chunk.to_vec();
