@@ -64,6 +64,14 @@ impl Sink {
         Ok(())
     }
 
+    /// Gives up the output: the temporary file is removed and nothing is moved into place (a
+    /// `--strict` run that stops at a bad line leaves no partial file behind).
+    pub fn discard(&mut self) {
+        if let Some((tmp, _)) = self.rename.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+
     /// Flushes and moves the temporary file into place.
     pub fn finish(mut self) -> Result<()> {
         self.writer.flush()?;
@@ -167,6 +175,25 @@ where
         summary.invalid
     );
     Ok(summary)
+}
+
+/// A bad input line of a batch command: with `strict`, the output is discarded and the run stops
+/// with `source:line: reason`; otherwise a warning is printed and the line's output is empty.
+pub fn reject_line(
+    bar: &ProgressBar,
+    sink: &mut Sink,
+    strict: bool,
+    source: &str,
+    line_no: u64,
+    reason: &str,
+) -> Result<()> {
+    if strict {
+        bar.finish_and_clear();
+        sink.discard();
+        bail!("{source}:{line_no}: {reason}");
+    }
+    bar.suspend(|| eprintln!("warning: {source}:{line_no}: {reason}"));
+    sink.write_line("")
 }
 
 /// A spinner with count and rate; hidden when `quiet` or stderr is not a terminal.

@@ -141,16 +141,14 @@ pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {
                 }
                 Err(reason) => {
                     bad += 1;
-                    if a.io.strict {
-                        bar.finish_and_clear();
-                        drop(sink);
-                        if let Some(o) = &a.io.output {
-                            let _ = std::fs::remove_file(crate::io::temp_path(o));
-                        }
-                        bail!("{source}:{line_no}: {reason}");
-                    }
-                    bar.suspend(|| eprintln!("warning: {source}:{line_no}: {reason}"));
-                    sink.write_line("")?;
+                    crate::io::reject_line(
+                        &bar,
+                        &mut sink,
+                        a.io.strict,
+                        &source,
+                        line_no,
+                        &reason,
+                    )?;
                 }
             }
         }

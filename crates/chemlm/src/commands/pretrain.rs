@@ -424,8 +424,5 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
         stopped_early: summary.stopped_early,
         model_dir: &model_dir,
     };
-    let json = serde_json::to_string_pretty(&s)?;
-    chemlm_models::io::write_atomic(&out.join("summary.json"), json.as_bytes())?;
-    println!("{}", serde_json::to_string(&s)?);
-    Ok(())
+    train_common::write_summary(&out, &s)
 }

@@ -84,3 +84,11 @@ pub fn resume(
     eprintln!("resumed from {} (step {})", dir.display(), trainer.step());
     Ok(())
 }
+
+/// Writes a run's `summary.json` (atomically) and prints it as one JSON line.
+pub fn write_summary<S: serde::Serialize>(out: &Path, summary: &S) -> Result<()> {
+    let json = serde_json::to_string_pretty(summary)?;
+    chemlm_models::io::write_atomic(&out.join("summary.json"), json.as_bytes())?;
+    println!("{}", serde_json::to_string(summary)?);
+    Ok(())
+}
