@@ -67,6 +67,10 @@ enum Command {
     Scale(commands::scale::ScaleCommand),
     /// Training Performance Estimation over hyperparameter candidates.
     Tpe(commands::tpe::TpeArgs),
+    /// Neural force fields (SchNet, PaiNN): init, train on energies and forces, eval, predict,
+    /// molecular dynamics, size scaling.
+    #[command(subcommand)]
+    Ff(commands::ff::FfCommand),
     /// Benchmark protocols (virtual screening on DUD-E).
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -115,6 +119,7 @@ fn run_command(command: Command, quiet: bool) -> anyhow::Result<()> {
         Command::Predict(a) => commands::predict::run(&a, quiet),
         Command::Scale(c) => commands::scale::run(&c, quiet),
         Command::Tpe(a) => commands::tpe::run(&a, quiet),
+        Command::Ff(c) => commands::ff::run(&c, quiet),
         Command::Bench(c) => commands::bench::run(&c, quiet),
     }
 }
@@ -417,5 +422,148 @@ mod tests {
             err.contains("/nonexistent.csv") || err.contains("fixtures"),
             "{err}"
         );
+    }
+
+    /// `chemlm ff`: a tiny SchNet and PaiNN are created, trained on aspirin frames (with a
+    /// resume that continues the same run), evaluated on the run's test split, used to predict
+    /// an extended XYZ file that reads back with the predicted labels, and to run NVE and
+    /// Langevin dynamics whose trajectory, log and plot appear.
+    #[test]
+    fn ff_init_train_resume_eval_predict_md() {
+        let data_dir = std::env::var("CHEMLM_DATA_DIR")
+            .expect("CHEMLM_DATA_DIR must point at the shared data (see README)");
+        let ff = std::path::Path::new(&data_dir).join("forcefield");
+        let npz = ff
+            .join("aspirin_ccsd-train.npz")
+            .to_str()
+            .unwrap()
+            .to_string();
+        let xyz = ff
+            .join("aspirin_ccsd-train.extxyz.gz")
+            .to_str()
+            .unwrap()
+            .to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let p = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
+        for arch in ["schnet", "painn"] {
+            let init = p(&format!("{arch}-init"));
+            run_argv(&[
+                "ff",
+                "init",
+                "--arch",
+                arch,
+                "--n-atom-basis",
+                "8",
+                "--n-interactions",
+                "1",
+                "--n-rbf",
+                "6",
+                "--out",
+                &init,
+            ])
+            .unwrap();
+            let run = p(&format!("{arch}-run"));
+            let train = |epochs: &str, resume: bool| {
+                let mut argv = vec![
+                    "ff", "train", "--init", &init, "--data", &npz, "--limit", "24", "--split",
+                    "16,4,4", "--epochs", epochs, "--out", &run,
+                ];
+                if resume {
+                    argv.push("--resume");
+                }
+                run_argv(&argv)
+            };
+            train("1", false).unwrap();
+            // A finished run is not trained over by accident.
+            assert!(train("2", false).is_err());
+            train("2", true).unwrap();
+            let metrics =
+                std::fs::read_to_string(dir.path().join(format!("{arch}-run/metrics.jsonl")))
+                    .unwrap();
+            assert_eq!(metrics.lines().count(), 2, "{metrics}");
+            let best = format!("{run}/best");
+            for f in ["config.json", "model.safetensors"] {
+                assert!(std::path::Path::new(&best).join(f).exists());
+            }
+            assert!(std::path::Path::new(&run).join("loss.png").exists());
+            assert!(std::path::Path::new(&run)
+                .join("test_metrics.json")
+                .exists());
+            let json = p(&format!("{arch}-eval.json"));
+            run_argv(&[
+                "ff",
+                "eval",
+                "--model",
+                &best,
+                "--data",
+                &npz,
+                "--limit",
+                "24",
+                "--split-file",
+                &format!("{run}/split.json"),
+                "--part",
+                "test",
+                "--json",
+                &json,
+            ])
+            .unwrap();
+            let m: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+            assert_eq!(m["n_structures"], 4);
+            let out = p(&format!("{arch}-pred.extxyz"));
+            run_argv(&[
+                "ff", "predict", "--model", &best, "-i", &xyz, "--limit", "3", "-o", &out,
+            ])
+            .unwrap();
+            let back = chemlm_atoms::io::read_structures_strict(
+                std::path::Path::new(&out),
+                &chemlm_atoms::io::ReadOptions::default(),
+            )
+            .unwrap();
+            assert_eq!(back.len(), 3);
+            assert!(back
+                .iter()
+                .all(|s| s.energy.is_some() && s.forces.is_some()));
+            for ens in ["nve", "langevin"] {
+                let traj = p(&format!("{arch}-{ens}.extxyz"));
+                run_argv(&[
+                    "ff",
+                    "md",
+                    "--model",
+                    &best,
+                    "-i",
+                    &xyz,
+                    "--steps",
+                    "20",
+                    "--dt",
+                    "0.5",
+                    "--ensemble",
+                    ens,
+                    "--traj-every",
+                    "5",
+                    "--log-every",
+                    "5",
+                    "-o",
+                    &traj,
+                ])
+                .unwrap();
+                let frames = chemlm_atoms::io::read_structures_strict(
+                    std::path::Path::new(&traj),
+                    &chemlm_atoms::io::ReadOptions::default(),
+                )
+                .unwrap();
+                assert_eq!(frames.len(), 5, "steps 0, 5, 10, 15, 20");
+                let log = std::fs::read_to_string(p(&format!("{arch}-{ens}.log.jsonl"))).unwrap();
+                assert_eq!(log.lines().count(), 5);
+                assert!(dir.path().join(format!("{arch}-{ens}.png")).exists());
+            }
+        }
+        // Nothing half-written is left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+            .collect();
+        assert!(leftovers.is_empty());
     }
 }

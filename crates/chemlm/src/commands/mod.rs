@@ -14,6 +14,7 @@ pub mod data;
 pub mod dataset_args;
 pub mod distill;
 pub mod embed;
+pub mod ff;
 pub mod finetune;
 pub mod generate;
 pub mod model;

@@ -1,0 +1,7 @@
+//! Force-field architectures, one file each.
+
+pub mod painn;
+pub mod registry;
+pub mod schnet;
+
+pub use registry::{build, load, n_params, Arch};

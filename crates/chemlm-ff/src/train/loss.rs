@@ -1,0 +1,70 @@
+//! The training loss: NeuralForceField's `build_mse_loss` with `{energy: w_E, energy_grad: w_F}`
+//! (equivalently schnetpack's `ModelOutput`s with `MSELoss` and `loss_weight`s):
+//!
+//! `L = w_E · mean_b (E_b − Ê_b)² + w_F · mean_{a,c} (F_ac − F̂_ac)²`
+//!
+//! mean over the batch's structures (total energies in eV) and over all 3·n_atoms force
+//! components (eV/Å). Energies are not divided by the atom count.
+
+use crate::error::FfResult;
+use crate::potential::EnergyForces;
+use candle_core::{DType, Device, Tensor};
+
+/// Loss weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossWeights {
+    /// w_E.
+    pub energy: f64,
+    /// w_F.
+    pub force: f64,
+}
+
+/// Reference labels of one batch as tensors.
+#[derive(Debug, Clone)]
+pub struct BatchTargets {
+    /// `[n_structures]` eV.
+    pub energies: Tensor,
+    /// `[n_atoms, 3]` eV/Å.
+    pub forces: Tensor,
+}
+
+impl BatchTargets {
+    /// Uploads host labels in `dtype`.
+    pub fn new(
+        energies: &[f64],
+        forces: &[[f64; 3]],
+        dtype: DType,
+        device: &Device,
+    ) -> FfResult<Self> {
+        let flat: Vec<f64> = forces.iter().flatten().copied().collect();
+        Ok(BatchTargets {
+            energies: Tensor::from_vec(energies.to_vec(), energies.len(), device)?
+                .to_dtype(dtype)?,
+            forces: Tensor::from_vec(flat, (forces.len(), 3), device)?.to_dtype(dtype)?,
+        })
+    }
+}
+
+/// The loss of one batch and its two parts.
+#[derive(Debug, Clone)]
+pub struct LossParts {
+    /// The weighted loss (differentiable, scalar).
+    pub total: Tensor,
+    /// mean (E − Ê)², eV².
+    pub energy_mse: f64,
+    /// mean (F − F̂)² over components, (eV/Å)².
+    pub force_mse: f64,
+}
+
+/// The loss of `pred` against `targets`.
+pub fn ff_loss(pred: &EnergyForces, targets: &BatchTargets, w: LossWeights) -> FfResult<LossParts> {
+    let e_mse = (&pred.energies - &targets.energies)?.sqr()?.mean_all()?;
+    let f_mse = (&pred.forces - &targets.forces)?.sqr()?.mean_all()?;
+    let total = ((&e_mse * w.energy)? + (&f_mse * w.force)?)?;
+    let scalar = |t: &Tensor| -> FfResult<f64> { Ok(t.to_dtype(DType::F64)?.to_scalar::<f64>()?) };
+    Ok(LossParts {
+        energy_mse: scalar(&e_mse)?,
+        force_mse: scalar(&f_mse)?,
+        total,
+    })
+}
