@@ -43,6 +43,10 @@ pub struct EpochRecord {
     pub best: bool,
     /// Wall time of the epoch (training and validation), s.
     pub epoch_time_s: f64,
+    /// Wall time of the training pass alone (no validation, no checkpoint), s: what speed
+    /// comparisons with other tools' training loops use.
+    #[serde(default)]
+    pub train_time_s: f64,
     /// Wall time of the run so far, s (resumed runs continue the count).
     pub elapsed_s: f64,
 }
@@ -52,6 +56,7 @@ impl EpochRecord {
     pub fn without_times(&self) -> EpochRecord {
         EpochRecord {
             epoch_time_s: 0.0,
+            train_time_s: 0.0,
             elapsed_s: 0.0,
             ..self.clone()
         }

@@ -372,6 +372,7 @@ impl<'a> Run<'a> {
                     loss,
                 });
             }
+            let train_time_s = t0.elapsed().as_secs_f64();
             // Validation and `best/` with the averaged weights.
             self.swap_ema()?;
             let v = self.validate(weights);
@@ -418,6 +419,7 @@ impl<'a> Run<'a> {
                 valid_force_mae_mev_a: 1e3 * v.force_mae,
                 best: improved,
                 epoch_time_s: t0.elapsed().as_secs_f64(),
+                train_time_s,
                 elapsed_s: state.elapsed_s,
             };
             append_record(&out.join(METRICS_FILE), &record)?;
