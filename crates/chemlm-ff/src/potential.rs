@@ -14,7 +14,8 @@ pub trait Potential: Send + Sync {
     fn model_type(&self) -> &'static str;
     /// Interaction cutoff in Å; neighbour lists are built with it.
     fn cutoff(&self) -> f64;
-    /// Per-structure energies `[n_structures]` in eV. `train` switches dropout-like behaviour
+    /// Per-structure energies `[n_structures]` in eV, f64 whatever the model dtype (see
+    /// [`EnergyScale::energies`]). `train` switches dropout-like behaviour
     /// (none of the current models has any, but the signature matches the LM models').
     fn energies(&self, input: &AtomsInput, train: bool) -> FfResult<Tensor>;
     /// The trainable weights (names as in `model.safetensors`).
@@ -30,7 +31,7 @@ pub trait Potential: Send + Sync {
 /// Energies and forces of one batch.
 #[derive(Debug, Clone)]
 pub struct EnergyForces {
-    /// `[n_structures]` eV.
+    /// `[n_structures]` eV, f64.
     pub energies: Tensor,
     /// `[n_atoms, 3]` eV/Å, F = −∂E/∂R.
     pub forces: Tensor,

@@ -35,17 +35,34 @@ impl Default for EnergyScale {
 }
 
 impl EnergyScale {
-    /// Per-structure energies `[n_structures]` from atomic outputs `[n_atoms]`.
+    /// Per-structure energies `[n_structures]`, always f64, from atomic outputs `[n_atoms]`.
+    ///
+    /// Only σ·y goes through the model's dtype; the per-structure constant Σ (e_ref[Z] + μ) is
+    /// added in f64. Total energies of molecules are large (aspirin: −17,592 eV) and f32 resolves
+    /// them to ~1 meV only, which showed as noise on NVE total energies and in energy losses;
+    /// schnetpack avoids the same loss by removing offsets in f64 before casting.
     pub fn energies(&self, atomic: &Tensor, input: &crate::AtomsInput) -> FfResult<Tensor> {
-        let dtype = atomic.dtype();
-        let refs: Vec<f64> = input
-            .numbers_host
-            .iter()
-            .map(|&z| self.atomref.get(z as usize).copied().unwrap_or(0.0) + self.mean)
-            .collect();
-        let offset = Tensor::from_vec(refs, input.n_atoms(), atomic.device())?.to_dtype(dtype)?;
-        let per_atom = ((atomic * self.std)? + offset)?;
-        input.sum_per_structure(&per_atom)
+        let scaled = (atomic * self.std)?;
+        let sums = input.sum_per_structure(&scaled)?.to_dtype(DType::F64)?;
+        let offsets = self.offsets(input);
+        let offsets = Tensor::from_vec(offsets, input.n_structures, atomic.device())?;
+        Ok((sums + offsets)?)
+    }
+
+    /// Σ over each structure's atoms of e_ref[Z] + μ, in f64.
+    pub fn offsets(&self, input: &crate::AtomsInput) -> Vec<f64> {
+        let mut out = Vec::with_capacity(input.n_structures);
+        let mut start = 0usize;
+        for &n in &input.atoms_per_structure {
+            let end = start + n as usize;
+            let sum = input.numbers_host[start..end]
+                .iter()
+                .map(|&z| self.atomref.get(z as usize).copied().unwrap_or(0.0) + self.mean)
+                .sum();
+            out.push(sum);
+            start = end;
+        }
+        out
     }
 
     /// The reference as a tensor (for `model.safetensors`).

@@ -482,13 +482,13 @@ fn save_load_round_trip_is_exact() {
     assert_eq!(loaded.energy_scale(), &scale);
     let batch = batch_of(&[water(), ethanol(1.0)], cfg.cutoff);
     let (input, _) = AtomsInput::new(&batch, DType::F32, &Device::Cpu, false).unwrap();
-    let e0: Vec<f32> = model.energies(&input, false).unwrap().to_vec1().unwrap();
-    let e1: Vec<f32> = loaded.energies(&input, false).unwrap().to_vec1().unwrap();
+    let e0: Vec<f64> = model.energies(&input, false).unwrap().to_vec1().unwrap();
+    let e1: Vec<f64> = loaded.energies(&input, false).unwrap().to_vec1().unwrap();
     assert_eq!(e0, e1);
     // A different seed gives a different model: the comparison above can fail.
     let other = PaiNN::new(&cfg, &VarMap::new(), DType::F32, &Device::Cpu, 4).unwrap();
-    let e2: Vec<f32> = other.energies(&input, false).unwrap().to_vec1().unwrap();
-    assert_ne!(e0[0] - scale.mean as f32, e2[0]);
+    let e2: Vec<f64> = other.energies(&input, false).unwrap().to_vec1().unwrap();
+    assert_ne!(e0[0] - scale.mean, e2[0]);
 }
 
 #[test]

@@ -38,8 +38,8 @@ impl BatchTargets {
     ) -> FfResult<Self> {
         let flat: Vec<f64> = forces.iter().flatten().copied().collect();
         Ok(BatchTargets {
-            energies: Tensor::from_vec(energies.to_vec(), energies.len(), device)?
-                .to_dtype(dtype)?,
+            // Energies stay f64: models return f64 totals (see `EnergyScale::energies`).
+            energies: Tensor::from_vec(energies.to_vec(), energies.len(), device)?,
             forces: Tensor::from_vec(flat, (forces.len(), 3), device)?.to_dtype(dtype)?,
         })
     }
@@ -58,9 +58,13 @@ pub struct LossParts {
 
 /// The loss of `pred` against `targets`.
 pub fn ff_loss(pred: &EnergyForces, targets: &BatchTargets, w: LossWeights) -> FfResult<LossParts> {
-    let e_mse = (&pred.energies - &targets.energies)?.sqr()?.mean_all()?;
+    // Energy residuals in f64 (totals of 10^4 eV), cast to the force dtype once they are small.
+    let pe = pred.energies.to_dtype(DType::F64)?;
+    let e_mse = (&pe - &targets.energies.to_dtype(DType::F64)?)?
+        .sqr()?
+        .mean_all()?;
     let f_mse = (&pred.forces - &targets.forces)?.sqr()?.mean_all()?;
-    let total = ((&e_mse * w.energy)? + (&f_mse * w.force)?)?;
+    let total = ((&e_mse * w.energy)?.to_dtype(f_mse.dtype())? + (&f_mse * w.force)?)?;
     let scalar = |t: &Tensor| -> FfResult<f64> { Ok(t.to_dtype(DType::F64)?.to_scalar::<f64>()?) };
     Ok(LossParts {
         energy_mse: scalar(&e_mse)?,
