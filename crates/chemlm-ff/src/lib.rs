@@ -11,6 +11,7 @@ pub mod input;
 pub mod io;
 pub mod md;
 pub mod models;
+pub mod o3;
 pub mod potential;
 pub mod scale;
 pub mod second_order;

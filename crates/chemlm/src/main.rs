@@ -467,7 +467,7 @@ mod tests {
             .to_string();
         let dir = tempfile::tempdir().unwrap();
         let p = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
-        for arch in ["schnet", "painn"] {
+        for arch in ["schnet", "painn", "allegro"] {
             let init = p(&format!("{arch}-init"));
             run_argv(&[
                 "ff",
@@ -587,5 +587,69 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains("partial"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// A force-field scaling sweep through `chemlm scale sweep` (kind = "ff"): every cell
+    /// trained and written, a rerun skips them, `scale fit` fits the rows.
+    #[test]
+    fn ff_scale_sweep_and_fit() {
+        let data_dir = std::env::var("CHEMLM_DATA_DIR")
+            .expect("CHEMLM_DATA_DIR must point at the shared data (see README)");
+        let npz = std::path::Path::new(&data_dir).join("forcefield/aspirin_ccsd-train.npz");
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("sweep");
+        let cfg = dir.path().join("sweep.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                r#"
+kind = "ff"
+data = [{npz:?}]
+out = {out:?}
+valid_structures = 6
+data_sizes = [8, 16]
+[[models]]
+name = "schnet-w8"
+arch = "schnet"
+width = 8
+depth = 1
+basis = 6
+[[models]]
+name = "allegro-w8"
+arch = "allegro"
+width = 8
+depth = 1
+basis = 4
+[train]
+max_epochs = 1
+batch_size = 4
+"#
+            ),
+        )
+        .unwrap();
+        let cfg_s = cfg.to_str().unwrap();
+        run_argv(&["--quiet", "scale", "sweep", "--config", cfg_s]).unwrap();
+        let results = out.join("results.jsonl");
+        let rows = chemlm_train::scaling::read_results(&results).unwrap();
+        assert_eq!(rows.len(), 4);
+        assert!(rows.iter().all(|r| r.kind.as_deref() == Some("ff")));
+        assert!(rows.iter().all(|r| r.result.valid_loss.is_finite()));
+        let sizes: Vec<usize> = rows.iter().map(|r| r.result.train_molecules).collect();
+        assert_eq!(sizes, vec![8, 16, 8, 16]);
+        // Resumable: a second run trains nothing.
+        run_argv(&["--quiet", "scale", "sweep", "--config", cfg_s]).unwrap();
+        assert_eq!(
+            chemlm_train::scaling::read_results(&results).unwrap().len(),
+            4
+        );
+        run_argv(&[
+            "scale",
+            "fit",
+            results.to_str().unwrap(),
+            "--bootstrap",
+            "20",
+        ])
+        .unwrap();
+        assert!(out.join("fit.json").exists());
     }
 }

@@ -1,5 +1,6 @@
 //! Force-field architectures, one file each.
 
+pub mod allegro;
 pub mod painn;
 pub mod registry;
 pub mod schnet;

@@ -2,6 +2,7 @@
 //! (dispatching on `config.json`'s `model_type`), list presets. The CLI and the training code
 //! only see `Box<dyn Potential>`.
 
+use super::allegro::{Allegro, AllegroConfig};
 use super::painn::{PaiNN, PaiNNConfig};
 use super::schnet::{SchNet, SchNetConfig};
 use crate::error::{FfError, FfResult};
@@ -20,17 +21,20 @@ pub enum Arch {
     Schnet,
     /// PaiNN (Schütt et al. 2021).
     Painn,
+    /// Allegro (Musaelian et al. 2023).
+    Allegro,
 }
 
 impl Arch {
     /// Every architecture, for help texts.
-    pub const ALL: [Arch; 2] = [Arch::Schnet, Arch::Painn];
+    pub const ALL: [Arch; 3] = [Arch::Schnet, Arch::Painn, Arch::Allegro];
 
     /// `model_type` of `config.json`.
     pub fn name(self) -> &'static str {
         match self {
             Arch::Schnet => "schnet",
             Arch::Painn => "painn",
+            Arch::Allegro => "allegro",
         }
     }
 
@@ -44,6 +48,56 @@ impl Arch {
         match self {
             Arch::Schnet => super::schnet::PRESET_TOML,
             Arch::Painn => include_str!("../../../../configs/ff-painn.toml"),
+            Arch::Allegro => super::allegro::PRESET_TOML,
+        }
+    }
+}
+
+/// Generic size settings (the CLI's `--n-atom-basis`, `--n-interactions`, `--n-rbf`,
+/// `--cutoff` and the scaling sweep's width/depth axes), mapped onto each architecture's keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SizeOverrides {
+    /// Feature width (SchNet/PaiNN `n_atom_basis`; Allegro `num_scalar_features` and the
+    /// hidden widths of its latent and embedding MLPs).
+    pub width: Option<usize>,
+    /// Message-passing depth (`n_interactions`; Allegro `num_layers`).
+    pub depth: Option<usize>,
+    /// Radial basis size (`n_rbf`; Allegro `num_bessels`).
+    pub basis: Option<usize>,
+    /// Cutoff in Å (`cutoff`; Allegro `r_max`).
+    pub cutoff: Option<f64>,
+}
+
+impl Arch {
+    /// Writes `sizes` into a TOML config table of this architecture.
+    pub fn apply_sizes(self, table: &mut toml::Table, sizes: &SizeOverrides) {
+        let int = |v: usize| toml::Value::Integer(v as i64);
+        let (width, depth, basis, cutoff): (&[&str], &str, &str, &str) = match self {
+            Arch::Schnet | Arch::Painn => (&["n_atom_basis"], "n_interactions", "n_rbf", "cutoff"),
+            Arch::Allegro => (
+                &[
+                    "num_scalar_features",
+                    "allegro_mlp_hidden_layers_width",
+                    "scalar_embed_mlp_hidden_layers_width",
+                ],
+                "num_layers",
+                "num_bessels",
+                "r_max",
+            ),
+        };
+        if let Some(w) = sizes.width {
+            for k in width {
+                table.insert((*k).to_string(), int(w));
+            }
+        }
+        if let Some(d) = sizes.depth {
+            table.insert(depth.to_string(), int(d));
+        }
+        if let Some(b) = sizes.basis {
+            table.insert(basis.to_string(), int(b));
+        }
+        if let Some(c) = sizes.cutoff {
+            table.insert(cutoff.to_string(), toml::Value::Float(c));
         }
     }
 }
@@ -68,6 +122,10 @@ pub fn build(
             let cfg = PaiNNConfig::from_toml_str(config_toml, origin)?;
             Box::new(PaiNN::new(&cfg, &varmap, dtype, device, seed)?)
         }
+        Arch::Allegro => {
+            let cfg = AllegroConfig::from_toml_str(config_toml, origin)?;
+            Box::new(Allegro::new(&cfg, &varmap, dtype, device, seed)?)
+        }
     })
 }
 
@@ -86,10 +144,12 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> FfResult<Box<dyn Poten
     match Arch::parse(model_type) {
         Some(Arch::Schnet) => Ok(Box::new(SchNet::load(dir, dtype, device)?)),
         Some(Arch::Painn) => Ok(Box::new(PaiNN::load(dir, dtype, device)?)),
+        Some(Arch::Allegro) => Ok(Box::new(Allegro::load(dir, dtype, device)?)),
         None => Err(FfError::Config {
             origin,
             reason: format!(
-                "model_type `{model_type}` is not a force field chemlm knows (schnet, painn)"
+                "model_type `{model_type}` is not a force field chemlm knows ({})",
+                Arch::ALL.map(|a| a.name()).join(", ")
             ),
         }),
     }
@@ -122,7 +182,13 @@ mod tests {
             )
             .expect("build");
             assert_eq!(m.model_type(), arch.name());
-            assert!((m.cutoff() - 5.0).abs() < 1e-12);
+            let preset: toml::Value = toml::from_str(arch.preset_toml()).expect("toml");
+            let cutoff = preset
+                .get("cutoff")
+                .or_else(|| preset.get("r_max"))
+                .and_then(|v| v.as_float())
+                .expect("preset cutoff");
+            assert!((m.cutoff() - cutoff).abs() < 1e-12);
             let dir = tempfile::tempdir().expect("tmp");
             m.save(dir.path()).expect("save");
             let back = load(dir.path(), DType::F32, &Device::Cpu).expect("load");

@@ -8,6 +8,7 @@
 //!   `metrics.jsonl`, `best/`, `loss.png` ([`train_potential`]).
 //! - [`eval`] / [`predict`]: metrics against labels and batched inference.
 //! - [`calculator`]: [`ModelCalculator`], a model as `chemlm_atoms::md::Calculator`.
+//! - [`sweep`]: the force-field scaling grid on the shared sweep engine (`chemlm scale sweep`).
 //!
 //! The LitMatter/NFF recipe is [`FfTrainConfig::nff_preset`] (`configs/ff-train-nff.toml`).
 
@@ -23,6 +24,7 @@ pub mod metrics;
 pub mod plateau;
 pub mod plot;
 pub mod predict;
+pub mod sweep;
 pub mod trainer;
 
 pub use calculator::ModelCalculator;

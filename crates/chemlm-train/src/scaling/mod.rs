@@ -8,4 +8,6 @@ pub mod sweep;
 
 pub use fit::{fit_power_law, fit_power_law_offset, fit_with_bootstrap, FitWithCi, PowerLaw};
 pub use run::{train_run, Corpus, RunResult, RunSpec};
-pub use sweep::{read_results, run_sweep, Cell, ModelSize, SweepConfig, SweepRow};
+pub use sweep::{
+    read_results, run_grid, run_sweep, Cell, GridCell, ModelSize, SweepConfig, SweepRow,
+};

@@ -111,6 +111,10 @@ pub struct Cell {
 /// A line of results.jsonl.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepRow {
+    /// What was trained: `None` for language models (rows written before the field existed),
+    /// `Some("ff")` for force fields. `scale fit` picks the paper's exponent to compare with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// Cell id.
     pub cell: String,
     /// Model size label.
@@ -199,52 +203,51 @@ fn append_row(path: &Path, row: &SweepRow) -> Result<()> {
     f.flush().map_err(|e| TrainError::io(path, e))
 }
 
-/// Runs every cell not yet in `out/results.jsonl`, appending one row per finished cell;
-/// `on_cell(index, total, cell, skipped)` reports progress. Returns all rows.
-pub fn run_sweep(
-    cfg: &SweepConfig,
-    corpus: &Corpus,
-    mut on_cell: impl FnMut(usize, usize, &Cell, Option<&SweepRow>),
+/// One cell of any sweep, as the shared grid runner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridCell {
+    /// Unique id (also the run directory, with `/` → `_`).
+    pub id: String,
+    /// Model size label.
+    pub model: String,
+    /// Budget of the cell (FLOPs for language models, epochs for force fields), if any.
+    pub budget: Option<f64>,
+}
+
+/// The shared sweep engine: runs every cell of `cells` not yet in `out/results.jsonl` with
+/// `run_cell(cell, run_dir)`, appending one row per finished cell (tagged with `kind`), so a
+/// killed sweep continues where it stopped; a cell killed mid-run restarts from scratch.
+/// `on_cell(index, total, cell, row)` reports progress (`row` is `None` for skipped cells).
+/// Returns all rows of the file.
+pub fn run_grid(
+    out: &Path,
+    kind: Option<&str>,
+    cells: &[GridCell],
+    mut run_cell: impl FnMut(&GridCell, &Path) -> Result<RunResult>,
+    mut on_cell: impl FnMut(usize, usize, &GridCell, Option<&SweepRow>),
 ) -> Result<Vec<SweepRow>> {
-    std::fs::create_dir_all(&cfg.out).map_err(|e| TrainError::io(&cfg.out, e))?;
-    let results = cfg.out.join("results.jsonl");
+    std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
+    let results = out.join("results.jsonl");
     let done: HashSet<String> = read_results(&results)?
         .into_iter()
         .map(|r| r.cell)
         .collect();
-    let cells = cfg.cells();
     for (i, cell) in cells.iter().enumerate() {
         if done.contains(&cell.id) {
             on_cell(i, cells.len(), cell, None);
             continue;
         }
-        let model = cell.model.config()?;
-        let mut train = cfg.train.clone();
-        if let Some(budget) = cell.budget {
-            let mut m = model.clone();
-            m.set_vocab_size(corpus.vocab_size);
-            let fpt = chemlm_models::flops_per_token(&m)
-                .map_err(|e| TrainError::Config(e.to_string()))? as f64;
-            let steps = (budget / (fpt * cfg.batch.max_tokens as f64)).ceil() as u64;
-            train.steps = train.steps.min(steps.max(1));
-            train.warmup_steps = train.warmup_steps.min(train.steps / 10);
-        }
-        let spec = RunSpec {
-            model,
-            train,
-            batch: cfg.batch.clone(),
-            train_molecules: Some(cell.molecules),
-        };
-        let dir = cfg.out.join("runs").join(cell.id.replace('/', "_"));
+        let dir = out.join("runs").join(cell.id.replace('/', "_"));
         if dir.exists() {
             // A cell killed mid-run: start it again from scratch.
             std::fs::remove_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
         }
-        let mut result = train_run(&spec, corpus, &dir)?;
+        let mut result = run_cell(cell, &dir)?;
         result.curve.clear();
         let row = SweepRow {
+            kind: kind.map(str::to_string),
             cell: cell.id.clone(),
-            model: cell.model.name.clone(),
+            model: cell.model.clone(),
             budget: cell.budget,
             result,
         };
@@ -252,4 +255,54 @@ pub fn run_sweep(
         on_cell(i, cells.len(), cell, Some(&row));
     }
     read_results(&results)
+}
+
+/// Runs every cell not yet in `out/results.jsonl`, appending one row per finished cell;
+/// `on_cell(index, total, cell, skipped)` reports progress. Returns all rows.
+pub fn run_sweep(
+    cfg: &SweepConfig,
+    corpus: &Corpus,
+    on_cell: impl FnMut(usize, usize, &GridCell, Option<&SweepRow>),
+) -> Result<Vec<SweepRow>> {
+    let cells = cfg.cells();
+    let grid: Vec<GridCell> = cells
+        .iter()
+        .map(|c| GridCell {
+            id: c.id.clone(),
+            model: c.model.name.clone(),
+            budget: c.budget,
+        })
+        .collect();
+    let by_id: std::collections::HashMap<&str, &Cell> =
+        cells.iter().map(|c| (c.id.as_str(), c)).collect();
+    run_grid(
+        &cfg.out,
+        None,
+        &grid,
+        |g, dir| {
+            let cell = by_id
+                .get(g.id.as_str())
+                .ok_or_else(|| TrainError::Config(format!("unknown cell {}", g.id)))?;
+            let model = cell.model.config()?;
+            let mut train = cfg.train.clone();
+            if let Some(budget) = cell.budget {
+                let mut m = model.clone();
+                m.set_vocab_size(corpus.vocab_size);
+                let fpt = chemlm_models::flops_per_token(&m)
+                    .map_err(|e| TrainError::Config(e.to_string()))?
+                    as f64;
+                let steps = (budget / (fpt * cfg.batch.max_tokens as f64)).ceil() as u64;
+                train.steps = train.steps.min(steps.max(1));
+                train.warmup_steps = train.warmup_steps.min(train.steps / 10);
+            }
+            let spec = RunSpec {
+                model,
+                train,
+                batch: cfg.batch.clone(),
+                train_molecules: Some(cell.molecules),
+            };
+            train_run(&spec, corpus, dir)
+        },
+        on_cell,
+    )
 }

@@ -52,6 +52,7 @@ pub fn run(c: &FfCommand, quiet: bool) -> Result<()> {
 pub enum ArchArg {
     Schnet,
     Painn,
+    Allegro,
 }
 
 impl From<ArchArg> for Arch {
@@ -59,6 +60,7 @@ impl From<ArchArg> for Arch {
         match a {
             ArchArg::Schnet => Arch::Schnet,
             ArchArg::Painn => Arch::Painn,
+            ArchArg::Allegro => Arch::Allegro,
         }
     }
 }
@@ -84,16 +86,16 @@ pub struct ModelArgs {
     /// Architecture.
     #[arg(long, value_enum)]
     pub arch: Option<ArchArg>,
-    /// TOML model config replacing the preset (`configs/ff-schnet.toml`, `configs/ff-painn.toml`).
+    /// TOML model config replacing the preset (`configs/ff-<arch>.toml`).
     #[arg(long)]
     pub model_config: Option<PathBuf>,
-    /// Feature width.
+    /// Feature width (Allegro: scalar features and MLP hidden widths).
     #[arg(long)]
     pub n_atom_basis: Option<usize>,
-    /// Interaction blocks.
+    /// Interaction blocks (Allegro: layers).
     #[arg(long)]
     pub n_interactions: Option<usize>,
-    /// Radial basis functions.
+    /// Radial basis functions (Allegro: Bessel functions).
     #[arg(long)]
     pub n_rbf: Option<usize>,
     /// Cutoff radius, Å.
@@ -112,7 +114,7 @@ impl ModelArgs {
     fn config_toml(&self) -> Result<(Arch, String, String)> {
         let arch: Arch = self
             .arch
-            .context("--arch schnet|painn is required to create a model")?
+            .context("--arch is required to create a model")?
             .into();
         let (text, origin) = match &self.model_config {
             Some(p) => (
@@ -126,18 +128,15 @@ impl ModelArgs {
         };
         let mut table: toml::Table =
             toml::from_str(&text).with_context(|| format!("parsing {origin}"))?;
-        let mut set = |k: &str, v: Option<toml::Value>| {
-            if let Some(v) = v {
-                table.insert(k.to_string(), v);
-            }
-        };
-        set("n_atom_basis", self.n_atom_basis.map(|v| (v as i64).into()));
-        set(
-            "n_interactions",
-            self.n_interactions.map(|v| (v as i64).into()),
+        arch.apply_sizes(
+            &mut table,
+            &models::registry::SizeOverrides {
+                width: self.n_atom_basis,
+                depth: self.n_interactions,
+                basis: self.n_rbf,
+                cutoff: self.cutoff,
+            },
         );
-        set("n_rbf", self.n_rbf.map(|v| (v as i64).into()));
-        set("cutoff", self.cutoff.map(toml::Value::from));
         if let Some(f) = self.n_filters {
             if arch != Arch::Schnet {
                 bail!("--n-filters applies to SchNet only");

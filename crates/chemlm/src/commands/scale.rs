@@ -78,9 +78,53 @@ type Axis = (
     &'static str,
 );
 
+/// A force-field sweep (`kind = "ff"`): structures from files, one `ff train` run per cell.
+fn ff_sweep(text: &str, origin: &Path, quiet: bool) -> Result<()> {
+    use chemlm_ff::train::sweep::{run_ff_sweep, FfSweepConfig};
+    let cfg = FfSweepConfig::from_toml(text, &origin.display().to_string())?;
+    let frames = chemlm_ff::train::load_frames(&cfg.data, &Default::default())?;
+    for b in &frames.bad {
+        eprintln!("warning: skipped {b}");
+    }
+    if !frames.bad.is_empty() {
+        eprintln!("{} bad frames skipped", frames.bad.len());
+    }
+    let rows = run_ff_sweep(&cfg, frames.structures, quiet, |i, n, cell, row| {
+        match row {
+        None => eprintln!(
+            "[{}/{n}] {}: already in results.jsonl, skipped",
+            i + 1,
+            cell.id
+        ),
+        Some(r) if !quiet => eprintln!(
+            "[{}/{n}] {}: valid loss {:.4}, {} parameters, {} structures, {} epochs' samples, {:.0} s",
+            i + 1,
+            cell.id,
+            r.result.valid_loss,
+            r.result.parameters,
+            r.result.train_molecules,
+            r.result.tokens_seen,
+            r.result.wall_seconds
+        ),
+        Some(_) => {}
+    }
+    })?;
+    eprintln!(
+        "{} cells in {}",
+        rows.len(),
+        cfg.out.join("results.jsonl").display()
+    );
+    Ok(())
+}
+
 fn sweep(a: &SweepArgs, quiet: bool) -> Result<()> {
     let text = std::fs::read_to_string(&a.config)
         .with_context(|| format!("reading {}", a.config.display()))?;
+    let value: toml::Value =
+        toml::from_str(&text).with_context(|| format!("parsing {}", a.config.display()))?;
+    if value.get("kind").and_then(|k| k.as_str()) == Some(chemlm_ff::train::sweep::KIND) {
+        return ff_sweep(&text, &a.config, quiet);
+    }
     let cfg = SweepConfig::from_toml(&text, &a.config)?;
     let max_n = cfg.data_sizes.iter().copied().max().unwrap_or(0);
     let corpus = load_corpus(&cfg.data, max_n, cfg.valid_molecules)?;
@@ -142,6 +186,20 @@ fn fit(a: &FitArgs) -> Result<()> {
         .or_else(|| a.results.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&out)?;
+    let ff = rows
+        .iter()
+        .all(|r| r.kind.as_deref() == Some(chemlm_ff::train::sweep::KIND));
+    if !ff && rows.iter().any(|r| r.kind.is_some()) {
+        bail!(
+            "{}: mixes language-model and force-field rows; fit them separately",
+            a.results.display()
+        );
+    }
+    let (unit, params_label, paper) = if ff {
+        ("structures", "parameters", "0.26 (GNN)")
+    } else {
+        ("molecules", "non-embedding parameters", "0.17")
+    };
     let max_n = rows
         .iter()
         .map(|r| r.result.train_molecules)
@@ -194,31 +252,42 @@ fn fit(a: &FitArgs) -> Result<()> {
         (
             "parameters",
             params,
-            format!("non-embedding parameters N, data = {max_n} molecules"),
+            format!("{params_label} N, data = {max_n} {unit}"),
             by_model(&|r| r.result.train_molecules == max_n, &|r| {
                 r.result.non_embedding_parameters as f64
             }),
-            "non-embedding parameters",
+            params_label,
         ),
         (
             "data",
             data,
-            "training molecules D, largest model".to_string(),
+            format!("training {unit} D, largest model"),
             by_model(&|r| r.result.non_embedding_parameters == max_p, &|r| {
                 r.result.train_molecules as f64
             }),
-            "training molecules",
+            if ff {
+                "training structures"
+            } else {
+                "training molecules"
+            },
         ),
         (
             "compute",
             compute,
-            "training FLOPs C, compute-efficient frontier of all cells".to_string(),
+            if ff {
+                "training FLOPs proxy C (6·N·atoms·samples), compute-efficient frontier".to_string()
+            } else {
+                "training FLOPs C, compute-efficient frontier of all cells".to_string()
+            },
             by_model(&|_| true, &|r| r.result.flops),
             "training FLOPs",
         ),
     ];
     let mut fits = Vec::new();
-    println!("| axis | points | a | b (exponent) | 95% CI of b | c | paper (ChemGPT) |");
+    println!(
+        "| axis | points | a | b (exponent) | 95% CI of b | c | paper ({}) |",
+        if ff { "Frey et al., GNN" } else { "ChemGPT" }
+    );
     println!("|---|---|---|---|---|---|---|");
     for (i, (axis, points, note, series, xdesc)) in axes.into_iter().enumerate() {
         let f = fit_with_bootstrap(&points, a.offset, a.bootstrap, a.seed + i as u64).ok();
@@ -231,7 +300,11 @@ fn fit(a: &FitArgs) -> Result<()> {
                 f.b_ci.0,
                 f.b_ci.1,
                 f.law.c,
-                if axis == "parameters" { "0.17" } else { "—" }
+                match (ff, axis) {
+                    (false, "parameters") => paper,
+                    (true, "data") => paper,
+                    _ => "—",
+                }
             ),
             None => println!(
                 "| {axis} | {} | not fittable (needs ≥ 2 distinct R) | | | | |",
