@@ -107,6 +107,11 @@ pub struct FfSweepConfig {
     /// Seed of the permutation.
     #[serde(default)]
     pub seed: u64,
+    /// Optimizer-step budget of every cell: a cell with n structures trains for
+    /// ⌈steps · batch_size / n⌉ epochs (at most), so small data sizes are not starved of
+    /// updates. Without it every cell runs `train.max_epochs`.
+    #[serde(default)]
+    pub steps: Option<u64>,
     /// Model sizes.
     pub models: Vec<FfModelSize>,
     /// Training settings shared by every cell, over the NFF preset (`max_epochs` is the
@@ -178,7 +183,7 @@ impl FfSweepConfig {
                     GridCell {
                         id: format!("{}/n{n}", m.name),
                         model: m.name.clone(),
-                        budget: None,
+                        budget: self.steps.map(|s| s as f64),
                     },
                     m,
                     n,
@@ -269,7 +274,12 @@ pub fn run_ff_sweep(
                     valid: held.clone(),
                     test: Vec::new(),
                 };
-                let opts = TrainOptions {
+                let mut cell_cfg = train_cfg.clone();
+            if let Some(steps) = cfg.steps {
+                let samples = steps.saturating_mul(cell_cfg.batch_size as u64);
+                cell_cfg.max_epochs = samples.div_ceil(n as u64).max(1) as usize;
+            }
+            let opts = TrainOptions {
                     quiet,
                     plot: false,
                     keep_checkpoints: 1,
