@@ -4,6 +4,7 @@
 
 use super::painn::{PaiNN, PaiNNConfig};
 use super::schnet::{SchNet, SchNetConfig};
+use super::spookynet::{SpookyNet, SpookyNetConfig};
 use crate::error::{FfError, FfResult};
 use crate::io::read_config;
 use crate::potential::Potential;
@@ -20,17 +21,20 @@ pub enum Arch {
     Schnet,
     /// PaiNN (Schütt et al. 2021).
     Painn,
+    /// SpookyNet (Unke et al. 2021), local model.
+    Spookynet,
 }
 
 impl Arch {
     /// Every architecture, for help texts.
-    pub const ALL: [Arch; 2] = [Arch::Schnet, Arch::Painn];
+    pub const ALL: [Arch; 3] = [Arch::Schnet, Arch::Painn, Arch::Spookynet];
 
     /// `model_type` of `config.json`.
     pub fn name(self) -> &'static str {
         match self {
             Arch::Schnet => "schnet",
             Arch::Painn => "painn",
+            Arch::Spookynet => "spookynet",
         }
     }
 
@@ -44,6 +48,7 @@ impl Arch {
         match self {
             Arch::Schnet => super::schnet::PRESET_TOML,
             Arch::Painn => include_str!("../../../../configs/ff-painn.toml"),
+            Arch::Spookynet => super::spookynet::PRESET_TOML,
         }
     }
 }
@@ -68,6 +73,10 @@ pub fn build(
             let cfg = PaiNNConfig::from_toml_str(config_toml, origin)?;
             Box::new(PaiNN::new(&cfg, &varmap, dtype, device, seed)?)
         }
+        Arch::Spookynet => {
+            let cfg = SpookyNetConfig::from_toml_str(config_toml, origin)?;
+            Box::new(SpookyNet::new(&cfg, &varmap, dtype, device, seed)?)
+        }
     })
 }
 
@@ -86,10 +95,11 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> FfResult<Box<dyn Poten
     match Arch::parse(model_type) {
         Some(Arch::Schnet) => Ok(Box::new(SchNet::load(dir, dtype, device)?)),
         Some(Arch::Painn) => Ok(Box::new(PaiNN::load(dir, dtype, device)?)),
+        Some(Arch::Spookynet) => Ok(Box::new(SpookyNet::load(dir, dtype, device)?)),
         None => Err(FfError::Config {
             origin,
             reason: format!(
-                "model_type `{model_type}` is not a force field chemlm knows (schnet, painn)"
+                "model_type `{model_type}` is not a force field chemlm knows (schnet, painn, spookynet)"
             ),
         }),
     }
@@ -122,7 +132,9 @@ mod tests {
             )
             .expect("build");
             assert_eq!(m.model_type(), arch.name());
-            assert!((m.cutoff() - 5.0).abs() < 1e-12);
+            let preset: toml::Table = toml::from_str(arch.preset_toml()).expect("preset");
+            let cutoff = preset["cutoff"].as_float().expect("cutoff");
+            assert!((m.cutoff() - cutoff).abs() < 1e-12);
             let dir = tempfile::tempdir().expect("tmp");
             m.save(dir.path()).expect("save");
             let back = load(dir.path(), DType::F32, &Device::Cpu).expect("load");

@@ -52,6 +52,7 @@ pub fn run(c: &FfCommand, quiet: bool) -> Result<()> {
 pub enum ArchArg {
     Schnet,
     Painn,
+    Spookynet,
 }
 
 impl From<ArchArg> for Arch {
@@ -59,6 +60,7 @@ impl From<ArchArg> for Arch {
         match a {
             ArchArg::Schnet => Arch::Schnet,
             ArchArg::Painn => Arch::Painn,
+            ArchArg::Spookynet => Arch::Spookynet,
         }
     }
 }
@@ -84,16 +86,17 @@ pub struct ModelArgs {
     /// Architecture.
     #[arg(long, value_enum)]
     pub arch: Option<ArchArg>,
-    /// TOML model config replacing the preset (`configs/ff-schnet.toml`, `configs/ff-painn.toml`).
+    /// TOML model config replacing the preset (`configs/ff-schnet.toml`, `configs/ff-painn.toml`,
+    /// `configs/ff-spookynet.toml`).
     #[arg(long)]
     pub model_config: Option<PathBuf>,
-    /// Feature width.
+    /// Feature width (SpookyNet: num_features).
     #[arg(long)]
     pub n_atom_basis: Option<usize>,
-    /// Interaction blocks.
+    /// Interaction blocks (SpookyNet: num_modules).
     #[arg(long)]
     pub n_interactions: Option<usize>,
-    /// Radial basis functions.
+    /// Radial basis functions (SpookyNet: num_basis_functions).
     #[arg(long)]
     pub n_rbf: Option<usize>,
     /// Cutoff radius, Å.
@@ -112,7 +115,7 @@ impl ModelArgs {
     fn config_toml(&self) -> Result<(Arch, String, String)> {
         let arch: Arch = self
             .arch
-            .context("--arch schnet|painn is required to create a model")?
+            .context("--arch schnet|painn|spookynet is required to create a model")?
             .into();
         let (text, origin) = match &self.model_config {
             Some(p) => (
@@ -131,12 +134,14 @@ impl ModelArgs {
                 table.insert(k.to_string(), v);
             }
         };
-        set("n_atom_basis", self.n_atom_basis.map(|v| (v as i64).into()));
-        set(
-            "n_interactions",
-            self.n_interactions.map(|v| (v as i64).into()),
-        );
-        set("n_rbf", self.n_rbf.map(|v| (v as i64).into()));
+        // SpookyNet's config keeps the reference's argument names for the same sizes.
+        let (features, blocks, rbf) = match arch {
+            Arch::Spookynet => ("num_features", "num_modules", "num_basis_functions"),
+            Arch::Schnet | Arch::Painn => ("n_atom_basis", "n_interactions", "n_rbf"),
+        };
+        set(features, self.n_atom_basis.map(|v| (v as i64).into()));
+        set(blocks, self.n_interactions.map(|v| (v as i64).into()));
+        set(rbf, self.n_rbf.map(|v| (v as i64).into()));
         set("cutoff", self.cutoff.map(toml::Value::from));
         if let Some(f) = self.n_filters {
             if arch != Arch::Schnet {
