@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Golden files for chemlm-ff's SpookyNet: the reference implementation (OUnke/SpookyNet,
-commit d57b1fc), local part only, float64.
+commit d57b1fc) in float64, without electrostatics and D4 dispersion (use_electrostatics=False,
+use_d4_dispersion=False); ZBL repulsion is on.
 
-The reference always builds a nonlocal (attention) block inside every interaction module; chemlm
-implements the local model only, so the generator replaces each module's
+The reference always builds a nonlocal (attention) block inside every interaction module. For
+the local model (chemlm's use_nonlocal_interaction = false) the generator replaces each module's
 `nonlocal_interaction` by zeros (its output is added to x + l, so this is exactly "no nonlocal
-interaction") and drops its tensors from the stored state dict. Electrostatics and D4 dispersion
-are switched off (use_electrostatics=False, use_d4_dispersion=False); ZBL repulsion is on.
+interaction") and drops its tensors from the stored state dict; with nonlocal on, the
+reference runs unchanged and its random features `attention.omega` are stored with the rest.
 
 Every parameter is randomised (zero-initialised weights such as the residual blocks' second
 linear layers become non-zero, biases and the element bias non-zero, Swish/softplus alpha/beta
@@ -22,11 +23,13 @@ Writes, per case, under crates/chemlm-ff/tests/golden/spookynet/<case>/:
   config.json              our SpookyNetConfig (model_type "spookynet"), identity energy scale
   state_dict.safetensors   the reference's state dict, float64, names as is (buffers included:
                            nuclear_embedding.electron_config, radial_basis_functions.logc/n/v,
-                           keep_prob), nonlocal_interaction tensors removed
+                           keep_prob, attention.omega), nonlocal_interaction tensors removed
+                           for the local model
   io.safetensors           numbers, positions, idx_i, idx_j, structure_of, charge, magmom
                            (inputs), energy [n_structures], forces [n_atoms, 3] (outputs)
-Cases: "swish" (irreps, exponential weighting) and "ssp" (shifted softplus, reducible Cartesian
-d functions, no exponential weighting).
+Cases: "swish" (nonlocal attention on, irreps, exponential weighting) and "ssp" (local only,
+shifted softplus, reducible Cartesian d functions, no exponential weighting; its state dict
+leaves out the electron-configuration buffer, which "swish" stores, to keep the files small).
 
 Usage: SPOOKYNET_SRC=/path/to/SpookyNet python3 scripts/gen_spookynet_golden.py
        SPOOKYNET_SRC=... python3 scripts/gen_spookynet_golden.py --count   (parameter counts)
@@ -34,10 +37,12 @@ Needs torch, numpy and safetensors (the reference's calculator, which needs ase 
 is not imported).
 """
 import json
+import math
 import os
 import sys
 import types
 
+import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -67,6 +72,11 @@ MOLECULES = [
       [0.0094, 1.3370, 0.8792], [0.0094, 1.3370, -0.8792], [1.9718, 0.4535, 0.0]]),
 ]
 STRETCH = 1.35  # ethanol stretched so that some pairs exceed the 4 Å cutoff
+# Symmetry-equivalent atoms have equal attention keys, so the key maximum of the nonlocal
+# attention is tied there, and the reference's gradient at a tie depends on its batching path
+# (one element for several structures, an even share for one); a small deterministic jitter
+# breaks every symmetry so that energies and forces are well defined.
+JITTER = 0.02
 CHARGE = [0.0, 1.0, -1.0]
 MAGMOM = [0.0, 1.0, 2.0]
 
@@ -82,7 +92,8 @@ def batch(molecules):
                     jj.append(first + j)
         m += [s] * len(zs)
         z += zs
-        r += rs
+        r += [[x + JITTER * math.sin(1.3 * (first + a) + 0.7 * k) for k, x in enumerate(p)]
+              for a, p in enumerate(rs)]
     return (torch.tensor(z, dtype=torch.long), torch.tensor(r, dtype=torch.float64),
             torch.tensor(ii, dtype=torch.long), torch.tensor(jj, dtype=torch.long),
             torch.tensor(m, dtype=torch.long))
@@ -101,6 +112,9 @@ def build(SpookyNet, cfg):
         num_residual_local_p=cfg["num_residual_local_p"],
         num_residual_local_d=cfg["num_residual_local_d"],
         num_residual_local=cfg["num_residual_local"],
+        num_residual_nonlocal_q=cfg["num_residual_nonlocal_q"],
+        num_residual_nonlocal_k=cfg["num_residual_nonlocal_k"],
+        num_residual_nonlocal_v=cfg["num_residual_nonlocal_v"],
         num_residual_post=cfg["num_residual_post"],
         num_residual_output=cfg["num_residual_output"],
         basis_functions="exp-bernstein",
@@ -122,10 +136,10 @@ def drop_nonlocal(model):
             lambda x, num_batch, batch_seg, mask=None: torch.zeros_like(x))
 
 
-def randomise(model):
+def randomise(model, nonlocal_on):
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if "nonlocal_interaction" in name:
+            if "nonlocal_interaction" in name and not nonlocal_on:
                 continue
             if name.endswith(".alpha") or name.endswith(".beta"):
                 p.mul_(1.0 + 0.2 * torch.randn_like(p))
@@ -145,10 +159,16 @@ def our_config(cfg):
 
 def golden(SpookyNet, case, cfg, seed):
     torch.manual_seed(seed)
+    np.random.seed(seed)  # the reference draws attention.omega with numpy
     model = build(SpookyNet, cfg)
-    drop_nonlocal(model)
-    randomise(model)
-    sd = {k: v for k, v in model.state_dict().items() if "nonlocal_interaction" not in k}
+    nonlocal_on = cfg["use_nonlocal_interaction"]
+    if not nonlocal_on:
+        drop_nonlocal(model)
+    randomise(model, nonlocal_on)
+    sd = {k: v for k, v in model.state_dict().items()
+          if nonlocal_on or "nonlocal_interaction" not in k}
+    if not nonlocal_on:  # "ssp": the table is checked with "swish" already (file size)
+        del sd["nuclear_embedding.electron_config"]
     print(f"== {case}: {sum(v.numel() for v in sd.values())} numbers in the state dict")
     mols = [MOLECULES[0], MOLECULES[1],
             (MOLECULES[2][0], [[STRETCH * x for x in p] for p in MOLECULES[2][1]])]
@@ -180,7 +200,8 @@ BASE = dict(activation="swish", num_features=8, num_basis_functions=6, num_modul
             num_residual_local_s=1, num_residual_local_p=1, num_residual_local_d=1,
             num_residual_local=1, num_residual_post=1, num_residual_output=1,
             basis_functions="exp-bernstein", exp_weighting=True, cutoff=4.0,
-            use_zbl_repulsion=True, use_irreps=True)
+            use_zbl_repulsion=True, use_irreps=True, use_nonlocal_interaction=True,
+            num_residual_nonlocal_q=1, num_residual_nonlocal_k=1, num_residual_nonlocal_v=1)
 
 
 def count(SpookyNet):
@@ -203,6 +224,7 @@ def main():
     golden(SpookyNet, "swish", BASE, 1234)
     golden(SpookyNet, "ssp", {**BASE, "activation": "ssp", "use_irreps": False,
                               "exp_weighting": False, "num_residual_pre": 2,
+                              "use_nonlocal_interaction": False,
                               "num_features": 6}, 4321)
 
 

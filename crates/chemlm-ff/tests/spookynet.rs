@@ -1,6 +1,6 @@
-//! SpookyNet (local model): parity with the reference implementation OUnke/SpookyNet (golden
-//! files of scripts/gen_spookynet_golden.py: the reference with its nonlocal block zeroed,
-//! electrostatics and dispersion off, energies = Σ ea (element bias included) + ZBL), forces
+//! SpookyNet: parity with the reference implementation OUnke/SpookyNet (golden files of
+//! scripts/gen_spookynet_golden.py, electrostatics and dispersion off, energies = Σ ea (element
+//! bias included) + ZBL; "swish" with the nonlocal attention, "ssp" the local model), forces
 //! against finite differences, rotation/translation/permutation symmetry, the force-loss
 //! gradient with respect to weights (gradients of gradients), save/load, the preset.
 
@@ -189,12 +189,14 @@ fn parity(case: &str) {
 }
 
 #[test]
-fn parity_with_reference_swish_irreps() {
+fn parity_with_reference_swish_irreps_nonlocal() {
+    assert!(golden_config("swish").use_nonlocal_interaction);
     parity("swish");
 }
 
 #[test]
-fn parity_with_reference_ssp_cartesian() {
+fn parity_with_reference_ssp_cartesian_local() {
+    assert!(!golden_config("ssp").use_nonlocal_interaction);
     parity("ssp");
 }
 
@@ -210,19 +212,17 @@ fn reference_loader_rejects_mismatches() {
     cfg.use_zbl_repulsion = false; // the file has ZBL parameters
     let err = SpookyNet::from_reference(&cfg, &path, DType::F64, &Device::Cpu).unwrap_err();
     assert!(err.to_string().contains("zbl"), "{err}");
-    // A state dict with nonlocal tensors (what the reference always writes) is refused.
-    let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
-    tensors.insert(
-        "module.0.nonlocal_interaction.resblock_q.linear.weight".into(),
-        Tensor::zeros((8, 8), DType::F64, &Device::Cpu).unwrap(),
-    );
-    let tmp = tempfile::tempdir().unwrap();
-    let with_nonlocal = tmp.path().join("sd.safetensors");
-    candle_core::safetensors::save(&tensors, &with_nonlocal).unwrap();
-    let cfg = golden_config("swish");
-    let err =
-        SpookyNet::from_reference(&cfg, &with_nonlocal, DType::F64, &Device::Cpu).unwrap_err();
+    // Nonlocal tensors for a local config are refused, not dropped.
+    let mut cfg = golden_config("swish");
+    cfg.use_nonlocal_interaction = false;
+    let err = SpookyNet::from_reference(&cfg, &path, DType::F64, &Device::Cpu).unwrap_err();
     assert!(err.to_string().contains("nonlocal"), "{err}");
+    // And a nonlocal config needs them.
+    let mut cfg = golden_config("ssp");
+    cfg.use_nonlocal_interaction = true;
+    let ssp = golden_dir("ssp").join("state_dict.safetensors");
+    let err = SpookyNet::from_reference(&cfg, &ssp, DType::F64, &Device::Cpu).unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
 }
 
 #[test]
@@ -230,12 +230,8 @@ fn unimplemented_parts_are_rejected() {
     let base = SpookyNetConfig::paper();
     for (edit, word) in [
         (
-            Box::new(|c: &mut SpookyNetConfig| c.use_nonlocal_interaction = true)
+            Box::new(|c: &mut SpookyNetConfig| c.use_electrostatics = true)
                 as Box<dyn Fn(&mut SpookyNetConfig)>,
-            "use_nonlocal_interaction",
-        ),
-        (
-            Box::new(|c: &mut SpookyNetConfig| c.use_electrostatics = true),
             "use_electrostatics",
         ),
         (
@@ -268,6 +264,8 @@ fn unimplemented_parts_are_rejected() {
     assert!(SpookyNetConfig::from_toml_str(text, "t").is_err());
 }
 
+/// With the nonlocal attention on; the molecules are symmetric, so the attention's key maximum
+/// is tied between equivalent atoms and must share its gradient (see `shared_max`).
 #[test]
 fn forces_are_central_differences_of_the_energy() {
     let (cfg, model) = golden_model("swish");
@@ -452,7 +450,12 @@ fn force_loss_gradient_matches_finite_differences() {
         let l = (f - &target)?.sqr()?.sum_all()?;
         Ok((l, var))
     };
-    let probes: [(&str, usize); 10] = [
+    let probes: [(&str, usize); 12] = [
+        ("module.0.nonlocal_interaction.resblock_k.linear.weight", 9),
+        (
+            "module.1.nonlocal_interaction.resblock_v.residual.stack.0.activation2.alpha",
+            3,
+        ),
         ("nuclear_embedding.element_embedding", 8 * 6 + 3),
         ("nuclear_embedding.config_linear.weight", 17),
         ("charge_embedding.linear_q.weight", 5),
@@ -468,6 +471,9 @@ fn force_loss_gradient_matches_finite_differences() {
         let (l, _) = loss(true).unwrap();
         let grads = l.backward().unwrap();
         let data = model.varmap().data().lock().unwrap();
+        // The random features are a fixed buffer: no gradient, so optimisers leave them alone.
+        let omega = &data["module.0.nonlocal_interaction.attention.omega"];
+        assert!(grads.get(omega.as_tensor()).is_none());
         for (name, flat) in probes {
             let var = data.get(name).unwrap_or_else(|| panic!("{name}"));
             let g: Vec<f64> = grads
@@ -634,6 +640,20 @@ fn fresh_weights_follow_the_reference_initialisation() {
     };
     assert!((sp("zbl_repulsion_energy._c1") - 0.18180).abs() < 1e-6);
     assert!((sp("zbl_repulsion_energy._a4") - 0.20160).abs() < 1e-6);
+    // Random features: orthogonal columns of Gaussian-like lengths (≈ √F), distinct per module.
+    let omega = get("module.0.nonlocal_interaction.attention.omega");
+    let f = omega.len();
+    for a in 0..f {
+        for b in 0..f {
+            let dot: f64 = (0..f).map(|k| omega[k][a] * omega[k][b]).sum();
+            if a != b {
+                assert!(dot.abs() < 1e-9, "{a},{b}: {dot}");
+            } else {
+                assert!(dot > 0.05 * f as f64 && dot < 5.0 * f as f64, "{dot}");
+            }
+        }
+    }
+    assert_ne!(omega, get("module.1.nonlocal_interaction.attention.omega"));
     drop(data);
     // A fresh model predicts the (zero) element bias only, plus the repulsion.
     let batch = batch_of(&[water()], cfg.cutoff);
@@ -655,6 +675,7 @@ fn preset_and_validation() {
     assert_eq!(cfg.cutoff, 10.0 * 0.529_177_210_563_841_1);
     assert_eq!(cfg.activation, SpookyActivation::Swish);
     assert!(cfg.use_zbl_repulsion && cfg.use_irreps && cfg.exp_weighting);
+    assert!(cfg.use_nonlocal_interaction);
     assert_eq!((cfg.total_charge, cfg.total_magmom), (0.0, 0.0));
     let model = SpookyNet::new(&cfg, &VarMap::new(), DType::F32, &Device::Cpu, 0).unwrap();
     let n_params: usize = model
@@ -664,9 +685,22 @@ fn preset_and_validation() {
         .map(|v| v.elem_count())
         .sum();
     // The reference SpookyNet with these sizes (electrostatics and D4 off) has 3,807,289
-    // parameters, 2,901,817 of them outside the nonlocal blocks chemlm leaves out (counted
-    // with `scripts/gen_spookynet_golden.py --count`).
-    assert_eq!(n_params, 2_901_817);
+    // parameters (counted with `scripts/gen_spookynet_golden.py --count`); chemlm's weight map
+    // also holds the six fixed 128 × 128 random-feature matrices (buffers there).
+    assert_eq!(n_params, 3_807_289 + 6 * 128 * 128);
+    let local = SpookyNetConfig {
+        use_nonlocal_interaction: false,
+        ..cfg.clone()
+    };
+    let local = SpookyNet::new(&local, &VarMap::new(), DType::F32, &Device::Cpu, 0).unwrap();
+    let n_local: usize = local
+        .varmap()
+        .all_vars()
+        .iter()
+        .map(|v| v.elem_count())
+        .sum();
+    // ... of which 2,901,817 outside the nonlocal blocks.
+    assert_eq!(n_local, 2_901_817);
     // Elements beyond the reference's table are an error, not a panic.
     let batch = batch_of(
         &[(vec![87, 1], vec![[0.0; 3], [0.0, 0.0, 1.0]])],

@@ -67,8 +67,8 @@ enum Command {
     Scale(commands::scale::ScaleCommand),
     /// Training Performance Estimation over hyperparameter candidates.
     Tpe(commands::tpe::TpeArgs),
-    /// Neural force fields (SchNet, PaiNN): init, train on energies and forces, eval, predict,
-    /// molecular dynamics, size scaling.
+    /// Neural force fields (SchNet, PaiNN, SpookyNet): init, train on energies and forces, eval,
+    /// predict, molecular dynamics, size scaling.
     #[command(subcommand)]
     Ff(commands::ff::FfCommand),
     /// Benchmark protocols (virtual screening on DUD-E).
@@ -446,7 +446,7 @@ mod tests {
         );
     }
 
-    /// `chemlm ff`: a tiny SchNet and PaiNN are created, trained on aspirin frames (with a
+    /// `chemlm ff`: a tiny SchNet, PaiNN and SpookyNet are created, trained on aspirin frames (with a
     /// resume that continues the same run), evaluated on the run's test split, used to predict
     /// an extended XYZ file that reads back with the predicted labels, and to run NVE and
     /// Langevin dynamics whose trajectory, log and plot appear.
@@ -467,7 +467,7 @@ mod tests {
             .to_string();
         let dir = tempfile::tempdir().unwrap();
         let p = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
-        for arch in ["schnet", "painn"] {
+        for arch in ["schnet", "painn", "spookynet"] {
             let init = p(&format!("{arch}-init"));
             run_argv(&[
                 "ff",

@@ -1,8 +1,8 @@
 //! SpookyNet (Unke, Chmiela, Gastegger, Schütt, Sauceda, Müller, Nat. Commun. 12, 7273 (2021)),
-//! its local model, computed as the reference implementation OUnke/SpookyNet (commit d57b1fc)
-//! computes it, so that a reference state dict loads under its own names
-//! ([`SpookyNet::from_reference`]) and gives the same energies and forces (tested to ~1e-12
-//! relative in f64 against `scripts/gen_spookynet_golden.py`).
+//! computed as the reference implementation OUnke/SpookyNet (commit d57b1fc) computes it, so
+//! that a reference state dict loads under its own names ([`SpookyNet::from_reference`]) and
+//! gives the same energies and forces (to ~1e-14 in f64 against
+//! `scripts/gen_spookynet_golden.py`, with and without the nonlocal interaction).
 //!
 //! Implemented, each as in the reference:
 //! - nuclear embedding: a free [87, F] table plus a linear map of the reference's electron
@@ -19,18 +19,20 @@
 //!   the six reducible Cartesian products when `use_irreps = false`), local interaction
 //!   with projections of p and d onto scalars, residual stacks and residual MLPs with Swish or
 //!   shifted-softplus activations with trainable per-feature α and β;
+//! - the nonlocal interaction (`use_nonlocal_interaction`, on in the preset): Performer
+//!   attention with F positive random features among the atoms of each structure (one
+//!   deliberate difference in an edge case, see [`SpookyNet::nonlocal`]'s comment);
 //! - interaction modules whose outputs are summed into the atomic descriptor, the linear output
 //!   (energy row; the charge row is kept for the state dict but unused) plus the per-element
 //!   energy bias `element_bias[Z, 0]`;
 //! - the ZBL-like nuclear repulsion with its ten trainable parameters (Å, eV: the reference's
 //!   default a0 and Coulomb constant).
 //!
-//! Not implemented (the config rejects them with an error): the nonlocal attention of each
-//! interaction module, point-charge electrostatics, D4 dispersion, the nonlinear electronic
-//! embedding variant, module dropout (`module_keep_prob` < 1), radial bases other than
-//! exponential Bernstein. The reference always builds the nonlocal block; its local-only
-//! counterpart is the reference with that block's output set to zero, which is what the golden
-//! files use.
+//! Not implemented (the config rejects them with an error): point-charge electrostatics (and
+//! with it any use of the predicted partial charges and dipoles), D4 dispersion, the nonlinear
+//! electronic embedding variant, module dropout (`module_keep_prob` < 1), radial bases other
+//! than exponential Bernstein. The local model (`use_nonlocal_interaction = false`) equals the
+//! reference with its nonlocal block's output set to zero.
 //!
 //! Energy of a structure: Σ_a (σ·y_a + μ + e_ref[Z_a]) + E_ZBL, with y_a the reference's atomic
 //! energy (output row 0 plus `element_bias[Z_a, 0]`) and (σ, μ, e_ref) the [`EnergyScale`];
@@ -39,10 +41,12 @@
 //!
 //! Weights are named as in the reference's `state_dict()` (e.g.
 //! `module.0.local_interaction.radial_p.weight`, `zbl_repulsion_energy._a1`), so a reference
-//! state dict without nonlocal tensors loads as is; the reference's buffers (electron
-//! configurations, Bernstein coefficients, `keep_prob`) are computed here and only checked on
-//! loading. Fresh weights follow the reference's initialisation (orthogonal or zero matrices,
-//! zero nuclear embedding, Swish α = 1, β = 1.702, ZBL at its literature values).
+//! state dict loads as is; the reference's buffers (electron configurations, Bernstein
+//! coefficients, `keep_prob`) are computed here and only checked on loading, except the
+//! attention's random features `module.<t>.nonlocal_interaction.attention.omega`, which are
+//! drawn once per model and therefore stored with the weights (never trained, see
+//! [`NonlocalInteraction`]). Fresh weights follow the reference's initialisation (orthogonal or
+//! zero matrices, zero nuclear embedding, Swish α = 1, β = 1.702, ZBL at its literature values).
 //!
 //! Every operation is a composition of candle ops with differentiable backward passes, so
 //! forces can be trained (gradients of gradients).
@@ -149,9 +153,19 @@ pub struct SpookyNetConfig {
     /// d features as the five real l = 2 functions (true) or six Cartesian products (false).
     #[serde(default = "yes")]
     pub use_irreps: bool,
-    /// Nonlocal attention in every module: not implemented, must be false.
+    /// Nonlocal (Performer) attention among all atoms of a structure in every module, as in
+    /// the reference, which always has it. Off when absent from a config (a local model).
     #[serde(default)]
     pub use_nonlocal_interaction: bool,
+    /// Residual blocks of the nonlocal queries' MLP.
+    #[serde(default = "one")]
+    pub num_residual_nonlocal_q: usize,
+    /// Residual blocks of the nonlocal keys' MLP.
+    #[serde(default = "one")]
+    pub num_residual_nonlocal_k: usize,
+    /// Residual blocks of the nonlocal values' MLP.
+    #[serde(default = "one")]
+    pub num_residual_nonlocal_v: usize,
     /// Point-charge electrostatics: not implemented, must be false.
     #[serde(default)]
     pub use_electrostatics: bool,
@@ -196,7 +210,8 @@ fn default_cutoff() -> f64 {
 }
 
 impl SpookyNetConfig {
-    /// The preset of `configs/ff-spookynet.toml`: F = 128, K = 64, 6 modules, cutoff 10 Bohr.
+    /// The preset of `configs/ff-spookynet.toml`: F = 128, K = 64, 6 modules, cutoff 10 Bohr,
+    /// nonlocal attention on.
     pub fn paper() -> Self {
         // The preset is compiled in and covered by a test, so it always parses.
         Self::from_toml_str(PRESET_TOML, "configs/ff-spookynet.toml")
@@ -257,15 +272,14 @@ impl SpookyNetConfig {
             ));
         }
         let missing = [
-            (self.use_nonlocal_interaction, "use_nonlocal_interaction"),
             (self.use_electrostatics, "use_electrostatics"),
             (self.use_d4_dispersion, "use_d4_dispersion"),
             (self.use_nonlinear_embedding, "use_nonlinear_embedding"),
         ];
         if let Some((_, name)) = missing.iter().find(|(on, _)| *on) {
             return bad(format!(
-                "{name} = true is not implemented: chemlm's SpookyNet is the local model \
-                 (embeddings, local interactions, ZBL repulsion); set it to false"
+                "{name} = true is not implemented in chemlm's SpookyNet (embeddings, local and \
+                 nonlocal interactions, ZBL repulsion); set it to false"
             ));
         }
         if self.module_keep_prob != 1.0 {
@@ -615,6 +629,87 @@ fn orthogonalise(varmap: &VarMap, names: &[String]) -> FfResult<()> {
     Ok(())
 }
 
+/// Maximum of `u` `[n, m]` per row (`per_row`, `[n, 1]`) or over all elements (`[1, 1]`),
+/// whose gradient is shared evenly among tied maxima: the mean of the elements equal to the
+/// max, with the selection computed on detached values. candle's max gives every tied element
+/// the full gradient, which double-counts the key maximum of a molecule with two
+/// symmetry-equivalent atoms; an even share is torch's rule for a full reduction (the
+/// reference's single-structure path), equals the symmetric finite difference and keeps
+/// forces equivariant under permutations of equivalent atoms.
+fn shared_max(u: &Tensor, per_row: bool) -> FfResult<Tensor> {
+    let fixed = u.detach();
+    let max = if per_row {
+        fixed.max_keepdim(1)?
+    } else {
+        fixed.max_keepdim(1)?.max_keepdim(0)?
+    };
+    let mask = fixed.broadcast_eq(&max)?.to_dtype(u.dtype())?;
+    let (picked, count) = if per_row {
+        ((u * &mask)?.sum_keepdim(1)?, mask.sum_keepdim(1)?)
+    } else {
+        (
+            (u * &mask)?.sum_keepdim(1)?.sum_keepdim(0)?,
+            mask.sum_keepdim(1)?.sum_keepdim(0)?,
+        )
+    };
+    Ok((picked / count)?)
+}
+
+/// Sets the named variables to host values (fixed buffers drawn at construction).
+fn set_values(varmap: &VarMap, values: &[(String, Vec<f64>)]) -> FfResult<()> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| FfError::Invalid("weight map lock poisoned".into()))?;
+    for (name, v) in values {
+        let var = data
+            .get(name)
+            .ok_or_else(|| FfError::Invalid(format!("variable {name} vanished")))?;
+        let t = Tensor::from_vec(v.clone(), var.dims(), var.device())?.to_dtype(var.dtype())?;
+        var.set(&t)?;
+    }
+    Ok(())
+}
+
+/// The reference's random feature matrix ω `[f, f]` (row-major): the transpose of a random
+/// orthogonal matrix whose rows are rescaled to the lengths of independent N(0, 1) vectors, so
+/// that each column of ω is distributed as a Gaussian vector while the columns stay orthogonal.
+fn random_features(f: usize, seed: u64) -> Vec<f64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut normal = || -> f64 {
+        let u1: f64 = rng.gen::<f64>().max(f64::MIN_POSITIVE);
+        let u2: f64 = rng.gen::<f64>();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    };
+    // Orthonormal rows by Gram–Schmidt of Gaussian rows.
+    let mut rows: Vec<Vec<f64>> = (0..f).map(|_| (0..f).map(|_| normal()).collect()).collect();
+    for r in 0..f {
+        for prev in 0..r {
+            let (head, tail) = rows.split_at_mut(r);
+            let dot: f64 = tail[0].iter().zip(&head[prev]).map(|(a, b)| a * b).sum();
+            for (x, p) in tail[0].iter_mut().zip(&head[prev]) {
+                *x -= dot * p;
+            }
+        }
+        let norm = rows[r].iter().map(|x| x * x).sum::<f64>().sqrt();
+        rows[r]
+            .iter_mut()
+            .for_each(|x| *x /= norm.max(f64::MIN_POSITIVE));
+    }
+    let lengths: Vec<f64> = (0..f)
+        .map(|_| (0..f).map(|_| normal().powi(2)).sum::<f64>().sqrt())
+        .collect();
+    // ω = (diag(lengths) · rows)ᵀ: ω[i][r] = lengths[r] · rows[r][i].
+    let mut omega = vec![0.0; f * f];
+    for (r, row) in rows.iter().enumerate() {
+        for (i, &x) in row.iter().enumerate() {
+            omega[i * f + r] = lengths[r] * x;
+        }
+    }
+    omega
+}
+
 /// y = x Wᵀ (+ b).
 #[derive(Debug, Clone)]
 struct Linear {
@@ -725,10 +820,24 @@ struct LocalInteraction {
     resblock: ResidualMlp,
 }
 
-/// One interaction module (without the reference's nonlocal block).
+/// The nonlocal interaction of one module: Performer attention (FAVOR+ positive random
+/// features) of queries, keys and values made by three residual MLPs.
+#[derive(Debug, Clone)]
+struct NonlocalInteraction {
+    resblock_q: ResidualMlp,
+    resblock_k: ResidualMlp,
+    resblock_v: ResidualMlp,
+    /// `attention.omega` `[F, F]`: the random feature matrix, a fixed buffer in the reference.
+    /// It lives in the weight map so that it is saved and loaded with the model, but it is
+    /// used detached: it never receives a gradient, so optimisers leave it unchanged.
+    omega: Tensor,
+}
+
+/// One interaction module.
 #[derive(Debug, Clone)]
 struct InteractionModule {
     local: LocalInteraction,
+    nonlocal: Option<NonlocalInteraction>,
     residual_pre: Vec<Residual>,
     residual_post: Vec<Residual>,
     resblock: ResidualMlp,
@@ -838,6 +947,7 @@ impl SpookyNet {
         };
         let (logc, pow_n, pow_v) = (row(logc)?, row(pow_n)?, row(pow_v)?);
         let mut modules = Vec::with_capacity(cfg.num_modules);
+        let mut fixed: Vec<(String, Vec<f64>)> = Vec::new();
         for t in 0..cfg.num_modules {
             let b = vb.pp("module").pp(t);
             let l = b.pp("local_interaction");
@@ -882,8 +992,35 @@ impl SpookyNet {
                 projection_d: mk.linear(l.pp("projection_d"), f, 2 * f, false, ortho)?,
                 resblock: mk.mlp(l.pp("resblock"), f, cfg.num_residual_local, act, true, true)?,
             };
+            let nonlocal = if cfg.use_nonlocal_interaction {
+                let n = b.pp("nonlocal_interaction");
+                let mut mlp =
+                    |name: &str, depth: usize| mk.mlp(n.pp(name), f, depth, act, true, true);
+                let (resblock_q, resblock_k, resblock_v) = (
+                    mlp("resblock_q", cfg.num_residual_nonlocal_q)?,
+                    mlp("resblock_k", cfg.num_residual_nonlocal_k)?,
+                    mlp("resblock_v", cfg.num_residual_nonlocal_v)?,
+                );
+                let a = n.pp("attention");
+                let fresh = !a.contains_tensor("omega");
+                let omega = a.get_with_hints((f, f), "omega", Init::Const(0.0))?;
+                if fresh {
+                    // A different stream per module, all determined by the model's seed.
+                    let values = random_features(f, seed ^ (0x9e37_79b9_7f4a_7c15 ^ t as u64));
+                    fixed.push((format!("{}.omega", a.prefix()), values));
+                }
+                Some(NonlocalInteraction {
+                    resblock_q,
+                    resblock_k,
+                    resblock_v,
+                    omega,
+                })
+            } else {
+                None
+            };
             modules.push(InteractionModule {
                 local,
+                nonlocal,
                 residual_pre: mk.stack(b.pp("residual_pre"), f, cfg.num_residual_pre, act, true)?,
                 residual_post: mk.stack(
                     b.pp("residual_post"),
@@ -926,6 +1063,7 @@ impl SpookyNet {
             None
         };
         orthogonalise(varmap, &mk.orthogonal)?;
+        set_values(varmap, &fixed)?;
         Ok(SpookyNet {
             cfg: cfg.clone(),
             varmap: varmap.clone(),
@@ -962,8 +1100,9 @@ impl SpookyNet {
     /// Builds `cfg`'s model from a reference `state_dict()` saved as safetensors (names as is).
     /// The reference's buffers (`nuclear_embedding.electron_config`,
     /// `radial_basis_functions.logc`/`n`/`v`, `keep_prob`) are checked against ours and not
-    /// loaded. Tensors of the nonlocal interaction are an error: that block is not implemented,
-    /// and dropping it silently would change the model. The energy scale stays at identity (the
+    /// loaded; the nonlocal blocks' random features (`attention.omega`) load as weights. With
+    /// `use_nonlocal_interaction = false`, nonlocal tensors are an error: dropping them
+    /// silently would change the model. The energy scale stays at identity (the
     /// reference's own per-element energy offsets are `element_bias`, which loads as a weight).
     pub fn from_reference(
         cfg: &SpookyNetConfig,
@@ -987,10 +1126,10 @@ impl SpookyNet {
         names.sort();
         for name in names {
             let t = &file[name];
-            if name.contains("nonlocal_interaction.") {
+            if !cfg.use_nonlocal_interaction && name.contains("nonlocal_interaction.") {
                 return Err(werr(format!(
-                    "`{name}` belongs to the nonlocal interaction, which chemlm's SpookyNet \
-                     does not implement (local model only)"
+                    "`{name}` belongs to the nonlocal interaction, which this config turns \
+                     off (use_nonlocal_interaction = false)"
                 )));
             }
             if let Some(expected) = model.buffer_values(name) {
@@ -1152,6 +1291,63 @@ impl SpookyNet {
         ))
     }
 
+    /// Performer attention within each structure, as the reference's `Attention` with F random
+    /// features: φ(X) = (exp(X ω / F^¼ − |X|²/(2√F) − max) + 10⁻⁴)/√F, then
+    /// out_a = φ(q_a)·Σ_b φ(k_b) v_bᵀ / (φ(q_a)·Σ_b φ(k_b) + 10⁻⁸) over the atoms b of a's
+    /// structure. The max (subtracted against overflow; it matters only through the 10⁻⁴, but
+    /// it is differentiated, as in the reference) is per query row, and for keys over all of a
+    /// structure's rows and features: the reference's rule for a batch of one structure. For
+    /// batches of several structures the reference takes max(that, 0) instead (its masked
+    /// maximum also sees the zeros of the other structures); the two agree unless all of a
+    /// structure's key projections are negative, and ours keeps energies independent of how
+    /// structures are batched. Ties (symmetry-equivalent atoms have equal keys) share the
+    /// max's gradient evenly, see [`shared_max`].
+    fn nonlocal(
+        &self,
+        nl: &NonlocalInteraction,
+        x: &Tensor,
+        input: &AtomsInput,
+    ) -> FfResult<Tensor> {
+        const FEATURE_EPS: f64 = 1e-4;
+        const NORM_EPS: f64 = 1e-8;
+        let q = nl.resblock_q.forward(x)?;
+        let k = nl.resblock_k.forward(x)?;
+        let v = nl.resblock_v.forward(x)?;
+        let omega = nl.omega.detach();
+        let d = x.dim(1)? as f64;
+        let m = omega.dim(1)? as f64;
+        let project = |t: &Tensor| -> FfResult<(Tensor, Tensor)> {
+            let u = (t / d.powf(0.25))?.matmul(&omega)?;
+            let h = (t.sqr()?.sum_keepdim(1)? / (2.0 * d.sqrt()))?;
+            Ok((u, h))
+        };
+        let features = |u: &Tensor, h: &Tensor, max: &Tensor| -> FfResult<Tensor> {
+            let e = u.broadcast_sub(h)?.broadcast_sub(max)?.exp()?;
+            Ok(((e + FEATURE_EPS)? / m.sqrt())?)
+        };
+        let (uq, hq) = project(&q)?;
+        let phi_q = features(&uq, &hq, &shared_max(&uq, true)?)?;
+        let (uk, hk) = project(&k)?;
+        let mut out = Vec::with_capacity(input.n_structures);
+        let mut start = 0usize;
+        for &n in &input.atoms_per_structure {
+            let n = n as usize;
+            if n == 0 {
+                continue;
+            }
+            let uk_b = uk.narrow(0, start, n)?;
+            let max_b = shared_max(&uk_b, false)?;
+            let phi_k = features(&uk_b, &hk.narrow(0, start, n)?, &max_b)?;
+            let phi_q_b = phi_q.narrow(0, start, n)?;
+            let kv = phi_k.t()?.matmul(&v.narrow(0, start, n)?)?;
+            let k_sum = phi_k.sum_keepdim(0)?.t()?;
+            let norm = (phi_q_b.matmul(&k_sum)? + NORM_EPS)?;
+            out.push(phi_q_b.matmul(&kv)?.broadcast_div(&norm)?);
+            start += n;
+        }
+        Ok(Tensor::cat(&out, 0)?)
+    }
+
     fn local(
         &self,
         li: &LocalInteraction,
@@ -1260,8 +1456,11 @@ impl SpookyNet {
         let mut features: Option<Tensor> = None;
         for m in &self.modules {
             let h = run_stack(&m.residual_pre, &x)?;
-            let l = self.local(&m.local, &h, &pairs, input)?;
-            x = run_stack(&m.residual_post, &(h + l)?)?;
+            let mut sum = (&h + self.local(&m.local, &h, &pairs, input)?)?;
+            if let Some(nl) = &m.nonlocal {
+                sum = (sum + self.nonlocal(nl, &h, input)?)?;
+            }
+            x = run_stack(&m.residual_post, &sum)?;
             let y = m.resblock.forward(&x)?;
             features = Some(match features {
                 Some(f) => (f + y)?,
