@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden files for chemlm-ff's SpookyNet: the reference implementation (OUnke/SpookyNet,
-commit d57b1fc) in float64, without electrostatics and D4 dispersion (use_electrostatics=False,
-use_d4_dispersion=False); ZBL repulsion is on.
+commit d57b1fc) in float64, without D4 dispersion (use_d4_dispersion=False); ZBL repulsion is
+on, electrostatics (with a long-range cutoff, no Ewald sum) in one case.
 
 The reference always builds a nonlocal (attention) block inside every interaction module. For
 the local model (chemlm's use_nonlocal_interaction = false) the generator replaces each module's
@@ -13,7 +13,8 @@ Every parameter is randomised (zero-initialised weights such as the residual blo
 linear layers become non-zero, biases and the element bias non-zero, Swish/softplus alpha/beta
 and the ZBL and radial-basis parameters perturbed), so that mistakes in any term show. Energies
 are the reference's `energy` (Σ over atoms of the atomic energy ea, which includes
-element_bias[Z, 0], plus the ZBL energy ea_rep), forces from autograd, for three hand-written
+element_bias[Z, 0], plus the ZBL energy ea_rep and the electrostatic energy ea_ele), forces from
+autograd, for three hand-written
 molecules (water, ammonia, ethanol stretched so that some pairs lie beyond the cutoff). All
 directed pairs i != j are given (also those beyond the cutoff: the model must ignore them), and
 each molecule gets its own total charge and spin (magnetic moment) so that the electronic
@@ -28,7 +29,8 @@ Writes, per case, under crates/chemlm-ff/tests/golden/spookynet/<case>/:
   io.safetensors           numbers, positions, idx_i, idx_j, structure_of, charge, magmom
                            (inputs), energy [n_structures], forces [n_atoms, 3] (outputs)
 Cases: "swish" (nonlocal attention on, irreps, exponential weighting) and "ssp" (local only,
-shifted softplus, reducible Cartesian d functions, no exponential weighting; its state dict
+electrostatics with lr_cutoff 5 Å, shifted softplus, reducible Cartesian d functions, no
+exponential weighting; its state dict
 leaves out the electron-configuration buffer, which "swish" stores, to keep the files small).
 
 Usage: SPOOKYNET_SRC=/path/to/SpookyNet python3 scripts/gen_spookynet_golden.py
@@ -121,7 +123,8 @@ def build(SpookyNet, cfg):
         exp_weighting=cfg["exp_weighting"],
         cutoff=cfg["cutoff"],
         use_zbl_repulsion=cfg["use_zbl_repulsion"],
-        use_electrostatics=False,
+        use_electrostatics=cfg["use_electrostatics"],
+        lr_cutoff=cfg["lr_cutoff"],
         use_d4_dispersion=False,
         use_irreps=cfg["use_irreps"],
         use_nonlinear_embedding=False,
@@ -184,7 +187,8 @@ def golden(SpookyNet, case, cfg, seed):
           "structure_of": seg, "charge": q, "magmom": s,
           "energy": energy.detach().clone(), "forces": forces.detach().clone()}
     print(f"  pairs {len(ii)}, energies {energy.tolist()}, "
-          f"ZBL part {ea_rep.detach().sum().item():.6f}")
+          f"ZBL part {ea_rep.detach().sum().item():.6f}, "
+          f"electrostatic part {out[6].detach().sum().item():.6f}")
     d = os.path.join(OUT, case)
     os.makedirs(d, exist_ok=True)
     save_file({k: v.detach().clone().contiguous() for k, v in sd.items()},
@@ -201,7 +205,8 @@ BASE = dict(activation="swish", num_features=8, num_basis_functions=6, num_modul
             num_residual_local=1, num_residual_post=1, num_residual_output=1,
             basis_functions="exp-bernstein", exp_weighting=True, cutoff=4.0,
             use_zbl_repulsion=True, use_irreps=True, use_nonlocal_interaction=True,
-            num_residual_nonlocal_q=1, num_residual_nonlocal_k=1, num_residual_nonlocal_v=1)
+            num_residual_nonlocal_q=1, num_residual_nonlocal_k=1, num_residual_nonlocal_v=1,
+            use_electrostatics=False, lr_cutoff=None)
 
 
 def count(SpookyNet):
@@ -225,6 +230,7 @@ def main():
     golden(SpookyNet, "ssp", {**BASE, "activation": "ssp", "use_irreps": False,
                               "exp_weighting": False, "num_residual_pre": 2,
                               "use_nonlocal_interaction": False,
+                              "use_electrostatics": True, "lr_cutoff": 5.0,
                               "num_features": 6}, 4321)
 
 

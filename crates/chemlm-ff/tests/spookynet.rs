@@ -1,6 +1,7 @@
 //! SpookyNet: parity with the reference implementation OUnke/SpookyNet (golden files of
-//! scripts/gen_spookynet_golden.py, electrostatics and dispersion off, energies = Σ ea (element
-//! bias included) + ZBL; "swish" with the nonlocal attention, "ssp" the local model), forces
+//! scripts/gen_spookynet_golden.py, dispersion off, energies = Σ ea (element bias included) +
+//! ZBL (+ electrostatics); "swish" with the nonlocal attention, "ssp" the local model with
+//! electrostatics), charge conservation, forces
 //! against finite differences, rotation/translation/permutation symmetry, the force-loss
 //! gradient with respect to weights (gradients of gradients), save/load, the preset.
 
@@ -230,12 +231,8 @@ fn unimplemented_parts_are_rejected() {
     let base = SpookyNetConfig::paper();
     for (edit, word) in [
         (
-            Box::new(|c: &mut SpookyNetConfig| c.use_electrostatics = true)
+            Box::new(|c: &mut SpookyNetConfig| c.use_d4_dispersion = true)
                 as Box<dyn Fn(&mut SpookyNetConfig)>,
-            "use_electrostatics",
-        ),
-        (
-            Box::new(|c: &mut SpookyNetConfig| c.use_d4_dispersion = true),
             "use_d4_dispersion",
         ),
         (
@@ -259,19 +256,34 @@ fn unimplemented_parts_are_rejected() {
             "{err}"
         );
     }
+    // Electrostatics needs a long-range cutoff (neighbour lists are finite).
     let text = "model_type = \"spookynet\"\nnum_features = 8\nnum_basis_functions = 4\n\
                 num_modules = 1\nuse_electrostatics = true\n";
-    assert!(SpookyNetConfig::from_toml_str(text, "t").is_err());
+    let err = SpookyNetConfig::from_toml_str(text, "t")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lr_cutoff"), "{err}");
+    let cfg = SpookyNetConfig::from_toml_str(&format!("{text}lr_cutoff = 9.0\n"), "t").unwrap();
+    let m = SpookyNet::new(&cfg, &VarMap::new(), DType::F32, &Device::Cpu, 0).unwrap();
+    // Neighbour lists must reach the long-range cutoff.
+    assert_eq!(m.cutoff(), 9.0);
 }
 
-/// With the nonlocal attention on; the molecules are symmetric, so the attention's key maximum
-/// is tied between equivalent atoms and must share its gradient (see `shared_max`).
+/// "swish": with the nonlocal attention; the molecules are symmetric, so the attention's key
+/// maximum is tied between equivalent atoms and must share its gradient (see `shared_max`).
+/// "ssp": with electrostatics (pairs up to the long-range cutoff, some in the switching region).
 #[test]
 fn forces_are_central_differences_of_the_energy() {
-    let (cfg, model) = golden_model("swish");
+    for case in ["swish", "ssp"] {
+        central_differences(case);
+    }
+}
+
+fn central_differences(case: &str) {
+    let (_, model) = golden_model(case);
     // Charged and open-shell, so the electronic embeddings are on.
     let (charge, magmom) = ([1.0, -1.0], [1.0, 2.0]);
-    let batch = batch_of(&[water(), ethanol(1.35)], cfg.cutoff);
+    let batch = batch_of(&[water(), ethanol(1.35)], model.cutoff());
     let (_, forces) = eval_with(&model, &batch, &charge, &magmom);
     let h = 1e-5;
     let energy_at = |b: &GraphBatch| -> f64 {
@@ -295,10 +307,44 @@ fn forces_are_central_differences_of_the_energy() {
             let fd = -(energy_at(&plus) - energy_at(&minus)) / (2.0 * h);
             assert!(
                 (fd - got).abs() <= 1e-6 * scale,
-                "atom {a} axis {k}: autograd {got} vs fd {fd}"
+                "{case} atom {a} axis {k}: autograd {got} vs fd {fd}"
             );
         }
     }
+}
+
+/// Partial charges add up to each structure's total charge; electrostatics is part of the
+/// energy and vanishes for pairs beyond the long-range cutoff.
+#[test]
+fn charges_are_conserved_and_electrostatics_is_cut_off() {
+    let (cfg, model) = golden_model("ssp");
+    assert!(cfg.use_electrostatics && cfg.lr_cutoff == Some(5.0));
+    let batch = batch_of(&[water(), ethanol(1.0)], model.cutoff());
+    let (input, _) = AtomsInput::new(&batch, DType::F64, &Device::Cpu, false).unwrap();
+    let terms = model
+        .atomic_energies(&input, &[1.0, -2.0], &[0.0, 0.0])
+        .unwrap();
+    let q: Vec<f64> = input
+        .sum_per_structure(&terms.charges)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    assert!(
+        (q[0] - 1.0).abs() < 1e-12 && (q[1] + 2.0).abs() < 1e-12,
+        "{q:?}"
+    );
+    let ele: Vec<f64> = terms.electrostatic.unwrap().to_vec1().unwrap();
+    assert!(ele.iter().any(|e| e.abs() > 1e-3), "{ele:?}");
+    // Two atoms 6 Å apart (beyond lr_cutoff and the local cutoff): only their own terms.
+    let far = batch_of(
+        &[(vec![8, 1], vec![[0.0; 3], [0.0, 0.0, 6.0]])],
+        model.cutoff() + 2.0,
+    );
+    assert_eq!(far.n_edges(), 2);
+    let (input, _) = AtomsInput::new(&far, DType::F64, &Device::Cpu, false).unwrap();
+    let terms = model.atomic_energies(&input, &[0.5], &[0.0]).unwrap();
+    let ele: Vec<f64> = terms.electrostatic.unwrap().to_vec1().unwrap();
+    assert_eq!(ele, vec![0.0, 0.0]);
 }
 
 /// Rotation matrix of a unit quaternion.
@@ -433,24 +479,7 @@ fn default_charge_and_spin_come_from_the_config() {
 /// interaction, activations, output, ZBL).
 #[test]
 fn force_loss_gradient_matches_finite_differences() {
-    let (cfg, model) = golden_model("swish");
-    let mols = vec![water(), ethanol(1.0)];
-    let batch = batch_of(&mols, cfg.cutoff);
-    let (charge, magmom) = ([1.0, 0.0], [0.0, 2.0]);
-    let n = batch.n_atoms();
-    let target: Vec<f64> = (0..n * 3).map(|i| 0.3 * (i as f64 * 0.37).cos()).collect();
-    let target = Tensor::from_vec(target, (n, 3), &Device::Cpu).unwrap();
-    let loss = |create_graph: bool| -> candle_core::Result<(Tensor, Var)> {
-        let (input, var) = AtomsInput::new(&batch, DType::F64, &Device::Cpu, true).unwrap();
-        let var = var.unwrap();
-        let e = model.energies_with_state(&input, &charge, &magmom).unwrap();
-        let grads = e.sum_all()?.backward()?;
-        let f = grads.get(var.as_tensor()).unwrap().neg()?;
-        let f = if create_graph { f } else { f.detach() };
-        let l = (f - &target)?.sqr()?.sum_all()?;
-        Ok((l, var))
-    };
-    let probes: [(&str, usize); 12] = [
+    let probes = [
         ("module.0.nonlocal_interaction.resblock_k.linear.weight", 9),
         (
             "module.1.nonlocal_interaction.resblock_v.residual.stack.0.activation2.alpha",
@@ -467,14 +496,45 @@ fn force_loss_gradient_matches_finite_differences() {
         ("output.weight", 4),
         ("zbl_repulsion_energy._apow", 0),
     ];
+    force_loss_gradient("swish", &probes);
+    // Electrostatics: the charge row of the output and the charge column of the element bias
+    // reach the energy only through it.
+    let probes = [
+        ("output.weight", 6 + 2),
+        ("element_bias", 8 * 2 + 1),
+        ("module.0.local_interaction.resblock_s.activation.beta", 1),
+        ("module.1.residual_pre.stack.1.linear1.weight", 7),
+    ];
+    force_loss_gradient("ssp", &probes);
+}
+
+fn force_loss_gradient(case: &str, probes: &[(&str, usize)]) {
+    let (_, model) = golden_model(case);
+    let mols = vec![water(), ethanol(1.0)];
+    let batch = batch_of(&mols, model.cutoff());
+    let (charge, magmom) = ([1.0, 0.0], [0.0, 2.0]);
+    let n = batch.n_atoms();
+    let target: Vec<f64> = (0..n * 3).map(|i| 0.3 * (i as f64 * 0.37).cos()).collect();
+    let target = Tensor::from_vec(target, (n, 3), &Device::Cpu).unwrap();
+    let loss = |create_graph: bool| -> candle_core::Result<(Tensor, Var)> {
+        let (input, var) = AtomsInput::new(&batch, DType::F64, &Device::Cpu, true).unwrap();
+        let var = var.unwrap();
+        let e = model.energies_with_state(&input, &charge, &magmom).unwrap();
+        let grads = e.sum_all()?.backward()?;
+        let f = grads.get(var.as_tensor()).unwrap().neg()?;
+        let f = if create_graph { f } else { f.detach() };
+        let l = (f - &target)?.sqr()?.sum_all()?;
+        Ok((l, var))
+    };
     second_order::run(|| {
         let (l, _) = loss(true).unwrap();
         let grads = l.backward().unwrap();
         let data = model.varmap().data().lock().unwrap();
         // The random features are a fixed buffer: no gradient, so optimisers leave them alone.
-        let omega = &data["module.0.nonlocal_interaction.attention.omega"];
-        assert!(grads.get(omega.as_tensor()).is_none());
-        for (name, flat) in probes {
+        if let Some(omega) = data.get("module.0.nonlocal_interaction.attention.omega") {
+            assert!(grads.get(omega.as_tensor()).is_none());
+        }
+        for &(name, flat) in probes {
             let var = data.get(name).unwrap_or_else(|| panic!("{name}"));
             let g: Vec<f64> = grads
                 .get(var.as_tensor())
@@ -658,10 +718,11 @@ fn fresh_weights_follow_the_reference_initialisation() {
     // A fresh model predicts the (zero) element bias only, plus the repulsion.
     let batch = batch_of(&[water()], cfg.cutoff);
     let (input, _) = AtomsInput::new(&batch, DType::F64, &Device::Cpu, false).unwrap();
-    let (y, rep) = model.atomic_energies(&input, &[0.0], &[0.0]).unwrap();
-    let y: Vec<f64> = y.to_vec1().unwrap();
+    let terms = model.atomic_energies(&input, &[0.0], &[0.0]).unwrap();
+    let y: Vec<f64> = terms.energy.to_vec1().unwrap();
     assert!(y.iter().all(|&v| v == 0.0), "{y:?}");
-    let rep: Vec<f64> = rep.unwrap().to_vec1().unwrap();
+    assert!(terms.electrostatic.is_none());
+    let rep: Vec<f64> = terms.repulsion.unwrap().to_vec1().unwrap();
     assert!(rep.iter().all(|&v| v > 0.0), "{rep:?}");
 }
 

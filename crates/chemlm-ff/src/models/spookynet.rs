@@ -21,31 +21,34 @@
 //!   shifted-softplus activations with trainable per-feature α and β;
 //! - the nonlocal interaction (`use_nonlocal_interaction`, on in the preset): Performer
 //!   attention with F positive random features among the atoms of each structure (one
-//!   deliberate difference in an edge case, see [`SpookyNet::nonlocal`]'s comment);
+//!   deliberate difference in an edge case, see the comment of `SpookyNet::nonlocal`);
 //! - interaction modules whose outputs are summed into the atomic descriptor, the linear output
-//!   (energy row; the charge row is kept for the state dict but unused) plus the per-element
-//!   energy bias `element_bias[Z, 0]`;
+//!   (atomic energy and raw partial charge) plus the per-element biases `element_bias[Z]`;
+//! - partial charges corrected to each structure's total charge, and their point-charge
+//!   electrostatics (`use_electrostatics`, needs `lr_cutoff`; off in the preset, since chemlm
+//!   trains on energies and forces only and has no dipole labels to fit the charges): the
+//!   reference's `ElectrostaticEnergy` for molecules, i.e. without its optional Ewald summation
+//!   for periodic cells;
 //! - the ZBL-like nuclear repulsion with its ten trainable parameters (Å, eV: the reference's
 //!   default a0 and Coulomb constant).
 //!
-//! Not implemented (the config rejects them with an error): point-charge electrostatics (and
-//! with it any use of the predicted partial charges and dipoles), D4 dispersion, the nonlinear
-//! electronic embedding variant, module dropout (`module_keep_prob` < 1), radial bases other
-//! than exponential Bernstein. The local model (`use_nonlocal_interaction = false`) equals the
-//! reference with its nonlocal block's output set to zero.
+//! Not implemented (the config rejects them with an error): D4 dispersion, Ewald summation,
+//! electrostatics without a long-range cutoff, the nonlinear electronic embedding variant,
+//! module dropout (`module_keep_prob` < 1), radial bases other than exponential Bernstein.
+//! Dipole moments are not computed. The local model (`use_nonlocal_interaction = false`) equals
+//! the reference with its nonlocal block's output set to zero.
 //!
-//! Energy of a structure: Σ_a (σ·y_a + μ + e_ref[Z_a]) + E_ZBL, with y_a the reference's atomic
-//! energy (output row 0 plus `element_bias[Z_a, 0]`) and (σ, μ, e_ref) the [`EnergyScale`];
-//! the identity scale gives the reference's energy exactly. The repulsion is a physical energy in
-//! eV and is not scaled.
+//! Energy of a structure: Σ_a (σ·y_a + μ + e_ref[Z_a]) + E_ZBL + E_elec, with y_a the
+//! reference's atomic energy (output row 0 plus `element_bias[Z_a, 0]`) and (σ, μ, e_ref) the
+//! [`EnergyScale`]; the identity scale gives the reference's energy exactly. Repulsion and
+//! electrostatics are physical energies in eV and are not scaled.
 //!
 //! Weights are named as in the reference's `state_dict()` (e.g.
 //! `module.0.local_interaction.radial_p.weight`, `zbl_repulsion_energy._a1`), so a reference
 //! state dict loads as is; the reference's buffers (electron configurations, Bernstein
 //! coefficients, `keep_prob`) are computed here and only checked on loading, except the
 //! attention's random features `module.<t>.nonlocal_interaction.attention.omega`, which are
-//! drawn once per model and therefore stored with the weights (never trained, see
-//! [`NonlocalInteraction`]). Fresh weights follow the reference's initialisation (orthogonal or
+//! drawn once per model and therefore stored with the weights (never trained). Fresh weights follow the reference's initialisation (orthogonal or
 //! zero matrices, zero nuclear embedding, Swish α = 1, β = 1.702, ZBL at its literature values).
 //!
 //! Every operation is a composition of candle ops with differentiable backward passes, so
@@ -166,9 +169,16 @@ pub struct SpookyNetConfig {
     /// Residual blocks of the nonlocal values' MLP.
     #[serde(default = "one")]
     pub num_residual_nonlocal_v: usize,
-    /// Point-charge electrostatics: not implemented, must be false.
+    /// Point-charge electrostatics of the predicted partial charges (molecules: no Ewald sum).
+    /// Needs `lr_cutoff`.
     #[serde(default)]
     pub use_electrostatics: bool,
+    /// Long-range cutoff in Å of the electrostatics (the reference's shifted Coulomb law). The
+    /// reference also allows none (all pairs of a structure), but chemlm's neighbour lists are
+    /// finite, so with electrostatics it must be set; neighbour lists are then built with it
+    /// ([`Potential::cutoff`]) and the local part ignores pairs beyond `cutoff`.
+    #[serde(default)]
+    pub lr_cutoff: Option<f64>,
     /// D4 dispersion: not implemented, must be false.
     #[serde(default)]
     pub use_d4_dispersion: bool,
@@ -272,7 +282,6 @@ impl SpookyNetConfig {
             ));
         }
         let missing = [
-            (self.use_electrostatics, "use_electrostatics"),
             (self.use_d4_dispersion, "use_d4_dispersion"),
             (self.use_nonlinear_embedding, "use_nonlinear_embedding"),
         ];
@@ -281,6 +290,21 @@ impl SpookyNetConfig {
                 "{name} = true is not implemented in chemlm's SpookyNet (embeddings, local and \
                  nonlocal interactions, ZBL repulsion); set it to false"
             ));
+        }
+        if self.use_electrostatics {
+            match self.lr_cutoff {
+                None => {
+                    return bad(
+                        "use_electrostatics needs lr_cutoff (Å): chemlm's neighbour lists \
+                                are finite, so \"no long-range cutoff\" is not available"
+                            .into(),
+                    )
+                }
+                Some(c) if !(c.is_finite() && c > 0.0) => {
+                    return bad(format!("lr_cutoff must be positive, got {c}"))
+                }
+                Some(_) => {}
+            }
         }
         if self.module_keep_prob != 1.0 {
             return bad(format!(
@@ -852,6 +876,20 @@ struct Zbl {
     a: [Tensor; 4],
 }
 
+/// Per-atom results of a forward pass.
+#[derive(Debug, Clone)]
+pub struct AtomicTerms {
+    /// Atomic energies y `[n_atoms]` before the energy scale: the reference's `ea` (output row 0
+    /// plus `element_bias[Z, 0]`).
+    pub energy: Tensor,
+    /// Partial charges `[n_atoms]` (e), conserving each structure's total charge.
+    pub charges: Tensor,
+    /// ZBL repulsion per atom `[n_atoms]` in eV (None without it).
+    pub repulsion: Option<Tensor>,
+    /// Electrostatic energy per atom `[n_atoms]` in eV (None without it).
+    pub electrostatic: Option<Tensor>,
+}
+
 /// Per-pair quantities shared by every module.
 struct Pairs {
     /// Distances `[P]`.
@@ -1413,15 +1451,14 @@ impl SpookyNet {
         input.sum_to_centres(&pair)
     }
 
-    /// Atomic energies y `[n_atoms]` (before the energy scale; the reference's `ea`, element
-    /// bias included) and the per-atom ZBL repulsion `[n_atoms]` in eV (None without ZBL),
-    /// for structures of total charge `charge[s]` and magnetic moment `magmom[s]`.
+    /// Per-atom terms for structures of total charge `charge[s]` and magnetic moment
+    /// `magmom[s]`.
     pub fn atomic_energies(
         &self,
         input: &AtomsInput,
         charge: &[f64],
         magmom: &[f64],
-    ) -> FfResult<(Tensor, Option<Tensor>)> {
+    ) -> FfResult<AtomicTerms> {
         if let Some(&z) = input
             .numbers_host
             .iter()
@@ -1468,21 +1505,76 @@ impl SpookyNet {
             });
         }
         let features = features.ok_or_else(|| FfError::Invalid("no modules".into()))?;
-        let bias = self
-            .element_bias
-            .narrow(1, 0, 1)?
-            .squeeze(1)?
-            .contiguous()?
-            .index_select(&input.numbers, 0)?;
-        let y = (features
-            .matmul(&self.output.narrow(0, 0, 1)?.t()?)?
-            .squeeze(1)?
-            + bias)?;
-        let rep = match &self.zbl {
+        // Row / column 0: atomic energy, 1: partial charge.
+        let out = features
+            .matmul(&self.output.t()?)?
+            .add(&self.element_bias.index_select(&input.numbers, 0)?)?;
+        let energy = out.narrow(1, 0, 1)?.squeeze(1)?.contiguous()?;
+        let raw_q = out.narrow(1, 1, 1)?.squeeze(1)?.contiguous()?;
+        // Charge conservation: what the raw charges miss of the total is spread evenly.
+        let (dtype, device) = (raw_q.dtype(), raw_q.device());
+        let total =
+            Tensor::from_vec(charge.to_vec(), input.n_structures, device)?.to_dtype(dtype)?;
+        let counts: Vec<f64> = input
+            .atoms_per_structure
+            .iter()
+            .map(|&n| f64::from(n.max(1)))
+            .collect();
+        let counts = Tensor::from_vec(counts, input.n_structures, device)?.to_dtype(dtype)?;
+        let leftover = ((total - input.sum_per_structure(&raw_q)?)? / counts)?;
+        let charges = (raw_q + leftover.index_select(&input.structure_of, 0)?)?;
+        let repulsion = match &self.zbl {
             Some(zbl) => Some(self.zbl_energy(zbl, input, &pairs)?),
             None => None,
         };
-        Ok((y, rep))
+        let electrostatic = match (self.cfg.use_electrostatics, self.cfg.lr_cutoff) {
+            (true, Some(lr)) => Some(self.electrostatic_energy(&charges, lr, input, &pairs)?),
+            _ => None,
+        };
+        Ok(AtomicTerms {
+            energy,
+            charges,
+            repulsion,
+            electrostatic,
+        })
+    }
+
+    /// Per-atom electrostatic energy `[n_atoms]` in eV, the reference's `ElectrostaticEnergy`
+    /// without Ewald summation: ke/2 · q_i q_j · (f·damped + (1 − f)·coulomb) summed over the
+    /// pairs of each atom, f switching smoothly from the damped 1/√(r² + 1) (below a quarter
+    /// of `cutoff`) to the Coulomb law (beyond three quarters of it), both shifted to vanish
+    /// with their first derivative at `lr_cutoff`.
+    fn electrostatic_energy(
+        &self,
+        charges: &Tensor,
+        lr: f64,
+        input: &AtomsInput,
+        pairs: &Pairs,
+    ) -> FfResult<Tensor> {
+        let r = &pairs.d;
+        let (cuton, cutoff) = (0.25 * self.cfg.cutoff, 0.75 * self.cfg.cutoff);
+        let x = r.affine(1.0 / (cutoff - cuton), -cuton / (cutoff - cuton))?;
+        // Switch fm/(fp + fm) with fp = exp(−1/x) for x > 0 (else 0), fm the same at 1 − x:
+        // equal to 1 for x ≤ 0 and 0 for x ≥ 1 without branches; the masked argument keeps
+        // the unused exp(−1/x) away from 1/0 in gradients (the reference's "where" guard).
+        let component = |x: &Tensor| -> FfResult<Tensor> {
+            let pos = x.gt(0.0)?.to_dtype(x.dtype())?;
+            let safe = ((x * &pos)? + pos.affine(-1.0, 1.0)?)?;
+            Ok((safe.recip()?.neg()?.exp()? * pos)?)
+        };
+        let fp = component(&x)?;
+        let fm = component(&x.affine(-1.0, 1.0)?)?;
+        let f = (&fm / (&fp + &fm)?)?;
+        let inside = r.lt(lr)?.to_dtype(r.dtype())?;
+        let coulomb = ((r.recip()? + (r / (lr * lr))?)? - 2.0 / lr)?;
+        let rcut = lr / (lr * lr + 1.0).powf(1.5);
+        let cut = (2.0 * lr * lr + 1.0) / (lr * lr + 1.0).powf(1.5);
+        let damped = (((r.sqr()? + 1.0)?.sqrt()?.recip()? + (r * rcut)?)? - cut)?;
+        let law = ((&f * damped)? + (f.affine(-1.0, 1.0)? * coulomb)?)?;
+        let qq =
+            (charges.index_select(&input.idx_i, 0)? * charges.index_select(&input.idx_j, 0)?)?;
+        let pair = ((qq * (law * inside)?)? * (0.5 * KE))?;
+        input.sum_to_centres(&pair)
     }
 
     /// Energies `[n_structures]` (f64, eV) with a total charge and magnetic moment per
@@ -1493,12 +1585,12 @@ impl SpookyNet {
         charge: &[f64],
         magmom: &[f64],
     ) -> FfResult<Tensor> {
-        let (y, rep) = self.atomic_energies(input, charge, magmom)?;
-        let e = self.scale.energies(&y, input)?;
-        Ok(match rep {
-            Some(rep) => (e + input.sum_per_structure(&rep)?.to_dtype(DType::F64)?)?,
-            None => e,
-        })
+        let terms = self.atomic_energies(input, charge, magmom)?;
+        let mut e = self.scale.energies(&terms.energy, input)?;
+        for extra in [terms.repulsion, terms.electrostatic].into_iter().flatten() {
+            e = (e + input.sum_per_structure(&extra)?.to_dtype(DType::F64)?)?;
+        }
+        Ok(e)
     }
 }
 
@@ -1517,7 +1609,10 @@ impl Potential for SpookyNet {
     }
 
     fn cutoff(&self) -> f64 {
-        self.cfg.cutoff
+        match (self.cfg.use_electrostatics, self.cfg.lr_cutoff) {
+            (true, Some(lr)) => self.cfg.cutoff.max(lr),
+            _ => self.cfg.cutoff,
+        }
     }
 
     fn energies(&self, input: &AtomsInput, _train: bool) -> FfResult<Tensor> {
