@@ -48,8 +48,9 @@
 //! state dict loads as is; the reference's buffers (electron configurations, Bernstein
 //! coefficients, `keep_prob`) are computed here and only checked on loading, except the
 //! attention's random features `module.<t>.nonlocal_interaction.attention.omega`, which are
-//! drawn once per model and therefore stored with the weights (never trained). Fresh weights follow the reference's initialisation (orthogonal or
-//! zero matrices, zero nuclear embedding, Swish α = 1, β = 1.702, ZBL at its literature values).
+//! drawn once per model and therefore stored with the weights (never trained). Fresh weights
+//! follow the reference's initialisation (orthogonal or zero matrices, zero nuclear embedding,
+//! Swish α = 1, β = 1.702, ZBL at its literature values).
 //!
 //! Every operation is a composition of candle ops with differentiable backward passes, so
 //! forces can be trained (gradients of gradients).
