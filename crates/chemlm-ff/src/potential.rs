@@ -10,7 +10,7 @@ use std::path::Path;
 /// A machine-learned potential: energies of a batch of structures as a differentiable function
 /// of positions and weights.
 pub trait Potential: Send + Sync {
-    /// Architecture name as in `config.json`'s `model_type` ("schnet", "painn").
+    /// Architecture name as in `config.json`'s `model_type` ("schnet", "painn", "spookynet").
     fn model_type(&self) -> &'static str;
     /// Interaction cutoff in Å; neighbour lists are built with it.
     fn cutoff(&self) -> f64;

@@ -467,7 +467,7 @@ mod tests {
             .to_string();
         let dir = tempfile::tempdir().unwrap();
         let p = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
-        for arch in ["schnet", "painn", "allegro"] {
+        for arch in ["schnet", "painn", "allegro", "spookynet"] {
             let init = p(&format!("{arch}-init"));
             run_argv(&[
                 "ff",

@@ -4,5 +4,6 @@ pub mod allegro;
 pub mod painn;
 pub mod registry;
 pub mod schnet;
+pub mod spookynet;
 
 pub use registry::{build, load, n_params, Arch};

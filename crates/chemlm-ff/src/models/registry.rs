@@ -5,6 +5,7 @@
 use super::allegro::{Allegro, AllegroConfig};
 use super::painn::{PaiNN, PaiNNConfig};
 use super::schnet::{SchNet, SchNetConfig};
+use super::spookynet::{SpookyNet, SpookyNetConfig};
 use crate::error::{FfError, FfResult};
 use crate::io::read_config;
 use crate::potential::Potential;
@@ -23,11 +24,13 @@ pub enum Arch {
     Painn,
     /// Allegro (Musaelian et al. 2023).
     Allegro,
+    /// SpookyNet (Unke et al. 2021).
+    Spookynet,
 }
 
 impl Arch {
     /// Every architecture, for help texts.
-    pub const ALL: [Arch; 3] = [Arch::Schnet, Arch::Painn, Arch::Allegro];
+    pub const ALL: [Arch; 4] = [Arch::Schnet, Arch::Painn, Arch::Allegro, Arch::Spookynet];
 
     /// `model_type` of `config.json`.
     pub fn name(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Arch {
             Arch::Schnet => "schnet",
             Arch::Painn => "painn",
             Arch::Allegro => "allegro",
+            Arch::Spookynet => "spookynet",
         }
     }
 
@@ -49,6 +53,7 @@ impl Arch {
             Arch::Schnet => super::schnet::PRESET_TOML,
             Arch::Painn => include_str!("../../../../configs/ff-painn.toml"),
             Arch::Allegro => super::allegro::PRESET_TOML,
+            Arch::Spookynet => super::spookynet::PRESET_TOML,
         }
     }
 }
@@ -58,11 +63,12 @@ impl Arch {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SizeOverrides {
     /// Feature width (SchNet/PaiNN `n_atom_basis`; Allegro `num_scalar_features` and the
-    /// hidden widths of its latent and embedding MLPs).
+    /// hidden widths of its latent and embedding MLPs; SpookyNet `num_features`).
     pub width: Option<usize>,
-    /// Message-passing depth (`n_interactions`; Allegro `num_layers`).
+    /// Message-passing depth (`n_interactions`; Allegro `num_layers`; SpookyNet
+    /// `num_modules`).
     pub depth: Option<usize>,
-    /// Radial basis size (`n_rbf`; Allegro `num_bessels`).
+    /// Radial basis size (`n_rbf`; Allegro `num_bessels`; SpookyNet `num_basis_functions`).
     pub basis: Option<usize>,
     /// Cutoff in Å (`cutoff`; Allegro `r_max`).
     pub cutoff: Option<f64>,
@@ -83,6 +89,13 @@ impl Arch {
                 "num_layers",
                 "num_bessels",
                 "r_max",
+            ),
+            // SpookyNet's config keeps the reference's argument names.
+            Arch::Spookynet => (
+                &["num_features"],
+                "num_modules",
+                "num_basis_functions",
+                "cutoff",
             ),
         };
         if let Some(w) = sizes.width {
@@ -126,6 +139,10 @@ pub fn build(
             let cfg = AllegroConfig::from_toml_str(config_toml, origin)?;
             Box::new(Allegro::new(&cfg, &varmap, dtype, device, seed)?)
         }
+        Arch::Spookynet => {
+            let cfg = SpookyNetConfig::from_toml_str(config_toml, origin)?;
+            Box::new(SpookyNet::new(&cfg, &varmap, dtype, device, seed)?)
+        }
     })
 }
 
@@ -145,6 +162,7 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> FfResult<Box<dyn Poten
         Some(Arch::Schnet) => Ok(Box::new(SchNet::load(dir, dtype, device)?)),
         Some(Arch::Painn) => Ok(Box::new(PaiNN::load(dir, dtype, device)?)),
         Some(Arch::Allegro) => Ok(Box::new(Allegro::load(dir, dtype, device)?)),
+        Some(Arch::Spookynet) => Ok(Box::new(SpookyNet::load(dir, dtype, device)?)),
         None => Err(FfError::Config {
             origin,
             reason: format!(

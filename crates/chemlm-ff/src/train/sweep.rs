@@ -275,11 +275,11 @@ pub fn run_ff_sweep(
                     test: Vec::new(),
                 };
                 let mut cell_cfg = train_cfg.clone();
-            if let Some(steps) = cfg.steps {
-                let samples = steps.saturating_mul(cell_cfg.batch_size as u64);
-                cell_cfg.max_epochs = samples.div_ceil(n as u64).max(1) as usize;
-            }
-            let opts = TrainOptions {
+                if let Some(steps) = cfg.steps {
+                    let samples = steps.saturating_mul(cell_cfg.batch_size as u64);
+                    cell_cfg.max_epochs = samples.div_ceil(n as u64).max(1) as usize;
+                }
+                let opts = TrainOptions {
                     quiet,
                     plot: false,
                     keep_checkpoints: 1,

@@ -53,6 +53,7 @@ pub enum ArchArg {
     Schnet,
     Painn,
     Allegro,
+    Spookynet,
 }
 
 impl From<ArchArg> for Arch {
@@ -61,6 +62,7 @@ impl From<ArchArg> for Arch {
             ArchArg::Schnet => Arch::Schnet,
             ArchArg::Painn => Arch::Painn,
             ArchArg::Allegro => Arch::Allegro,
+            ArchArg::Spookynet => Arch::Spookynet,
         }
     }
 }
@@ -89,13 +91,13 @@ pub struct ModelArgs {
     /// TOML model config replacing the preset (`configs/ff-<arch>.toml`).
     #[arg(long)]
     pub model_config: Option<PathBuf>,
-    /// Feature width (Allegro: scalar features and MLP hidden widths).
+    /// Feature width (Allegro: scalar features and MLP hidden widths; SpookyNet: num_features).
     #[arg(long)]
     pub n_atom_basis: Option<usize>,
-    /// Interaction blocks (Allegro: layers).
+    /// Interaction blocks (Allegro: layers; SpookyNet: num_modules).
     #[arg(long)]
     pub n_interactions: Option<usize>,
-    /// Radial basis functions (Allegro: Bessel functions).
+    /// Radial basis functions (Allegro: Bessel functions; SpookyNet: num_basis_functions).
     #[arg(long)]
     pub n_rbf: Option<usize>,
     /// Cutoff radius, Å.
