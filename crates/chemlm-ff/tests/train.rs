@@ -546,6 +546,49 @@ fn training_requires_labels_and_matching_dtype() {
     );
 }
 
+/// Force weight 0 trains on energies alone (QM9-style data without forces): frames without
+/// forces are accepted, the validation loss falls, the force terms are zero.
+#[test]
+fn energy_only_training_needs_no_forces() {
+    let mut frames = synthetic(40, 9);
+    for f in frames.iter_mut() {
+        f.forces = None;
+    }
+    let data = FfDataset::new(frames, CUTOFF).unwrap();
+    let cfg = FfTrainConfig {
+        lr: 0.1,
+        energy_weight: 1.0,
+        force_weight: 0.0,
+        scale_mode: chemlm_ff::train::ScaleMode::PerAtomEnergyStd,
+        ..config(12)
+    };
+    let split = split_indices(data.len(), &cfg.split, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = PairPotential::new(DType::F32, 2);
+    train_potential(&mut m, &data, &split, &cfg, &quiet(dir.path()), &mut |_| {}).unwrap();
+    let recs = records(dir.path());
+    assert_eq!(recs.len(), 12);
+    assert!(recs
+        .iter()
+        .all(|r| r.train_force_mse == 0.0 && r.valid_force_mse == 0.0));
+    let (first, best) = (
+        recs[0].valid_loss,
+        recs.iter()
+            .map(|r| r.valid_loss)
+            .fold(f64::INFINITY, f64::min),
+    );
+    assert!(best < 0.5 * first, "valid loss {first} → {best}");
+    // With a force weight the same frames are refused.
+    let cfg = FfTrainConfig {
+        force_weight: 0.5,
+        ..cfg
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let err =
+        train_potential(&mut m, &data, &split, &cfg, &quiet(dir.path()), &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("forces"), "{err}");
+}
+
 /// Force-training needs the second-order machinery: a direct call without `second_order::run`
 /// is refused, the trainer provides it.
 #[test]

@@ -174,21 +174,27 @@ impl FfDataset {
         &self.structures[i]
     }
 
-    /// Errors unless every frame in `indices` has an energy and forces (training needs both;
-    /// the message names the first frame without).
-    pub fn require_labels(&self, indices: &[usize]) -> FfResult<()> {
+    /// Errors unless every frame in `indices` has an energy and, with `forces`, forces
+    /// (force training needs both, energy-only training energies; the message names the first
+    /// frame without).
+    pub fn require_labels(&self, indices: &[usize], forces: bool) -> FfResult<()> {
         for &i in indices {
             let s = self
                 .structures
                 .get(i)
                 .ok_or_else(|| FfError::Invalid(format!("frame {i} is out of range")))?;
-            if s.energy.is_none() || s.forces.is_none() {
+            if s.energy.is_none() || (forces && s.forces.is_none()) {
                 return Err(FfError::Invalid(format!(
-                    "frame {i} has no {} label: training needs energies and forces",
+                    "frame {i} has no {} label: {}",
                     if s.energy.is_none() {
                         "energy"
                     } else {
                         "forces"
+                    },
+                    if forces {
+                        "training with a force weight needs energies and forces"
+                    } else {
+                        "training needs energies"
                     }
                 )));
             }
@@ -203,6 +209,19 @@ impl FfDataset {
             .map(|&i| (&self.structures[i], &self.graphs[i]))
             .collect();
         Ok(GraphBatch::collate(&items)?)
+    }
+
+    /// Reference energies (eV) of frames `indices` (labels checked by
+    /// [`require_labels`](Self::require_labels)).
+    pub fn energies(&self, indices: &[usize]) -> FfResult<Vec<f64>> {
+        indices
+            .iter()
+            .map(|&i| {
+                self.structures[i]
+                    .energy
+                    .ok_or_else(|| FfError::Invalid(format!("frame {i} lacks an energy")))
+            })
+            .collect()
     }
 
     /// Reference energies (eV) and forces (eV/Å, atoms concatenated) of frames `indices`;

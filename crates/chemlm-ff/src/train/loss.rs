@@ -72,3 +72,21 @@ pub fn ff_loss(pred: &EnergyForces, targets: &BatchTargets, w: LossWeights) -> F
         total,
     })
 }
+
+/// The energy-only loss w_E · mean_b (E_b − Ê_b)² (force weight 0: QM9-style data without
+/// forces), computed in f64 like [`ff_loss`]'s energy term and returned in the model dtype.
+pub fn energy_loss(
+    pred: &Tensor,
+    energies: &[f64],
+    w_energy: f64,
+    dtype: DType,
+) -> FfResult<LossParts> {
+    let target = Tensor::from_vec(energies.to_vec(), energies.len(), pred.device())?;
+    let e_mse = (pred.to_dtype(DType::F64)? - target)?.sqr()?.mean_all()?;
+    let total = (&e_mse * w_energy)?.to_dtype(dtype)?;
+    Ok(LossParts {
+        energy_mse: e_mse.to_scalar::<f64>()?,
+        force_mse: 0.0,
+        total,
+    })
+}

@@ -108,7 +108,8 @@ pub struct FfSweepConfig {
     #[serde(default)]
     pub seed: u64,
     /// Optimizer-step budget of every cell: a cell with n structures trains for
-    /// ⌈steps · batch_size / n⌉ epochs (at most), so small data sizes are not starved of
+    /// ⌈steps · batch_size / n⌉ epochs, capped by `train.max_epochs` (which bounds the
+    /// per-epoch validation cost of small cells), so small data sizes are not starved of
     /// updates. Without it every cell runs `train.max_epochs`.
     #[serde(default)]
     pub steps: Option<u64>,
@@ -277,7 +278,8 @@ pub fn run_ff_sweep(
                 let mut cell_cfg = train_cfg.clone();
                 if let Some(steps) = cfg.steps {
                     let samples = steps.saturating_mul(cell_cfg.batch_size as u64);
-                    cell_cfg.max_epochs = samples.div_ceil(n as u64).max(1) as usize;
+                    let epochs = samples.div_ceil(n as u64).max(1) as usize;
+                cell_cfg.max_epochs = epochs.min(train_cfg.max_epochs);
                 }
                 let opts = TrainOptions {
                     quiet,

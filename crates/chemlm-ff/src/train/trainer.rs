@@ -21,7 +21,7 @@ use super::data::{FfDataset, SplitIndices, SPLIT_FILE};
 use super::ema::Ema;
 use super::eval::FfMetrics;
 use super::fit::{fit_energy_scale, EnergyFit};
-use super::loss::{ff_loss, BatchTargets, LossWeights};
+use super::loss::{energy_loss, ff_loss, BatchTargets, LossWeights};
 use super::metrics::{append_record, read_records, truncate_after, EpochRecord, METRICS_FILE};
 use super::plateau::{EarlyStopping, PlateauAction, ReduceLrOnPlateau};
 use super::predict::{predict_batch, Prediction};
@@ -173,8 +173,11 @@ impl<'a> Run<'a> {
                 "the validation split is empty (the plateau and best model need it)".into(),
             ));
         }
-        data.require_labels(&split.train)?;
-        data.require_labels(&split.valid)?;
+        // A zero force weight trains on energies alone (QM9): no forces needed, no second-order
+        // gradients taken.
+        let need_forces = cfg.force_weight > 0.0;
+        data.require_labels(&split.train, need_forces)?;
+        data.require_labels(&split.valid, need_forces)?;
         if (data.cutoff() - model.cutoff()).abs() > 1e-12 {
             return Err(FfError::Invalid(format!(
                 "neighbour lists were built with cutoff {} Å, the model uses {} Å",
@@ -482,12 +485,19 @@ impl<'a> Run<'a> {
     ) -> FfResult<(f64, f64, f64)> {
         let device = &self.opts.device;
         let batch = self.data.batch(chunk)?;
-        let (input, pos) = AtomsInput::new(&batch, self.dtype, device, true)?;
-        let pos = pos.ok_or_else(|| FfError::Invalid("positions are not tracked".into()))?;
-        let ef = energy_and_forces(&*self.model, &input, &pos, true, true)?;
-        let (e, f) = self.data.targets(chunk)?;
-        let targets = BatchTargets::new(&e, &f, self.dtype, device)?;
-        let parts = ff_loss(&ef, &targets, weights)?;
+        let parts = if weights.force > 0.0 {
+            let (input, pos) = AtomsInput::new(&batch, self.dtype, device, true)?;
+            let pos = pos.ok_or_else(|| FfError::Invalid("positions are not tracked".into()))?;
+            let ef = energy_and_forces(&*self.model, &input, &pos, true, true)?;
+            let (e, f) = self.data.targets(chunk)?;
+            let targets = BatchTargets::new(&e, &f, self.dtype, device)?;
+            ff_loss(&ef, &targets, weights)?
+        } else {
+            let (input, _) = AtomsInput::new(&batch, self.dtype, device, false)?;
+            let pred = self.model.energies(&input, true)?;
+            let e = self.data.energies(chunk)?;
+            energy_loss(&pred, &e, weights.energy, self.dtype)?
+        };
         let loss = parts.total.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         let mut grads = {
             let store = parts.total.backward()?;
@@ -529,17 +539,23 @@ impl<'a> Run<'a> {
             .map(|&i| self.data.structure(i))
             .collect();
         let m = FfMetrics::from_predictions(&refs, &preds)?;
-        let (e, f) = match (&m.energy, &m.forces) {
-            (Some(e), Some(f)) => (e, f),
-            _ => return Err(FfError::Invalid("validation frames lack labels".into())),
+        let e = m
+            .energy
+            .as_ref()
+            .ok_or_else(|| FfError::Invalid("validation frames lack energies".into()))?;
+        // Energy-only training (force weight 0) may have no force labels: their terms are 0.
+        let (force_mse, force_mae) = match (&m.forces, w.force > 0.0) {
+            (Some(f), _) => (f.rmse_ev_a * f.rmse_ev_a, f.mae_ev_a),
+            (None, false) => (0.0, 0.0),
+            (None, true) => return Err(FfError::Invalid("validation frames lack forces".into())),
         };
-        let (energy_mse, force_mse) = (e.rmse_ev * e.rmse_ev, f.rmse_ev_a * f.rmse_ev_a);
+        let energy_mse = e.rmse_ev * e.rmse_ev;
         Ok(Validation {
             loss: w.energy * energy_mse + w.force * force_mse,
             energy_mse,
             force_mse,
             energy_mae: e.mae_ev,
-            force_mae: f.mae_ev_a,
+            force_mae,
         })
     }
 
