@@ -405,6 +405,28 @@ fn force_loss_gradient_matches_finite_differences() {
     .expect("second-order run");
 }
 
+/// Training mode (composed tensor products) and inference mode (fused kernel) give the same
+/// energies and forces.
+#[test]
+fn training_and_inference_paths_agree() {
+    for l_max in [1, 2, 3] {
+        let cfg = small_config(l_max, 3);
+        let m = model(&cfg, 12);
+        let batch = batch_of(&[water(), ethanol(1.1)], cfg.r_max);
+        let run = |train: bool| {
+            let (input, var) = AtomsInput::new(&batch, DType::F64, &Device::Cpu, true).unwrap();
+            let ef = energy_and_forces(&m, &input, &var.unwrap(), train, false).unwrap();
+            let e: Vec<f64> = ef.energies.to_vec1().unwrap();
+            let f: Vec<f64> = ef.forces.flatten_all().unwrap().to_vec1().unwrap();
+            (e, f)
+        };
+        let (a, b) = (run(true), run(false));
+        for (x, y) in a.0.iter().zip(&b.0).chain(a.1.iter().zip(&b.1)) {
+            assert!((x - y).abs() < 1e-10, "l_max {l_max}: {x} vs {y}");
+        }
+    }
+}
+
 #[test]
 fn save_load_round_trip_is_exact() {
     let cfg = small_config(2, 2);

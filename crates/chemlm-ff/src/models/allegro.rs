@@ -791,8 +791,10 @@ impl Allegro {
         )?)
     }
 
-    /// Per-atom energies before the energy reference `[n_atoms]`.
-    pub fn atomic_outputs(&self, input: &AtomsInput) -> FfResult<Tensor> {
+    /// Per-atom energies before the energy reference `[n_atoms]`. With `train` the tensor
+    /// products are composed tensor ops (gradients to the weights, and through the forces);
+    /// without, they are the fused inference kernel (forces only: MD, prediction, evaluation).
+    pub fn atomic_outputs(&self, input: &AtomsInput, train: bool) -> FfResult<Tensor> {
         let cfg = &self.cfg;
         let dtype = input.dtype();
         let n_atoms = input.n_atoms();
@@ -841,7 +843,13 @@ impl Allegro {
             let env_nodes = Tensor::zeros((n_atoms, u, dsh), dtype, env_edges.device())?
                 .index_add(&input.idx_i, &env_edges, 0)?;
             let env_nodes = (env_nodes * norm)?;
-            tensor = layer.tp.forward(&tensor, &env_nodes, &input.idx_i)?;
+            tensor = if train {
+                layer.tp.forward(&tensor, &env_nodes, &input.idx_i)?
+            } else {
+                layer
+                    .tp
+                    .forward_inference(&tensor, &env_nodes, &input.idx_i)?
+            };
             let scalars = tensor.narrow(2, 0, 1)?.reshape((e, u))?;
             let mut cat: Vec<&Tensor> = latents.iter().collect();
             cat.push(&scalars);
@@ -895,8 +903,8 @@ impl Potential for Allegro {
         self.cfg.r_max
     }
 
-    fn energies(&self, input: &AtomsInput, _train: bool) -> FfResult<Tensor> {
-        let y = self.atomic_outputs(input)?;
+    fn energies(&self, input: &AtomsInput, train: bool) -> FfResult<Tensor> {
+        let y = self.atomic_outputs(input, train)?;
         self.scale.energies(&y, input)
     }
 

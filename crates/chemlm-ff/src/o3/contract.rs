@@ -10,8 +10,9 @@
 
 use super::{wigner_3j, Irreps};
 use crate::error::{FfError, FfResult};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{CpuStorage, CustomOp2, DType, Device, Layout, Shape, Tensor};
 use candle_nn::{Init, VarBuilder};
+use rayon::prelude::*;
 
 /// A strided tensor product with learned path weights.
 #[derive(Debug, Clone)]
@@ -156,6 +157,72 @@ impl StridedTensorProduct {
         }
     }
 
+    /// As [`Self::forward`], fused for inference: one sparse pass over the 3j entries (folded
+    /// with the current weights) forward and one backward, instead of the outer product, a
+    /// transposed copy and a batched GEMM with their broadcast reductions in the backward pass
+    /// (measured 5.6 ms of backward for 0.9 ms of forward on one aspirin frame). Gradients flow
+    /// to `x1` and `x2_nodes` (forces) but not to the weights, and not twice: for MD,
+    /// prediction and evaluation, never for training. Falls back to [`Self::forward`] off the
+    /// CPU.
+    pub fn forward_inference(
+        &self,
+        x1: &Tensor,
+        x2_nodes: &Tensor,
+        idx: &Tensor,
+    ) -> FfResult<Tensor> {
+        if !x1.device().is_cpu() {
+            return self.forward(x1, x2_nodes, idx);
+        }
+        let x2 = x2_nodes.index_select(idx, 0)?;
+        let op = self.folded()?;
+        Ok(x1.contiguous()?.apply_op2(&x2.contiguous()?, op)?)
+    }
+
+    /// The 3j entries with the weights folded in, per channel.
+    fn folded(&self) -> FfResult<FusedTp> {
+        let (d1, d2, dout) = (
+            self.irreps_in1.dim(),
+            self.irreps_in2.dim(),
+            self.irreps_out.dim(),
+        );
+        let p = self.n_paths();
+        let w3j = self.w3j_host()?;
+        let w: Vec<f64> = self
+            .weights
+            .to_dtype(DType::F64)?
+            .flatten_all()?
+            .to_vec1()?;
+        let rows = if self.path_channel_coupling {
+            self.mul
+        } else {
+            1
+        };
+        let mut entries = Vec::new();
+        let mut coefs = Vec::new();
+        for idx in 0..d1 * d2 * dout {
+            let (i, j, k) = (idx / (d2 * dout), (idx / dout) % d2, idx % dout);
+            if (0..p).all(|q| w3j[q * d1 * d2 * dout + idx] == 0.0) {
+                continue;
+            }
+            entries.push([i, j, k]);
+            for u in 0..self.mul {
+                let r = if rows == 1 { 0 } else { u };
+                let c: f64 = (0..p)
+                    .map(|q| w3j[q * d1 * d2 * dout + idx] * w[r * p + q])
+                    .sum();
+                coefs.push(c);
+            }
+        }
+        Ok(FusedTp {
+            mul: self.mul,
+            d1,
+            d2,
+            dout,
+            entries,
+            coefs,
+        })
+    }
+
     /// The weights (for tests and export).
     pub fn weights(&self) -> &Tensor {
         &self.weights
@@ -169,5 +236,155 @@ impl StridedTensorProduct {
             .to_device(&Device::Cpu)?
             .flatten_all()?
             .to_vec1()?)
+    }
+}
+
+/// The strided tensor product as one sparse CPU kernel (inference only; see
+/// [`StridedTensorProduct::forward_inference`]). `coefs[e * mul + u]` multiplies
+/// x1[z,u,i]·x2[z,u,j] into out[z,u,k] for entry e = (i, j, k).
+struct FusedTp {
+    mul: usize,
+    d1: usize,
+    d2: usize,
+    dout: usize,
+    entries: Vec<[usize; 3]>,
+    coefs: Vec<f64>,
+}
+
+/// The float types the kernel runs in.
+trait Real: Copy + Send + Sync + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+    const ZERO: Self;
+    fn of(v: f64) -> Self;
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    fn of(v: f64) -> Self {
+        v
+    }
+}
+
+impl FusedTp {
+    fn coefs<T: Real>(&self) -> Vec<T> {
+        self.coefs.iter().map(|&c| T::of(c)).collect()
+    }
+
+    fn forward<T: Real>(&self, x1: &[T], x2: &[T]) -> Vec<T> {
+        let (u, d1, d2, dout) = (self.mul, self.d1, self.d2, self.dout);
+        let e = x1.len() / (u * d1);
+        let coefs = self.coefs::<T>();
+        let mut out = vec![T::ZERO; e * u * dout];
+        // One edge per task: edges are independent.
+        out.par_chunks_mut(u * dout).enumerate().for_each(|(z, o)| {
+            for (n, &[i, j, k]) in self.entries.iter().enumerate() {
+                for c in 0..u {
+                    let a = x1[(z * u + c) * d1 + i] * x2[(z * u + c) * d2 + j];
+                    o[c * dout + k] = o[c * dout + k] + coefs[n * u + c] * a;
+                }
+            }
+        });
+        out
+    }
+
+    fn backward<T: Real>(&self, x1: &[T], x2: &[T], g: &[T]) -> (Vec<T>, Vec<T>) {
+        let (u, d1, d2, dout) = (self.mul, self.d1, self.d2, self.dout);
+        let e = x1.len() / (u * d1);
+        let coefs = self.coefs::<T>();
+        let mut g1 = vec![T::ZERO; e * u * d1];
+        let mut g2 = vec![T::ZERO; e * u * d2];
+        g1.par_chunks_mut(u * d1)
+            .zip(g2.par_chunks_mut(u * d2))
+            .enumerate()
+            .for_each(|(z, (a1, a2))| {
+                for (n, &[i, j, k]) in self.entries.iter().enumerate() {
+                    for c in 0..u {
+                        let w = coefs[n * u + c] * g[(z * u + c) * dout + k];
+                        a1[c * d1 + i] = a1[c * d1 + i] + w * x2[(z * u + c) * d2 + j];
+                        a2[c * d2 + j] = a2[c * d2 + j] + w * x1[(z * u + c) * d1 + i];
+                    }
+                }
+            });
+        (g1, g2)
+    }
+}
+
+fn contiguous<'a, T>(data: &'a [T], l: &Layout) -> candle_core::Result<&'a [T]> {
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => candle_core::bail!("fused tensor product: inputs must be contiguous"),
+    }
+}
+
+impl CustomOp2 for FusedTp {
+    fn name(&self) -> &'static str {
+        "strided-tensor-product"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let e = l1.shape().dims()[0];
+        let shape = Shape::from((e, self.mul, self.dout));
+        match (s1, s2) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => Ok((
+                CpuStorage::F32(self.forward(contiguous(a, l1)?, contiguous(b, l2)?)),
+                shape,
+            )),
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => Ok((
+                CpuStorage::F64(self.forward(contiguous(a, l1)?, contiguous(b, l2)?)),
+                shape,
+            )),
+            _ => candle_core::bail!("fused tensor product: f32 or f64 inputs of one dtype"),
+        }
+    }
+
+    fn bwd(
+        &self,
+        arg1: &Tensor,
+        arg2: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let (s1, s2) = (arg1.dims().to_vec(), arg2.dims().to_vec());
+        let dev = arg1.device();
+        let (g1, g2) = match arg1.dtype() {
+            DType::F32 => {
+                let (a, b, g) = (
+                    arg1.flatten_all()?.to_vec1::<f32>()?,
+                    arg2.flatten_all()?.to_vec1::<f32>()?,
+                    grad_res.flatten_all()?.to_vec1::<f32>()?,
+                );
+                let (g1, g2) = self.backward(&a, &b, &g);
+                (
+                    Tensor::from_vec(g1, s1, dev)?,
+                    Tensor::from_vec(g2, s2, dev)?,
+                )
+            }
+            DType::F64 => {
+                let (a, b, g) = (
+                    arg1.flatten_all()?.to_vec1::<f64>()?,
+                    arg2.flatten_all()?.to_vec1::<f64>()?,
+                    grad_res.flatten_all()?.to_vec1::<f64>()?,
+                );
+                let (g1, g2) = self.backward(&a, &b, &g);
+                (
+                    Tensor::from_vec(g1, s1, dev)?,
+                    Tensor::from_vec(g2, s2, dev)?,
+                )
+            }
+            d => candle_core::bail!("fused tensor product: unsupported dtype {d:?}"),
+        };
+        Ok((Some(g1), Some(g2)))
     }
 }

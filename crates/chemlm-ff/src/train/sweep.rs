@@ -279,7 +279,7 @@ pub fn run_ff_sweep(
                 if let Some(steps) = cfg.steps {
                     let samples = steps.saturating_mul(cell_cfg.batch_size as u64);
                     let epochs = samples.div_ceil(n as u64).max(1) as usize;
-                cell_cfg.max_epochs = epochs.min(train_cfg.max_epochs);
+                    cell_cfg.max_epochs = epochs.min(train_cfg.max_epochs);
                 }
                 let opts = TrainOptions {
                     quiet,
