@@ -608,6 +608,7 @@ data = [{npz:?}]
 out = {out:?}
 valid_structures = 6
 data_sizes = [8, 16]
+steps = 4
 [[models]]
 name = "schnet-w8"
 arch = "schnet"
@@ -621,7 +622,7 @@ width = 8
 depth = 1
 basis = 4
 [train]
-max_epochs = 1
+max_epochs = 5
 batch_size = 4
 "#
             ),
@@ -636,6 +637,12 @@ batch_size = 4
         assert!(rows.iter().all(|r| r.result.valid_loss.is_finite()));
         let sizes: Vec<usize> = rows.iter().map(|r| r.result.train_molecules).collect();
         assert_eq!(sizes, vec![8, 16, 8, 16]);
+        // The step budget (4 steps of 4 structures) sets the epochs: 2 for 8 structures, 1 for 16.
+        for (cell, epochs) in [("schnet-w8_n8", 2), ("schnet-w8_n16", 1)] {
+            let m =
+                std::fs::read_to_string(out.join("runs").join(cell).join("metrics.jsonl")).unwrap();
+            assert_eq!(m.lines().count(), epochs, "{cell}");
+        }
         // Resumable: a second run trains nothing.
         run_argv(&["--quiet", "scale", "sweep", "--config", cfg_s]).unwrap();
         assert_eq!(

@@ -195,6 +195,18 @@ impl FfSweepConfig {
     }
 }
 
+/// The training config of a cell with `n` structures: with a step budget, ⌈steps·batch/n⌉
+/// epochs capped by `max_epochs`.
+pub fn cell_train_config(base: &FfTrainConfig, steps: Option<u64>, n: usize) -> FfTrainConfig {
+    let mut c = base.clone();
+    if let Some(steps) = steps {
+        let samples = steps.saturating_mul(c.batch_size as u64);
+        let epochs = samples.div_ceil(n.max(1) as u64).max(1) as usize;
+        c.max_epochs = epochs.min(base.max_epochs);
+    }
+    c
+}
+
 /// The fixed held-out frames and the nested training pool of a sweep over `n_frames` frames.
 pub fn sweep_partition(
     n_frames: usize,
@@ -275,12 +287,7 @@ pub fn run_ff_sweep(
                     valid: held.clone(),
                     test: Vec::new(),
                 };
-                let mut cell_cfg = train_cfg.clone();
-                if let Some(steps) = cfg.steps {
-                    let samples = steps.saturating_mul(cell_cfg.batch_size as u64);
-                    let epochs = samples.div_ceil(n as u64).max(1) as usize;
-                    cell_cfg.max_epochs = epochs.min(train_cfg.max_epochs);
-                }
+                let cell_cfg = cell_train_config(&train_cfg, cfg.steps, n);
                 let opts = TrainOptions {
                     quiet,
                     plot: false,
@@ -288,7 +295,7 @@ pub fn run_ff_sweep(
                     ..TrainOptions::new(dir)
                 };
                 let report =
-                    train_potential(model.as_mut(), data, &split, &train_cfg, &opts, &mut |_| {})?;
+                    train_potential(model.as_mut(), data, &split, &cell_cfg, &opts, &mut |_| {})?;
                 let params = registry::n_params(model.as_ref());
                 let last = report.epochs.last();
                 let epochs = report.last_epoch as u64;
@@ -341,6 +348,20 @@ mod tests {
         assert_eq!(held, held2);
         assert_eq!(pool[..], pool2[..50]);
         assert!(sweep_partition(10, 5, 6, 0).is_err());
+    }
+
+    #[test]
+    fn step_budget_sets_epochs() {
+        let base = FfTrainConfig {
+            batch_size: 8,
+            max_epochs: 50,
+            ..FfTrainConfig::default()
+        };
+        assert_eq!(cell_train_config(&base, Some(100), 80).max_epochs, 10);
+        assert_eq!(cell_train_config(&base, Some(100), 81).max_epochs, 10);
+        assert_eq!(cell_train_config(&base, Some(100), 8).max_epochs, 50);
+        assert_eq!(cell_train_config(&base, Some(1), 800).max_epochs, 1);
+        assert_eq!(cell_train_config(&base, None, 8).max_epochs, 50);
     }
 
     #[test]
