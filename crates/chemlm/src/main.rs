@@ -643,6 +643,14 @@ batch_size = 4
                 std::fs::read_to_string(out.join("runs").join(cell).join("metrics.jsonl")).unwrap();
             assert_eq!(m.lines().count(), epochs, "{cell}");
         }
+        // A preset takes nequip's data-derived settings: aspirin's elements and ⟨N⟩.
+        let c: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("runs/allegro-w8_n8/best/config.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(c["type_names"], serde_json::json!(["H", "C", "O"]));
+        let avg = c["avg_num_neighbors"].as_f64().unwrap();
+        assert!((10.0..20.0).contains(&avg), "{avg}");
         // Resumable: a second run trains nothing.
         run_argv(&["--quiet", "scale", "sweep", "--config", cfg_s]).unwrap();
         assert_eq!(

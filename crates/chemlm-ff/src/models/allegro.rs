@@ -322,6 +322,37 @@ impl AllegroConfig {
     }
 }
 
+/// The data-derived settings of nequip: the elements present (symbols ordered by Z) and the
+/// mean number of neighbours within `r_max` per atom, over at most the first 2,000 structures.
+pub fn data_defaults(
+    structures: &[chemlm_atoms::Structure],
+    r_max: f64,
+) -> FfResult<(Vec<String>, f64)> {
+    let mut present = [false; 256];
+    for s in structures {
+        for &z in &s.numbers {
+            present[z as usize] = true;
+        }
+    }
+    let types = (0..256)
+        .filter(|&z| present[z])
+        .map(|z| chemlm_atoms::elements::symbol(z as u8).to_string())
+        .collect();
+    let (mut edges, mut atoms) = (0usize, 0usize);
+    for (k, s) in structures.iter().take(2000).enumerate() {
+        let g = chemlm_atoms::neighbor_list(s, r_max)
+            .map_err(|e| FfError::Invalid(format!("structure {k}: neighbour list: {e}")))?;
+        edges += g.idx_i.len();
+        atoms += s.len();
+    }
+    let avg = if edges == 0 {
+        1.0
+    } else {
+        edges as f64 / atoms.max(1) as f64
+    };
+    Ok((types, avg))
+}
+
 /// nequip's `ScalarMLPFunction` without bias: linear layers y = x (α W), W `[in, out]` with
 /// α = gain/√fan, SiLU between. Weight names `mlp.{k}.weight` count the nonlinearity modules
 /// (0, 2, 4, …) as torch's `Sequential` does.
@@ -943,6 +974,26 @@ mod tests {
         // As nequip-allegro builds it: 0o cannot arise from spherical harmonics at layer 0.
         assert_eq!(tps[1].0.to_string(), "1x0e+1x1e+1x1o+1x2e+1x2o");
         assert_eq!(tps[1].1.to_string(), "1x0e+1x1o+1x2e");
+    }
+
+    #[test]
+    fn data_defaults_are_elements_and_mean_neighbours() {
+        let s = chemlm_atoms::Structure::new(
+            vec![8, 1, 1],
+            vec![[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 2.5]],
+        )
+        .unwrap();
+        // Within 2 Å: O–H1 (1.0) and H1–H2 (1.5), both directions; O–H2 (2.5) is out.
+        let (types, avg) = data_defaults(std::slice::from_ref(&s), 2.0).unwrap();
+        assert_eq!(types, vec!["H".to_string(), "O".to_string()]);
+        assert!((avg - 4.0 / 3.0).abs() < 1e-12, "{avg}");
+        let mut table: toml::Table = toml::from_str(PRESET_TOML).unwrap();
+        crate::models::Arch::Allegro
+            .fill_from_data(&mut table, &[s])
+            .unwrap();
+        let text = toml::to_string(&table).unwrap();
+        let cfg = AllegroConfig::from_toml_str(&text, "t").unwrap();
+        assert_eq!(cfg.type_names, vec!["H", "O"]);
     }
 
     #[test]

@@ -115,6 +115,34 @@ impl Arch {
     }
 }
 
+impl Arch {
+    /// Settings a preset takes from the training data, as nequip does at model creation:
+    /// Allegro's `type_names` become the elements present (ordered by Z) and
+    /// `avg_num_neighbors` the mean neighbour count within `r_max` (over at most the first
+    /// 2,000 structures). Other architectures have none. Applied by `ff train` and the sweep
+    /// when the config is a preset, never over a user's config file.
+    pub fn fill_from_data(
+        self,
+        table: &mut toml::Table,
+        structures: &[chemlm_atoms::Structure],
+    ) -> FfResult<()> {
+        if self != Arch::Allegro || structures.is_empty() {
+            return Ok(());
+        }
+        let r_max = table
+            .get("r_max")
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .ok_or_else(|| FfError::Invalid("Allegro config without r_max".into()))?;
+        let (types, avg) = super::allegro::data_defaults(structures, r_max)?;
+        table.insert(
+            "type_names".into(),
+            toml::Value::Array(types.into_iter().map(toml::Value::String).collect()),
+        );
+        table.insert("avg_num_neighbors".into(), toml::Value::Float(avg));
+        Ok(())
+    }
+}
+
 /// Builds an untrained model of `arch` from a TOML config (`origin` names it in errors), its
 /// weights drawn from `seed`.
 pub fn build(

@@ -54,6 +54,21 @@ pub struct FfModelSize {
 }
 
 impl FfModelSize {
+    /// The model's TOML config: preset (or `config`) with the size overrides; a preset also
+    /// takes the settings derived from `structures` ([`Arch::fill_from_data`]).
+    pub fn config_toml_for(&self, structures: &[Structure]) -> FfResult<String> {
+        let text = self.config_toml()?;
+        if self.config.is_some() || structures.is_empty() {
+            return Ok(text);
+        }
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| FfError::Config {
+            origin: format!("model size {}", self.name),
+            reason: e.to_string(),
+        })?;
+        self.arch.fill_from_data(&mut table, structures)?;
+        toml::to_string(&table).map_err(|e| FfError::Invalid(e.to_string()))
+    }
+
     /// The model's TOML config: preset (or `config`) with the size overrides.
     pub fn config_toml(&self) -> FfResult<String> {
         let text = match &self.config {
@@ -243,6 +258,11 @@ pub fn run_ff_sweep(
         .iter()
         .map(|(g, m, n)| (g.id.as_str(), (*m, *n)))
         .collect();
+    let texts: HashMap<&str, String> = cfg
+        .models
+        .iter()
+        .map(|m| Ok((m.name.as_str(), m.config_toml_for(&structures)?)))
+        .collect::<FfResult<_>>()?;
     let mut datasets: HashMap<u64, FfDataset> = HashMap::new();
     let n_frames = structures.len();
     let mut structures = Some(structures);
@@ -256,10 +276,12 @@ pub fn run_ff_sweep(
                     .get(g.id.as_str())
                     .copied()
                     .ok_or_else(|| FfError::Invalid(format!("unknown cell {}", g.id)))?;
-                let text = size.config_toml()?;
+                let text = texts
+                    .get(size.name.as_str())
+                    .ok_or_else(|| FfError::Invalid(format!("no config for {}", size.name)))?;
                 let mut model = registry::build(
                     size.arch,
-                    &text,
+                    text,
                     &format!("model size {}", size.name),
                     train_cfg.dtype.dtype(),
                     &candle_core::Device::Cpu,

@@ -158,7 +158,23 @@ impl ModelArgs {
     }
 
     fn build(&self, dtype: DType, device: &Device) -> Result<Box<dyn Potential>> {
-        let (arch, text, origin) = self.config_toml()?;
+        self.build_for(dtype, device, &[])
+    }
+
+    /// As [`Self::build`]; a preset (no `--model-config`) first takes the settings nequip
+    /// derives from the training data (Allegro: elements, mean neighbour count).
+    fn build_for(
+        &self,
+        dtype: DType,
+        device: &Device,
+        structures: &[chemlm_atoms::Structure],
+    ) -> Result<Box<dyn Potential>> {
+        let (arch, mut text, origin) = self.config_toml()?;
+        if self.model_config.is_none() && !structures.is_empty() {
+            let mut table: toml::Table = toml::from_str(&text)?;
+            arch.fill_from_data(&mut table, structures)?;
+            text = toml::to_string(&table)?;
+        }
         Ok(models::build(
             arch,
             &text,
@@ -371,19 +387,23 @@ fn train(a: &TrainArgs, quiet: bool) -> Result<()> {
     let cfg = train_config(a)?;
     let device = Device::Cpu;
     let dtype = cfg.dtype.dtype();
-    let mut model: Box<dyn Potential> = match (a.resume, latest_checkpoint(&a.out)?) {
-        (true, Some(dir)) => models::load(&dir, dtype, &device)?,
+    let loaded: Option<Box<dyn Potential>> = match (a.resume, latest_checkpoint(&a.out)?) {
+        (true, Some(dir)) => Some(models::load(&dir, dtype, &device)?),
         (true, None) => bail!("--resume: no checkpoint in {}", a.out.display()),
         (false, Some(_)) => bail!(
             "{} already holds checkpoints: pass --resume to continue that run, or choose another --out",
             a.out.display()
         ),
         (false, None) => match &a.init {
-            Some(dir) => models::load(dir, dtype, &device)?,
-            None => a.model.build(dtype, &device)?,
+            Some(dir) => Some(models::load(dir, dtype, &device)?),
+            None => None,
         },
     };
     let frames = read_all(&a.data, &a.read)?;
+    let mut model = match loaded {
+        Some(m) => m,
+        None => a.model.build_for(dtype, &device, &frames)?,
+    };
     let n = frames.len();
     let data = FfDataset::new(frames, model.cutoff())?;
     let split_path = a.out.join(chemlm_ff::train::data::SPLIT_FILE);
