@@ -31,6 +31,7 @@ fn draw<DB: DrawingBackend>(
     series: &[Series],
     fit: Option<&FitWithCi>,
     x_desc: &str,
+    y_desc: &str,
     title: &str,
 ) -> DrawResult
 where
@@ -64,9 +65,9 @@ where
     chart
         .configure_mesh()
         .x_desc(x_desc)
-        .y_desc("validation loss (nats/token)")
+        .y_desc(y_desc)
         .x_label_formatter(&|x| format!("{x:.0e}"))
-        .y_label_formatter(&|y| format!("{y:.2}"))
+        .y_label_formatter(&|y| format!("{y:.3}"))
         .draw()?;
     for (i, s) in series.iter().enumerate() {
         let c = COLORS[i % COLORS.len()];
@@ -109,11 +110,13 @@ where
     Ok(())
 }
 
-/// Writes `stem.png` and `stem.svg`: the points of every series and the fit, log-log.
+/// Writes `stem.png` and `stem.svg`: the points of every series and the fit, log-log; `y_desc`
+/// names the loss (nats/token for language models, the force-weighted MSE for force fields).
 pub fn plot_scaling(
     series: &[Series],
     fit: Option<&FitWithCi>,
     x_desc: &str,
+    y_desc: &str,
     title: &str,
     stem: &Path,
 ) -> Result<()> {
@@ -125,12 +128,12 @@ pub fn plot_scaling(
     };
     {
         let root = BitMapBackend::new(&png, (900, 600)).into_drawing_area();
-        draw(&root, series, fit, x_desc, title).map_err(|e| err(&png, e.to_string()))?;
+        draw(&root, series, fit, x_desc, y_desc, title).map_err(|e| err(&png, e.to_string()))?;
         root.present().map_err(|e| err(&png, e.to_string()))?;
     }
     {
         let root = SVGBackend::new(&svg, (900, 600)).into_drawing_area();
-        draw(&root, series, fit, x_desc, title).map_err(|e| err(&svg, e.to_string()))?;
+        draw(&root, series, fit, x_desc, y_desc, title).map_err(|e| err(&svg, e.to_string()))?;
         root.present().map_err(|e| err(&svg, e.to_string()))?;
     }
     Ok(())

@@ -322,6 +322,11 @@ fn fit(a: &FitArgs) -> Result<()> {
             &shown,
             f.as_ref(),
             xdesc,
+            if ff {
+                "held-out loss (weighted MSE, eV², eV²/Å²)"
+            } else {
+                "validation loss (nats/token)"
+            },
             &format!("loss vs {axis}"),
             &out.join(format!("scaling-{axis}")),
         ) {
