@@ -122,3 +122,40 @@ pub fn energy_scale_from_config(config: &serde_json::Value) -> FfResult<EnergySc
         }),
     }
 }
+
+/// Parses a model config from TOML (`origin` names it in errors); validation is the caller's.
+/// Every architecture's config goes through here and the two helpers below, so their error
+/// messages and the `config.json` layout stay one.
+pub fn config_from_toml<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> FfResult<T> {
+    toml::from_str(text).map_err(|e| FfError::Config {
+        origin: origin.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Parses a model config from a `config.json` value (keys it does not know, such as
+/// `energy_scale`, are ignored).
+pub fn config_from_json<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+    origin: &str,
+) -> FfResult<T> {
+    serde_json::from_value(value.clone()).map_err(|e| FfError::Config {
+        origin: origin.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A config as stored in `config.json`: its fields plus `"energy_scale"`.
+pub fn config_json_with_scale<T: serde::Serialize>(
+    config: &T,
+    scale: &EnergyScale,
+) -> FfResult<serde_json::Value> {
+    let mut v = serde_json::to_value(config)
+        .map_err(|e| FfError::Invalid(format!("model config to JSON: {e}")))?;
+    let s = serde_json::to_value(scale)
+        .map_err(|e| FfError::Invalid(format!("energy scale to JSON: {e}")))?;
+    if let serde_json::Value::Object(m) = &mut v {
+        m.insert("energy_scale".into(), s);
+    }
+    Ok(v)
+}

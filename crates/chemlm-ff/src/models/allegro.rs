@@ -143,21 +143,14 @@ impl AllegroConfig {
 
     /// Parses and validates a TOML config (`origin` names it in errors).
     pub fn from_toml_str(text: &str, origin: &str) -> FfResult<Self> {
-        let cfg: AllegroConfig = toml::from_str(text).map_err(|e| FfError::Config {
-            origin: origin.to_string(),
-            reason: e.to_string(),
-        })?;
+        let cfg: AllegroConfig = io::config_from_toml(text, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
 
     /// Parses and validates the `config.json` of a saved model.
     pub fn from_json(value: &serde_json::Value, origin: &str) -> FfResult<Self> {
-        let cfg: AllegroConfig =
-            serde_json::from_value(value.clone()).map_err(|e| FfError::Config {
-                origin: origin.to_string(),
-                reason: e.to_string(),
-            })?;
+        let cfg: AllegroConfig = io::config_from_json(value, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
@@ -259,14 +252,7 @@ impl AllegroConfig {
 
     /// The config as stored in `config.json`, with the energy scale.
     pub fn to_json(&self, scale: &EnergyScale) -> FfResult<serde_json::Value> {
-        let mut v = serde_json::to_value(self)
-            .map_err(|e| FfError::Invalid(format!("Allegro config to JSON: {e}")))?;
-        let s = serde_json::to_value(scale)
-            .map_err(|e| FfError::Invalid(format!("energy scale to JSON: {e}")))?;
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("energy_scale".into(), s);
-        }
-        Ok(v)
+        io::config_json_with_scale(self, scale)
     }
 
     /// Irreps of the tensor track: (inputs, outputs) of each layer's tensor product, pruned as

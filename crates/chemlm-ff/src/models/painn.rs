@@ -101,21 +101,14 @@ impl PaiNNConfig {
 
     /// Parses and validates a TOML config (`origin` names it in errors).
     pub fn from_toml_str(text: &str, origin: &str) -> FfResult<Self> {
-        let cfg: PaiNNConfig = toml::from_str(text).map_err(|e| FfError::Config {
-            origin: origin.to_string(),
-            reason: e.to_string(),
-        })?;
+        let cfg: PaiNNConfig = io::config_from_toml(text, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
 
     /// Parses and validates a JSON config (the `config.json` of a saved model).
     pub fn from_json(value: &serde_json::Value, origin: &str) -> FfResult<Self> {
-        let cfg: PaiNNConfig =
-            serde_json::from_value(value.clone()).map_err(|e| FfError::Config {
-                origin: origin.to_string(),
-                reason: e.to_string(),
-            })?;
+        let cfg: PaiNNConfig = io::config_from_json(value, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
@@ -180,14 +173,7 @@ impl PaiNNConfig {
 
     /// The config as stored in `config.json`, with the energy scale.
     pub fn to_json(&self, scale: &EnergyScale) -> FfResult<serde_json::Value> {
-        let mut v = serde_json::to_value(self)
-            .map_err(|e| FfError::Invalid(format!("PaiNN config to JSON: {e}")))?;
-        let s = serde_json::to_value(scale)
-            .map_err(|e| FfError::Invalid(format!("energy scale to JSON: {e}")))?;
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("energy_scale".into(), s);
-        }
-        Ok(v)
+        io::config_json_with_scale(self, scale)
     }
 }
 

@@ -114,10 +114,7 @@ impl SchNetConfig {
 
     /// Parses and validates a TOML config; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> FfResult<Self> {
-        let cfg: SchNetConfig = toml::from_str(text).map_err(|e| FfError::Config {
-            origin: origin.to_string(),
-            reason: e.to_string(),
-        })?;
+        let cfg: SchNetConfig = io::config_from_toml(text, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
@@ -125,11 +122,7 @@ impl SchNetConfig {
     /// Reads the SchNet fields of a `config.json` value (other keys, such as `energy_scale`,
     /// are ignored) and validates them.
     pub fn from_json(value: &serde_json::Value, origin: &str) -> FfResult<Self> {
-        let cfg: SchNetConfig =
-            serde_json::from_value(value.clone()).map_err(|e| FfError::Config {
-                origin: origin.to_string(),
-                reason: e.to_string(),
-            })?;
+        let cfg: SchNetConfig = io::config_from_json(value, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
@@ -443,14 +436,7 @@ impl SchNet {
 
     /// The full `config.json` value: SchNet fields plus `energy_scale`.
     pub fn config_json(&self) -> FfResult<serde_json::Value> {
-        let mut value = serde_json::to_value(&self.config)
-            .map_err(|e| FfError::Invalid(format!("config to JSON: {e}")))?;
-        let scale = serde_json::to_value(&self.scale)
-            .map_err(|e| FfError::Invalid(format!("energy scale to JSON: {e}")))?;
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("energy_scale".into(), scale);
-        }
-        Ok(value)
+        io::config_json_with_scale(&self.config, &self.scale)
     }
 
     /// Atom features after the interaction blocks, `[n_atoms, n_atom_basis]` (schnetpack's

@@ -231,21 +231,14 @@ impl SpookyNetConfig {
 
     /// Parses and validates a TOML config (`origin` names it in errors).
     pub fn from_toml_str(text: &str, origin: &str) -> FfResult<Self> {
-        let cfg: SpookyNetConfig = toml::from_str(text).map_err(|e| FfError::Config {
-            origin: origin.to_string(),
-            reason: e.to_string(),
-        })?;
+        let cfg: SpookyNetConfig = io::config_from_toml(text, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
 
     /// Parses and validates a JSON config (the `config.json` of a saved model).
     pub fn from_json(value: &serde_json::Value, origin: &str) -> FfResult<Self> {
-        let cfg: SpookyNetConfig =
-            serde_json::from_value(value.clone()).map_err(|e| FfError::Config {
-                origin: origin.to_string(),
-                reason: e.to_string(),
-            })?;
+        let cfg: SpookyNetConfig = io::config_from_json(value, origin)?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
@@ -321,14 +314,7 @@ impl SpookyNetConfig {
 
     /// The config as stored in `config.json`, with the energy scale.
     pub fn to_json(&self, scale: &EnergyScale) -> FfResult<serde_json::Value> {
-        let mut v = serde_json::to_value(self)
-            .map_err(|e| FfError::Invalid(format!("SpookyNet config to JSON: {e}")))?;
-        let s = serde_json::to_value(scale)
-            .map_err(|e| FfError::Invalid(format!("energy scale to JSON: {e}")))?;
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("energy_scale".into(), s);
-        }
-        Ok(v)
+        io::config_json_with_scale(self, scale)
     }
 }
 
