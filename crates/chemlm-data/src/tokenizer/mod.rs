@@ -9,6 +9,7 @@
 //! ```
 
 pub mod escape;
+pub mod foreign;
 mod hf;
 pub mod oov;
 pub mod pretokenize;
@@ -26,7 +27,7 @@ pub use oov::{Fallback, OovPolicy};
 pub use pretokenize::{
     scan_selfies, scan_smiles, split_selfies, split_smiles, SELFIES_PATTERN, SMILES_PATTERN,
 };
-pub use vocab::{SpecialIds, Vocab, VocabBuilder, VocabConfig, SPECIAL_TOKENS};
+pub use vocab::{SpecialIds, SpecialNames, Vocab, VocabBuilder, VocabConfig, SPECIAL_TOKENS};
 
 /// Which language a tokenizer splits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,17 +95,69 @@ pub fn detokenize<S: AsRef<str>>(tokens: &[S]) -> String {
     s
 }
 
-/// A word-level tokenizer: pre-tokenization by [`TokenizerKind`], then a [`Vocab`] lookup.
-#[derive(Clone, Debug, PartialEq)]
+/// A word-level tokenizer: pre-tokenization by [`TokenizerKind`], then a [`Vocab`] lookup; or,
+/// for a published checkpoint's tokenizer that is not of that kind (BPE, other patterns), the
+/// Hugging Face `tokenizers` implementation of its `tokenizer.json` ([`foreign`]), with the same
+/// vocabulary and special-token interface.
+#[derive(Clone, Debug)]
 pub struct Tokenizer {
     kind: TokenizerKind,
     vocab: Vocab,
+    foreign: Option<foreign::Foreign>,
 }
+
+impl PartialEq for Tokenizer {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.vocab == other.vocab
+            && self.vocab.special_ids() == other.vocab.special_ids()
+            && match (&self.foreign, &other.foreign) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.to_json().ok() == b.to_json().ok(),
+                _ => false,
+            }
+    }
+}
+
+/// Files a model directory may hold its tokenizer in, in the order [`Tokenizer::load_dir`] tries
+/// them.
+pub const TOKENIZER_FILES: [&str; 3] = ["tokenizer.json", "vocab.json", "merges.txt"];
 
 impl Tokenizer {
     /// A tokenizer from a kind and a vocabulary.
     pub fn new(kind: TokenizerKind, vocab: Vocab) -> Self {
-        Self { kind, vocab }
+        Self {
+            kind,
+            vocab,
+            foreign: None,
+        }
+    }
+
+    /// Wraps a Hugging Face tokenizer (see [`foreign`]); `dir` holds its `tokenizer_config.json`
+    /// / `special_tokens_map.json`, which name the special tokens. The language (SMILES or
+    /// SELFIES) is guessed from the vocabulary unless `kind` is given.
+    pub fn from_hf_tokenizer(
+        inner: tokenizers::Tokenizer,
+        dir: &Path,
+        kind: Option<TokenizerKind>,
+        origin: &Path,
+    ) -> Result<Self, DataError> {
+        let tokens = foreign::vocab_tokens(&inner, origin)?;
+        let declared = foreign::declared_specials(dir)?;
+        let names = foreign::assign_roles(&tokens, &declared, origin)?;
+        let kind = kind.unwrap_or_else(|| foreign::guess_kind(&tokens));
+        let vocab = Vocab::from_tokens_with(tokens, &names)
+            .map_err(|e| DataError::format(origin, e.to_string()))?;
+        Ok(Self {
+            kind,
+            vocab,
+            foreign: Some(foreign::Foreign::new(inner)?),
+        })
+    }
+
+    /// Whether this is a wrapped Hugging Face tokenizer rather than chemlm's own word-level one.
+    pub fn is_foreign(&self) -> bool {
+        self.foreign.is_some()
     }
 
     /// Counts the tokens of `corpus` and builds the vocabulary. Fails on the first string with a
@@ -143,7 +196,10 @@ impl Tokenizer {
 
     /// The tokens of `text` (no special tokens).
     pub fn tokenize<'t>(&self, text: &'t str) -> Result<Vec<&'t str>, TokenizeError> {
-        self.kind.split(text)
+        match &self.foreign {
+            Some(f) => f.tokenize(text),
+            None => self.kind.split(text),
+        }
     }
 
     /// Token ids of `text`, wrapped in `<bos> … <eos>` when `add_special_tokens` (as the
@@ -163,6 +219,11 @@ impl Tokenizer {
         add_special_tokens: bool,
         out: &mut Vec<u32>,
     ) -> Result<usize, TokenizeError> {
+        if let Some(f) = &self.foreign {
+            let ids = f.encode(text, add_special_tokens)?;
+            out.extend_from_slice(&ids);
+            return Ok(ids.len());
+        }
         let vocab = &self.vocab;
         self.encode_mapped(text, add_special_tokens, out, |t| Some(vocab.id_or_unk(t)))
     }
@@ -201,7 +262,7 @@ impl Tokenizer {
         add_special_tokens: bool,
         policy: OovPolicy,
     ) -> Result<Vec<u32>, TokenizeError> {
-        if policy == OovPolicy::Unk || self.kind != TokenizerKind::Smiles {
+        if policy == OovPolicy::Unk || self.kind != TokenizerKind::Smiles || self.is_foreign() {
             return self.encode(text, add_special_tokens);
         }
         let unk = self.vocab.special_ids().unk;
@@ -221,6 +282,9 @@ impl Tokenizer {
     /// The text of `ids`. With `skip_special_tokens`, the five special tokens (`<unk>` included,
     /// as Hugging Face does) are left out; otherwise they are written as their names.
     pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String, TokenizeError> {
+        if let Some(f) = &self.foreign {
+            return f.decode(ids, &self.vocab, skip_special_tokens);
+        }
         let sp = self.vocab.special_ids();
         let mut s = String::with_capacity(ids.len() * 2);
         for &id in ids {
@@ -240,7 +304,12 @@ impl Tokenizer {
     /// kind's regex (`Isolated`), the special tokens as added tokens, a `TemplateProcessing`
     /// post-processor adding `<bos>`/`<eos>`, and a `Fuse` decoder (tokens joined without spaces).
     pub fn to_hf_json(&self) -> String {
-        hf::to_json(self)
+        match &self.foreign {
+            // Serialising a tokenizer that was just read from JSON cannot fail in practice; an
+            // empty string would be rejected on the next load rather than pass silently.
+            Some(f) => f.to_json().unwrap_or_default(),
+            None => hf::to_json(self),
+        }
     }
 
     /// Reads a `tokenizer.json` written by [`Tokenizer::to_hf_json`] (or any WordLevel tokenizer
@@ -254,10 +323,57 @@ impl Tokenizer {
         crate::atomic::write_file(path, self.to_hf_json().as_bytes())
     }
 
-    /// Reads a `tokenizer.json`.
+    /// Reads a `tokenizer.json`: chemlm's own layout natively, any other file that Hugging Face
+    /// `tokenizers` reads through that library (special tokens from the files beside it).
     pub fn load(path: &Path) -> Result<Self, DataError> {
         let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
-        Self::from_hf_json(&text, path)
+        match Self::from_hf_json(&text, path) {
+            Ok(t) => Ok(t),
+            Err(native) => {
+                let inner: tokenizers::Tokenizer = text.parse().map_err(|e| {
+                    DataError::format(
+                        path,
+                        format!("not a tokenizer ({native}; Hugging Face tokenizers: {e})"),
+                    )
+                })?;
+                let dir = path.parent().unwrap_or_else(|| Path::new("."));
+                Self::from_hf_tokenizer(inner, dir, None, path)
+            }
+        }
+    }
+
+    /// The tokenizer of a model directory, as transformers' `AutoTokenizer` finds it:
+    /// `tokenizer.json`; else `vocab.json` + `merges.txt` (a byte-level BPE as RoBERTa's slow
+    /// tokenizer, e.g. ChemBERTa); else `vocab.json` alone (a word-level vocabulary split by
+    /// MoLFormer's SMILES regex, as MoLFormer-XL's own tokenizer does).
+    pub fn load_dir(dir: &Path) -> Result<Self, DataError> {
+        let json = dir.join(TOKENIZER_FILES[0]);
+        if json.exists() {
+            return Self::load(&json);
+        }
+        let vocab = dir.join(TOKENIZER_FILES[1]);
+        let merges = dir.join(TOKENIZER_FILES[2]);
+        if vocab.exists() && merges.exists() {
+            return Self::from_hf_tokenizer(
+                foreign::byte_level_bpe(&vocab, &merges)?,
+                dir,
+                None,
+                &vocab,
+            );
+        }
+        if vocab.exists() {
+            return foreign::regex_word_level(&vocab, dir);
+        }
+        Err(DataError::io(
+            &json,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "no tokenizer in {} (looked for tokenizer.json, vocab.json + merges.txt, vocab.json)",
+                    dir.display()
+                ),
+            ),
+        ))
     }
 }
 

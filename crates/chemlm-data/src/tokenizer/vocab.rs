@@ -38,6 +38,29 @@ impl SpecialIds {
     }
 }
 
+/// The names of the five special roles in one vocabulary; two roles may name the same token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecialNames {
+    pub bos: String,
+    pub eos: String,
+    pub pad: String,
+    pub mask: String,
+    pub unk: String,
+}
+
+impl Default for SpecialNames {
+    /// chemlm's own names, [`SPECIAL_TOKENS`].
+    fn default() -> Self {
+        Self {
+            bos: BOS.into(),
+            eos: EOS.into(),
+            pad: PAD.into(),
+            mask: MASK.into(),
+            unk: UNK.into(),
+        }
+    }
+}
+
 const NO_ID: u32 = u32::MAX;
 
 /// A fixed vocabulary: ids are positions in `tokens`.
@@ -55,6 +78,13 @@ impl Vocab {
     /// A vocabulary from tokens in id order. All five [`SPECIAL_TOKENS`] must be present and no
     /// token may repeat.
     pub fn from_tokens(tokens: Vec<String>) -> Result<Self, DataError> {
+        Self::from_tokens_with(tokens, &SpecialNames::default())
+    }
+
+    /// A vocabulary whose special tokens have other names (`<s>`/`</s>` in RoBERTa, `[CLS]` in
+    /// BERT vocabularies) or share a token (MoLFormer-XL's released vocabulary has no `<unk>`:
+    /// its tokenizer uses `<pad>`). Every name in `names` must be in `tokens`.
+    pub fn from_tokens_with(tokens: Vec<String>, names: &SpecialNames) -> Result<Self, DataError> {
         if tokens.len() > u32::MAX as usize - 1 {
             return Err(DataError::Invalid("vocabulary too large".into()));
         }
@@ -78,11 +108,11 @@ impl Vocab {
             })
         };
         let special = SpecialIds {
-            bos: get(BOS)?,
-            eos: get(EOS)?,
-            pad: get(PAD)?,
-            mask: get(MASK)?,
-            unk: get(UNK)?,
+            bos: get(&names.bos)?,
+            eos: get(&names.eos)?,
+            pad: get(&names.pad)?,
+            mask: get(&names.mask)?,
+            unk: get(&names.unk)?,
         };
         Ok(Self {
             tokens,
