@@ -31,8 +31,16 @@ fn check(name: &str) -> Tokenizer {
     assert!(list.len() >= 5);
     for c in list {
         let text = c["text"].as_str().unwrap();
-        assert_eq!(tok.encode(text, true).unwrap(), ids(&c["ids"]), "{name}: {text}");
-        assert_eq!(tok.encode(text, false).unwrap(), ids(&c["ids_plain"]), "{name}: {text}");
+        assert_eq!(
+            tok.encode(text, true).unwrap(),
+            ids(&c["ids"]),
+            "{name}: {text}"
+        );
+        assert_eq!(
+            tok.encode(text, false).unwrap(),
+            ids(&c["ids_plain"]),
+            "{name}: {text}"
+        );
         let decoded = tok.decode(&ids(&c["ids"]), true).unwrap();
         assert_eq!(decoded, c["decoded"].as_str().unwrap(), "{name}: {text}");
         // The pieces cover the text in order (offsets into the input).

@@ -173,8 +173,7 @@ impl ModelEmbedder {
     pub fn load(dir: &Path, canonicalize: bool) -> Result<Self, ScreenError> {
         let model = Model::load(dir, &Device::Cpu)
             .map_err(|e| ScreenError::Invalid(format!("model {}: {e}", dir.display())))?;
-        let tp = dir.join(chemlm_models::io::TOKENIZER_FILE);
-        let tokenizer = Tokenizer::load(&tp)?;
+        let tokenizer = Tokenizer::load_dir(dir)?;
         Self::new(model, tokenizer, canonicalize)
     }
 

@@ -343,7 +343,7 @@ fn save(s: &Setup, r: &Run, task: TaskType, dir: &Path) {
     save_model_dir(
         dir,
         &r.model,
-        &s.dir.path().join("tok.json"),
+        &Tokenizer::load(&s.dir.path().join("tok.json")).unwrap(),
         &r.outcome.head,
         &meta,
     )

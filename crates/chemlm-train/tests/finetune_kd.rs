@@ -300,7 +300,7 @@ fn teacher_run(s: &Setup, name: &str, task: TaskType, epochs: usize) -> PathBuf 
     save_model_dir(
         &run.join("seed-0").join("best"),
         &model,
-        &s.dir.path().join("tok.json"),
+        &Tokenizer::load(&s.dir.path().join("tok.json")).unwrap(),
         &o.head,
         &meta(s, &o, task, "enc-teacher"),
     )
@@ -345,7 +345,7 @@ fn distance_to_teacher(
     save_model_dir(
         &dir,
         &student.0,
-        &s.dir.path().join("tok.json"),
+        &Tokenizer::load(&s.dir.path().join("tok.json")).unwrap(),
         &student.1.head,
         &meta(s, &student.1, task, "enc-student"),
     )
@@ -608,7 +608,7 @@ fn teacher_embeddings_are_computed_once_per_encoder() {
     save_model_dir(
         &other,
         &model,
-        &s.dir.path().join("tok.json"),
+        &Tokenizer::load(&s.dir.path().join("tok.json")).unwrap(),
         &o.head,
         &meta(&s, &o, task, "enc-student"),
     )

@@ -1,6 +1,7 @@
 //! `chemlm`: the command-line program. Thin: parses flags, sets up logging, and calls the libraries.
 
 mod commands;
+mod hub;
 mod io;
 
 use clap::{Parser, Subcommand};
@@ -112,9 +113,37 @@ fn main() -> anyhow::Result<()> {
     run_command(cli.command, cli.quiet)
 }
 
+/// Downloads every `hf:ORG/NAME[@REV]` model argument and puts its snapshot directory in its
+/// place (see [`hub`]). Fine-tuned runs (`predict`) and force fields are local directories only.
+fn resolve_hub_sources(command: &mut Command, quiet: bool) -> anyhow::Result<()> {
+    use commands::bench::BenchCommand as B;
+    use commands::model::ModelCommand as M;
+    match command {
+        Command::Model(M::Info(a)) => hub::resolve_opt(&mut a.model, quiet),
+        Command::Model(M::Import(a)) => hub::resolve(&mut a.source, quiet),
+        Command::Pretrain(a) => hub::resolve_opt(&mut a.init, quiet),
+        Command::Distill(a) => hub::resolve(&mut a.teacher, quiet),
+        Command::Embed(a) => hub::resolve(&mut a.model, quiet),
+        Command::Generate(a) => hub::resolve(&mut a.model, quiet),
+        Command::Seq2seq(a) => hub::resolve(&mut a.model, quiet),
+        Command::Screen(a) => hub::resolve_opt(&mut a.model, quiet),
+        Command::Finetune(a) => hub::resolve(&mut a.model, quiet),
+        Command::Bench(B::Screen(a)) => hub::resolve_opt(&mut a.model, quiet),
+        Command::Bench(B::Generate(a)) => hub::resolve_opt(&mut a.model, quiet),
+        Command::Bench(B::Moleculenet(a)) => hub::resolve(&mut a.model, quiet),
+        Command::Bench(B::Seq2seq(a)) => hub::resolve(&mut a.model, quiet),
+        Command::Bench(B::TextChem(a)) => {
+            hub::resolve(&mut a.model, quiet)?;
+            hub::resolve_str(&mut a.forward_model, quiet)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs one parsed command. `quickstart` re-enters here with the command lines it prints, so its
 /// steps are exactly what those lines do.
-fn run_command(command: Command, quiet: bool) -> anyhow::Result<()> {
+fn run_command(mut command: Command, quiet: bool) -> anyhow::Result<()> {
+    resolve_hub_sources(&mut command, quiet)?;
     match command {
         Command::Quickstart(a) => commands::quickstart::run(&a, &|argv: &[String]| {
             let cli = Cli::try_parse_from(

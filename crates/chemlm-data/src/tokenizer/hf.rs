@@ -250,7 +250,17 @@ pub(super) fn from_json(text: &str, origin: &Path) -> Result<Tokenizer, DataErro
         }
     }
     let tokens: Vec<String> = tokens.into_iter().map(Option::unwrap_or_default).collect();
-    let vocab = Vocab::from_tokens(tokens).map_err(|e| bad(e.to_string()))?;
+    // Special roles: the model's `unk_token`, then what the files beside it declare, then the
+    // usual names (ours, for every vocabulary chemlm builds; MoLFormer-XL's has no `<unk>`).
+    let mut declared = match origin.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => super::foreign::declared_specials(dir)?,
+        _ => Default::default(),
+    };
+    if let Some(unk) = model.get("unk_token").and_then(Value::as_str) {
+        declared.insert("unk_token".into(), unk.to_owned());
+    }
+    let names = super::foreign::assign_roles(&tokens, &declared, origin)?;
+    let vocab = Vocab::from_tokens_with(tokens, &names).map_err(|e| bad(e.to_string()))?;
     if let Some(added) = doc.get("added_tokens").and_then(Value::as_array) {
         for a in added {
             let (id, content) = (
@@ -266,10 +276,6 @@ pub(super) fn from_json(text: &str, origin: &Path) -> Result<Tokenizer, DataErro
                 }
             }
         }
-    }
-    let unk = model.get("unk_token").and_then(Value::as_str);
-    if unk != Some(super::vocab::UNK) {
-        return Err(bad(format!("unk_token is {unk:?}, expected \"<unk>\"")));
     }
     Ok(Tokenizer::new(kind, vocab))
 }

@@ -52,11 +52,14 @@ pub struct FinetuneMeta {
 pub fn save_model_dir(
     dir: &Path,
     model: &Model,
-    tokenizer: &Path,
+    tokenizer: &Tokenizer,
     head: &Head,
     meta: &FinetuneMeta,
 ) -> Result<()> {
-    model.save(dir, Some(tokenizer))?;
+    // The tokenizer is written from the loaded object, not copied from a file: a Hub model's may
+    // have come from `vocab.json` + `merges.txt`, with no `tokenizer.json` to copy.
+    model.save(dir, None)?;
+    tokenizer.save(&dir.join(chemlm_models::io::TOKENIZER_FILE))?;
     head.save(&dir.join(HEAD_FILE))?;
     let text = serde_json::to_string_pretty(meta).map_err(|e| FinetuneError::File {
         path: dir.join(META_FILE),
@@ -116,7 +119,7 @@ impl FinetunedModel {
             });
         }
         let head = Head::load(meta.head, &dir.join(HEAD_FILE), dev)?;
-        let tokenizer = Tokenizer::load(&dir.join(chemlm_models::io::TOKENIZER_FILE))?;
+        let tokenizer = Tokenizer::load_dir(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             model,

@@ -160,8 +160,8 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     let model = Model::load(&a.model, &Device::Cpu)
         .with_context(|| format!("cannot load model {}", a.model.display()))?;
     let tok_path = a.model.join(chemlm_models::io::TOKENIZER_FILE);
-    let tok = Tokenizer::load(&tok_path)
-        .with_context(|| format!("cannot load {}", tok_path.display()))?;
+    let tok = Tokenizer::load_dir(&a.model)
+        .with_context(|| format!("cannot load the tokenizer of {}", a.model.display()))?;
     if tok.vocab_size() > model.config().vocab_size() {
         bail!(
             "{}: tokenizer has {} tokens but the model only {}",

@@ -365,8 +365,8 @@ pub fn run_dataset_taught(
     let mut teacher_cache = TeacherEmbeddingCache::default();
     let dev = Device::Cpu;
     let tok_path = model_dir.join(chemlm_models::io::TOKENIZER_FILE);
-    let tok =
-        Tokenizer::load(&tok_path).with_context(|| format!("loading {}", tok_path.display()))?;
+    let tok = Tokenizer::load_dir(model_dir)
+        .with_context(|| format!("loading the tokenizer of {}", model_dir.display()))?;
     let base = Model::load(model_dir, &dev)
         .with_context(|| format!("loading model {}", model_dir.display()))?;
     if tok.vocab_size() > base.config().vocab_size() {
@@ -597,7 +597,7 @@ pub fn run_dataset_taught(
                         best_epoch: outcome.best_epoch,
                         base_model: model_dir.display().to_string(),
                     };
-                    save_model_dir(&dir.join("best"), model, &tok_path, &outcome.head, &meta)?;
+                    save_model_dir(&dir.join("best"), model, &tok, &outcome.head, &meta)?;
                 }
             }
             run.results.push(RunResult {

@@ -103,8 +103,8 @@ pub fn generate(
         );
     };
     let tok_path = dir.join(chemlm_models::io::TOKENIZER_FILE);
-    let tok = Tokenizer::load(&tok_path)
-        .with_context(|| format!("cannot load {}", tok_path.display()))?;
+    let tok = Tokenizer::load_dir(dir)
+        .with_context(|| format!("cannot load the tokenizer of {}", tok_path.display()))?;
     let sp = tok.special_ids();
     let bar = bar(quiet, num as u64);
     let t0 = Instant::now();

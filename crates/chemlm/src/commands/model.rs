@@ -12,6 +12,11 @@ pub enum ModelCommand {
     Info(InfoArgs),
     /// List the shipped presets with their sizes.
     Presets,
+    /// Copy a model (a `hf:ORG/NAME[@REV]` Hub model or a directory in Hugging Face layout) into a
+    /// plain chemlm model directory for offline use: config.json, model.safetensors (one file,
+    /// f32, from safetensors shards or pytorch_model.bin), tokenizer.json and its special-token
+    /// files.
+    Import(ImportArgs),
     /// Write a randomly initialised model directory (config.json, model.safetensors,
     /// tokenizer.json) from a preset, its vocabulary sized to the tokenizer.
     Init(InitArgs),
@@ -26,6 +31,15 @@ pub struct InfoArgs {
     /// A model directory holding config.json.
     #[arg(long)]
     pub model: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// `hf:ORG/NAME[@REVISION]` or a local directory.
+    pub source: PathBuf,
+    /// The directory to write (must not exist yet).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args)]
@@ -110,6 +124,7 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
             }
             print_stdout(&text)?;
         }
+        ModelCommand::Import(a) => import(&a.source, &a.out)?,
         ModelCommand::Init(a) => {
             let mut cfg = presets::preset(&a.preset)?;
             if let Some(t) = &a.tokenizer {
@@ -125,5 +140,78 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Files beside `tokenizer.json` that name its special tokens; kept so a foreign tokenizer's
+/// roles survive the copy.
+const TOKENIZER_SIDE_FILES: [&str; 2] = ["tokenizer_config.json", "special_tokens_map.json"];
+
+/// `model import`: loads `source` the way every command does, writes it into a temp directory
+/// beside `out`, loads that back, and renames it into place, so `out` is either complete or
+/// absent.
+fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    if out.exists() {
+        anyhow::bail!("{} exists; give a new directory", out.display());
+    }
+    let dev = candle_core::Device::Cpu;
+    let model = Model::load(source, &dev)
+        .with_context(|| format!("cannot load model {}", source.display()))?;
+    let tok = chemlm_data::Tokenizer::load_dir(source)
+        .with_context(|| format!("cannot load the tokenizer of {}", source.display()))?;
+    if tok.vocab_size() > model.config().vocab_size() {
+        anyhow::bail!(
+            "{}: the tokenizer has {} tokens but the model only {}",
+            source.display(),
+            tok.vocab_size(),
+            model.config().vocab_size()
+        );
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let written = (|| -> Result<()> {
+        model.save(&tmp, None)?;
+        tok.save(&tmp.join(chemlm_models::io::TOKENIZER_FILE))?;
+        for f in TOKENIZER_SIDE_FILES {
+            let from = source.join(f);
+            if from.exists() && !tmp.join(f).exists() {
+                std::fs::copy(&from, tmp.join(f))
+                    .with_context(|| format!("cannot copy {}", from.display()))?;
+            }
+        }
+        // What we wrote must load as what we read.
+        Model::load(&tmp, &dev)?;
+        let back = chemlm_data::Tokenizer::load_dir(&tmp)?;
+        if back != tok {
+            anyhow::bail!("the written tokenizer does not read back the same");
+        }
+        Ok(())
+    })();
+    if let Err(e) = written.and_then(|_| Ok(std::fs::rename(&tmp, out)?)) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e.context(format!("cannot write {}", out.display())));
+    }
+    let p = count_parameters(model.config())?;
+    eprintln!(
+        "wrote {} ({}, {} parameters, {} tokens{})",
+        out.display(),
+        model.config().architecture(),
+        p.all,
+        tok.vocab_size(),
+        if tok.is_foreign() {
+            ", Hugging Face tokenizer"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }

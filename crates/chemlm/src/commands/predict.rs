@@ -214,7 +214,7 @@ mod tests {
             base_model: "tiny".into(),
         };
         let best = dir.join("run/seed-0/best");
-        save_model_dir(&best, &model, &tp, &head, &meta).unwrap();
+        save_model_dir(&best, &model, &tok, &head, &meta).unwrap();
         best
     }
 
