@@ -1,7 +1,7 @@
 //! ALBERT-style encoder with cross-layer parameter sharing (DeLiCaTe's CLPS): `num_hidden_groups`
 //! distinct post-LN layers applied `num_hidden_layers` times, and factorised embeddings
 //! (`embedding_size` < `hidden_size`, projected by `embedding_hidden_mapping_in`).
-//! `AlbertForMaskedLM` tensor names plus `albert.pooler`.
+//! `AlbertForMaskedLM` tensor names (no pooler, as in `AlbertForMaskedLM`; see [`crate::bert`]).
 //!
 //! Deviation from HF, on purpose: when `embedding_size == hidden_size` there is no
 //! `embedding_hidden_mapping_in` (HF always has one). DeLiCaTe's CLPS model is a BERT whose layer
@@ -9,7 +9,7 @@
 
 use crate::bert::{HeadShape, TiedMlmHead};
 use crate::blocks::dropout::ModelRng;
-use crate::blocks::embeddings::{BertEmbeddings, EmbeddingShape};
+use crate::blocks::embeddings::{BertEmbeddings, EmbeddingShape, PositionIds};
 use crate::blocks::encoder_layer::{AttentionKind, LayerShape, PostLnLayer, ALBERT_NAMES};
 use crate::blocks::{Dropout, Linear};
 use crate::config::AlbertConfig;
@@ -24,7 +24,6 @@ pub struct Albert {
     mapping: Option<Linear>,
     groups: Vec<PostLnLayer>,
     num_layers: usize,
-    pooler: Linear,
     head: TiedMlmHead,
     rng: ModelRng,
 }
@@ -40,6 +39,7 @@ impl Albert {
                 type_vocab: c.type_vocab_size,
                 ln_eps: c.layer_norm_eps,
                 init_std: std,
+                positions: PositionIds::FromZero,
             },
             Dropout::new(c.hidden_dropout_prob, rng.clone()),
             vb.pp("albert.embeddings"),
@@ -77,13 +77,6 @@ impl Albert {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        let pooler = Linear::new(
-            c.hidden_size,
-            c.hidden_size,
-            true,
-            std,
-            vb.pp("albert.pooler"),
-        )?;
         let head = TiedMlmHead::new(
             HeadShape {
                 in_dim: c.hidden_size,
@@ -101,7 +94,6 @@ impl Albert {
             mapping,
             groups,
             num_layers: c.num_hidden_layers,
-            pooler,
             head,
             rng,
         })
@@ -110,13 +102,6 @@ impl Albert {
     /// Which shared group layer application `i` uses (HF: `int(i / (layers / groups))`).
     pub fn group_of(&self, i: usize) -> usize {
         i / (self.num_layers / self.groups.len())
-    }
-
-    /// Pooled output `tanh(W h_[CLS] + b)`.
-    pub fn pooled(&self, hidden: &Tensor) -> Result<Tensor> {
-        self.pooler
-            .forward(&hidden.narrow(1, 0, 1)?.squeeze(1)?)?
-            .tanh()
     }
 }
 

@@ -1,9 +1,14 @@
-//! BERT encoder with MLM head (MolBERT; DeLiCaTe's teacher), `BertForMaskedLM` tensor names plus
-//! `bert.pooler` (MolBERT's published parameter count includes it). Post-LN, learned absolute
-//! positions, GELU, FFN 4x in the presets.
+//! BERT encoder with MLM head (MolBERT; DeLiCaTe's teacher), `BertForMaskedLM` tensor names, and
+//! RoBERTa (ChemBERTa), which is the same network: [`BertFlavor`] holds everything that differs
+//! (tensor-name prefix and head names, position ids that start after the pad id, the head's
+//! fixed erf GELU). Post-LN, learned absolute positions, GELU, FFN 4x in the presets.
+//!
+//! No pooler: `*ForMaskedLM` has none, MLM never trains one, and a saved pooler is a tensor
+//! transformers reports as unexpected. (MolBERT's published parameter count includes a pooler;
+//! [`crate::params`] adds it to `total`.)
 
 use crate::blocks::dropout::ModelRng;
-use crate::blocks::embeddings::{BertEmbeddings, EmbeddingShape};
+use crate::blocks::embeddings::{BertEmbeddings, EmbeddingShape, PositionIds};
 use crate::blocks::encoder_layer::{
     AttentionKind, LayerMasks, LayerShape, PostLnLayer, BERT_NAMES,
 };
@@ -64,20 +69,52 @@ impl TiedMlmHead {
     }
 }
 
-/// BERT for masked LM.
+/// The BERT-family member a [`Bert`] is: what its checkpoint calls things and how it numbers
+/// positions. The layers, attention and encoder are the same code for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BertFlavor {
+    /// `BertForMaskedLM`: `bert.*`, head `cls.predictions.*` with the config's activation.
+    Bert,
+    /// `RobertaForMaskedLM`: `roberta.*`, head `lm_head.{dense,layer_norm,bias}` whose activation
+    /// is always erf GELU (transformers' `RobertaLMHead` ignores `hidden_act`), positions after
+    /// the pad id.
+    Roberta,
+}
+
+impl BertFlavor {
+    /// `base_model_prefix` of the Hugging Face class.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            BertFlavor::Bert => "bert",
+            BertFlavor::Roberta => "roberta",
+        }
+    }
+
+    /// (head prefix, dense, LayerNorm, output bias) names of the MLM head.
+    fn head_names(self) -> (&'static str, (&'static str, &'static str, &'static str)) {
+        match self {
+            BertFlavor::Bert => (
+                "cls.predictions",
+                ("transform.dense", "transform.LayerNorm", "bias"),
+            ),
+            BertFlavor::Roberta => ("lm_head", ("dense", "layer_norm", "bias")),
+        }
+    }
+}
+
+/// BERT or RoBERTa for masked LM.
 #[derive(Debug, Clone)]
 pub struct Bert {
     embeddings: BertEmbeddings,
     layers: Vec<PostLnLayer>,
-    pooler: Linear,
     head: TiedMlmHead,
     rng: ModelRng,
 }
 
 impl Bert {
-    pub fn new(c: &BertConfig, rng: ModelRng, vb: VarBuilder) -> Result<Self> {
+    pub fn new(c: &BertConfig, flavor: BertFlavor, rng: ModelRng, vb: VarBuilder) -> Result<Self> {
         let std = c.initializer_range;
-        let emb_vb = vb.pp("bert.embeddings");
+        let prefix = flavor.prefix();
         let embeddings = BertEmbeddings::new(
             EmbeddingShape {
                 vocab: c.vocab_size,
@@ -86,9 +123,15 @@ impl Bert {
                 type_vocab: c.type_vocab_size,
                 ln_eps: c.layer_norm_eps,
                 init_std: std,
+                positions: match flavor {
+                    BertFlavor::Bert => PositionIds::FromZero,
+                    BertFlavor::Roberta => PositionIds::AfterPadding {
+                        pad: c.pad_token_id,
+                    },
+                },
             },
             Dropout::new(c.hidden_dropout_prob, rng.clone()),
-            emb_vb,
+            vb.pp(format!("{prefix}.embeddings")),
         )?;
         let shape = LayerShape {
             hidden: c.hidden_size,
@@ -106,43 +149,32 @@ impl Bert {
                     AttentionKind::Softmax,
                     Dropout::new(c.hidden_dropout_prob, rng.clone()),
                     Dropout::new(c.attention_probs_dropout_prob, rng.clone()),
-                    vb.pp(format!("bert.encoder.layer.{i}")),
+                    vb.pp(format!("{prefix}.encoder.layer.{i}")),
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        let pooler = Linear::new(
-            c.hidden_size,
-            c.hidden_size,
-            true,
-            std,
-            vb.pp("bert.pooler.dense"),
-        )?;
+        let (head_prefix, head_names) = flavor.head_names();
         let head = TiedMlmHead::new(
             HeadShape {
                 in_dim: c.hidden_size,
                 out_dim: c.hidden_size,
-                act: c.hidden_act,
+                act: match flavor {
+                    BertFlavor::Bert => c.hidden_act,
+                    BertFlavor::Roberta => Activation::Gelu,
+                },
                 ln_eps: c.layer_norm_eps,
                 std,
             },
             embeddings.word_weight().clone(),
-            ("transform.dense", "transform.LayerNorm", "bias"),
-            vb.pp("cls.predictions"),
+            head_names,
+            vb.pp(head_prefix),
         )?;
         Ok(Self {
             embeddings,
             layers,
-            pooler,
             head,
             rng,
         })
-    }
-
-    /// BERT's pooled output: `tanh(W h_[CLS] + b)` `[batch, hidden]`.
-    pub fn pooled(&self, hidden: &Tensor) -> Result<Tensor> {
-        self.pooler
-            .forward(&hidden.narrow(1, 0, 1)?.squeeze(1)?)?
-            .tanh()
     }
 }
 

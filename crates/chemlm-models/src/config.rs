@@ -1,6 +1,7 @@
 //! Model configurations, serialised in Hugging Face `config.json` layout (field names as in
-//! `BertConfig`, `AlbertConfig`, `GPTNeoConfig` and IBM's `MolformerConfig`) so checkpoints move
-//! between chemlm and `transformers`. The same structs are read from the TOML presets.
+//! `BertConfig`, also read for `RobertaConfig`, `AlbertConfig`, `GPTNeoConfig` and IBM's
+//! `MolformerConfig`) so checkpoints move between chemlm and `transformers`. The same structs are
+//! read from the TOML presets.
 
 use crate::error::{ModelError, ModelResult};
 use crate::ops::Activation;
@@ -46,6 +47,13 @@ pub struct BertConfig {
     pub initializer_range: f64,
     #[serde(default = "d_pad")]
     pub pad_token_id: u32,
+    /// Id of the tokenizer's `<bos>`, written so Hugging Face tools find it; `None` (not written)
+    /// when the model was never tied to a tokenizer. No effect on the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bos_token_id: Option<u32>,
+    /// Id of the tokenizer's `<eos>`, as `bos_token_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eos_token_id: Option<u32>,
 }
 
 fn d_one() -> usize {
@@ -86,6 +94,12 @@ pub struct AlbertConfig {
     pub initializer_range: f64,
     #[serde(default = "d_pad")]
     pub pad_token_id: u32,
+    /// Id of the tokenizer's `<bos>` (see [`BertConfig::bos_token_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bos_token_id: Option<u32>,
+    /// Id of the tokenizer's `<eos>` (see [`BertConfig::bos_token_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eos_token_id: Option<u32>,
 }
 
 /// Attention used by MoLFormer layers.
@@ -147,6 +161,12 @@ pub struct MolformerConfig {
     pub deterministic_eval: bool,
     #[serde(default = "d_pad")]
     pub pad_token_id: u32,
+    /// Id of the tokenizer's `<bos>` (see [`BertConfig::bos_token_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bos_token_id: Option<u32>,
+    /// Id of the tokenizer's `<eos>` (see [`BertConfig::bos_token_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eos_token_id: Option<u32>,
     /// chemlm extension: linear (released) or full softmax attention.
     #[serde(default)]
     pub attention_type: MolformerAttention,
@@ -194,11 +214,14 @@ pub struct GptNeoConfig {
     pub resid_dropout: f64,
     #[serde(default = "d_init")]
     pub initializer_range: f64,
-    #[serde(default)]
+    /// Special ids of the tokenizer the model was made for. Left out of `config.json` when
+    /// unknown: a JSON `null` is what transformers reads as "no such token", which breaks
+    /// padding and generation there (generation in chemlm takes the ids from the tokenizer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bos_token_id: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eos_token_id: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pad_token_id: Option<u32>,
 }
 
@@ -416,12 +439,47 @@ impl T5Config {
     }
 }
 
+/// `model_type: "roberta"` reads BERT's fields with `RobertaConfig`'s defaults for the special
+/// ids (pad 1, bos 0, eos 2) instead of BERT's: RoBERTa's position ids count from the pad id, so
+/// a config without `pad_token_id` must not silently shift every position to BERT's 0.
+fn de_roberta<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BertConfig, D::Error> {
+    use serde::de::Error;
+    let mut v = serde_json::Value::deserialize(d)?;
+    if let Some(o) = v.as_object_mut() {
+        // A null pad would leave transformers without padding_idx too: take the default.
+        if o.get("pad_token_id").is_none_or(serde_json::Value::is_null) {
+            o.insert("pad_token_id".into(), ROBERTA_PAD.into());
+        }
+        for (k, default) in [("bos_token_id", 0u32), ("eos_token_id", 2)] {
+            if !o.contains_key(k) {
+                o.insert(k.into(), default.into());
+            }
+        }
+    }
+    serde_json::from_value(v).map_err(D::Error::custom)
+}
+
+/// Ids of `<bos>`, `<eos>` and `<pad>` as `config.json` records them (`None`: not known).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SpecialTokenIds {
+    pub bos: Option<u32>,
+    pub eos: Option<u32>,
+    pub pad: Option<u32>,
+}
+
+/// `RobertaConfig`'s default `pad_token_id` (also ChemBERTa's).
+pub const ROBERTA_PAD: u32 = 1;
+
 /// Any supported architecture. `model_type` (as in HF `config.json`) selects the variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model_type")]
 pub enum ModelConfig {
     #[serde(rename = "bert")]
     Bert(BertConfig),
+    /// RoBERTa (ChemBERTa): the BERT network with position ids that start after the pad id and
+    /// skip padding, one token type, and `RobertaForMaskedLM` tensor names (see [`crate::bert`]).
+    #[serde(rename = "roberta", deserialize_with = "de_roberta")]
+    Roberta(BertConfig),
     #[serde(rename = "albert")]
     Albert(AlbertConfig),
     #[serde(rename = "molformer")]
@@ -470,6 +528,7 @@ impl ModelConfig {
     pub fn hf_class(&self) -> &'static str {
         match self {
             ModelConfig::Bert(_) => "BertForMaskedLM",
+            ModelConfig::Roberta(_) => "RobertaForMaskedLM",
             ModelConfig::Albert(_) => "AlbertForMaskedLM",
             ModelConfig::Molformer(_) => "MolformerForMaskedLM",
             ModelConfig::GptNeo(_) => "GPTNeoForCausalLM",
@@ -477,10 +536,11 @@ impl ModelConfig {
         }
     }
 
-    /// Short architecture name (`bert`, `albert`, `molformer`, `gpt_neo`).
+    /// Short architecture name (`bert`, `roberta`, `albert`, `molformer`, `gpt_neo`, `t5`).
     pub fn architecture(&self) -> &'static str {
         match self {
             ModelConfig::Bert(_) => "bert",
+            ModelConfig::Roberta(_) => "roberta",
             ModelConfig::Albert(_) => "albert",
             ModelConfig::Molformer(_) => "molformer",
             ModelConfig::GptNeo(_) => "gpt_neo",
@@ -498,7 +558,7 @@ impl ModelConfig {
 
     pub fn vocab_size(&self) -> usize {
         match self {
-            ModelConfig::Bert(c) => c.vocab_size,
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => c.vocab_size,
             ModelConfig::Albert(c) => c.vocab_size,
             ModelConfig::Molformer(c) => c.vocab_size,
             ModelConfig::GptNeo(c) => c.vocab_size,
@@ -508,7 +568,7 @@ impl ModelConfig {
 
     pub fn hidden_size(&self) -> usize {
         match self {
-            ModelConfig::Bert(c) => c.hidden_size,
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => c.hidden_size,
             ModelConfig::Albert(c) => c.hidden_size,
             ModelConfig::Molformer(c) => c.hidden_size,
             ModelConfig::GptNeo(c) => c.hidden_size,
@@ -520,7 +580,7 @@ impl ModelConfig {
     /// layers, as HF's `num_hidden_layers` alias).
     pub fn num_layers(&self) -> usize {
         match self {
-            ModelConfig::Bert(c) => c.num_hidden_layers,
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => c.num_hidden_layers,
             ModelConfig::Albert(c) => c.num_hidden_layers,
             ModelConfig::Molformer(c) => c.num_hidden_layers,
             ModelConfig::GptNeo(c) => c.num_layers,
@@ -530,7 +590,7 @@ impl ModelConfig {
 
     pub fn num_heads(&self) -> usize {
         match self {
-            ModelConfig::Bert(c) => c.num_attention_heads,
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => c.num_attention_heads,
             ModelConfig::Albert(c) => c.num_attention_heads,
             ModelConfig::Molformer(c) => c.num_attention_heads,
             ModelConfig::GptNeo(c) => c.num_heads,
@@ -538,10 +598,15 @@ impl ModelConfig {
         }
     }
 
-    /// Longest sequence (in tokens, specials included) the model accepts.
+    /// Longest sequence (in tokens, specials included) the model accepts. RoBERTa's first
+    /// `pad_token_id + 1` position rows are never used by a real token (its positions start
+    /// after the pad id), so ChemBERTa's 515 rows hold 513 tokens.
     pub fn max_positions(&self) -> usize {
         match self {
             ModelConfig::Bert(c) => c.max_position_embeddings,
+            ModelConfig::Roberta(c) => c
+                .max_position_embeddings
+                .saturating_sub(c.pad_token_id as usize + 1),
             ModelConfig::Albert(c) => c.max_position_embeddings,
             ModelConfig::Molformer(c) => c.max_position_embeddings,
             ModelConfig::GptNeo(c) => c.max_position_embeddings,
@@ -549,10 +614,126 @@ impl ModelConfig {
         }
     }
 
+    /// Hugging Face's `base_model_prefix`: the name the encoder's tensors sit under in a
+    /// checkpoint with a head (`bert.encoder…`); a bare `AutoModel` checkpoint stores the same
+    /// tensors without it (`encoder…`). `None` for T5, whose names have no prefix.
+    pub fn base_model_prefix(&self) -> Option<&'static str> {
+        match self {
+            ModelConfig::Bert(_) => Some("bert"),
+            ModelConfig::Roberta(_) => Some("roberta"),
+            ModelConfig::Albert(_) => Some("albert"),
+            ModelConfig::Molformer(_) => Some("molformer"),
+            ModelConfig::GptNeo(_) => Some("transformer"),
+            ModelConfig::T5(_) => None,
+        }
+    }
+
+    /// Name prefix of the masked-LM head's own tensors, which an encoder-only checkpoint
+    /// (`AutoModel`, DeepChem's ChemBERTa-MTR regression model) does not have. `None` where the
+    /// LM head is the tied token embedding (GPT-Neo) or falls back to it (T5).
+    pub fn lm_head_prefix(&self) -> Option<&'static str> {
+        match self {
+            ModelConfig::Bert(_) => Some("cls."),
+            ModelConfig::Roberta(_) | ModelConfig::Molformer(_) => Some("lm_head."),
+            ModelConfig::Albert(_) => Some("predictions."),
+            ModelConfig::GptNeo(_) | ModelConfig::T5(_) => None,
+        }
+    }
+
+    /// The special ids `config.json` records (T5 has no `<bos>`).
+    pub fn special_token_ids(&self) -> SpecialTokenIds {
+        match self {
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => SpecialTokenIds {
+                bos: c.bos_token_id,
+                eos: c.eos_token_id,
+                pad: Some(c.pad_token_id),
+            },
+            ModelConfig::Albert(c) => SpecialTokenIds {
+                bos: c.bos_token_id,
+                eos: c.eos_token_id,
+                pad: Some(c.pad_token_id),
+            },
+            ModelConfig::Molformer(c) => SpecialTokenIds {
+                bos: c.bos_token_id,
+                eos: c.eos_token_id,
+                pad: Some(c.pad_token_id),
+            },
+            ModelConfig::GptNeo(c) => SpecialTokenIds {
+                bos: c.bos_token_id,
+                eos: c.eos_token_id,
+                pad: c.pad_token_id,
+            },
+            ModelConfig::T5(c) => SpecialTokenIds {
+                bos: None,
+                eos: Some(c.eos_token_id),
+                pad: Some(c.pad_token_id),
+            },
+        }
+    }
+
+    /// Record the special ids of the tokenizer the model is built for (the `Some` ones), so that
+    /// `config.json` names the same tokens as `tokenizer.json`. Call it before building: for
+    /// RoBERTa the pad id decides the position ids, for T5 pad and eos decide decoding (T5's
+    /// decoder starts from `<pad>`, so `decoder_start_token_id` follows the pad id).
+    pub fn set_special_token_ids(&mut self, ids: SpecialTokenIds) {
+        fn set(slot: &mut Option<u32>, v: Option<u32>) {
+            if v.is_some() {
+                *slot = v;
+            }
+        }
+        match self {
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => {
+                set(&mut c.bos_token_id, ids.bos);
+                set(&mut c.eos_token_id, ids.eos);
+                c.pad_token_id = ids.pad.unwrap_or(c.pad_token_id);
+            }
+            ModelConfig::Albert(c) => {
+                set(&mut c.bos_token_id, ids.bos);
+                set(&mut c.eos_token_id, ids.eos);
+                c.pad_token_id = ids.pad.unwrap_or(c.pad_token_id);
+            }
+            ModelConfig::Molformer(c) => {
+                set(&mut c.bos_token_id, ids.bos);
+                set(&mut c.eos_token_id, ids.eos);
+                c.pad_token_id = ids.pad.unwrap_or(c.pad_token_id);
+            }
+            ModelConfig::GptNeo(c) => {
+                set(&mut c.bos_token_id, ids.bos);
+                set(&mut c.eos_token_id, ids.eos);
+                set(&mut c.pad_token_id, ids.pad);
+            }
+            ModelConfig::T5(c) => {
+                c.eos_token_id = ids.eos.unwrap_or(c.eos_token_id);
+                if let Some(p) = ids.pad {
+                    c.pad_token_id = p;
+                    c.decoder_start_token_id = p;
+                }
+            }
+        }
+    }
+
+    /// The special ids that change what the network computes (RoBERTa's pad: position ids; T5's
+    /// pad and eos: decoder inputs and decoding). Saving a model with a tokenizer must not
+    /// rewrite these, or the reloaded model would compute something else.
+    pub fn network_special_ids(&self) -> SpecialTokenIds {
+        match self {
+            ModelConfig::Roberta(c) => SpecialTokenIds {
+                pad: Some(c.pad_token_id),
+                ..Default::default()
+            },
+            ModelConfig::T5(c) => SpecialTokenIds {
+                bos: None,
+                eos: Some(c.eos_token_id),
+                pad: Some(c.pad_token_id),
+            },
+            _ => SpecialTokenIds::default(),
+        }
+    }
+
     /// Set the vocabulary size (e.g. to a tokenizer's) before building.
     pub fn set_vocab_size(&mut self, v: usize) {
         match self {
-            ModelConfig::Bert(c) => c.vocab_size = v,
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => c.vocab_size = v,
             ModelConfig::Albert(c) => c.vocab_size = v,
             ModelConfig::Molformer(c) => c.vocab_size = v,
             ModelConfig::GptNeo(c) => c.vocab_size = v,
@@ -629,6 +810,17 @@ impl ModelConfig {
                 }
             }
             ModelConfig::T5(c) => c.validate(origin)?,
+            ModelConfig::Roberta(c) => {
+                if c.pad_token_id as usize >= c.vocab_size {
+                    return Err(ModelError::config(
+                        origin,
+                        format!(
+                            "pad_token_id {} is outside the vocabulary of {}",
+                            c.pad_token_id, c.vocab_size
+                        ),
+                    ));
+                }
+            }
             ModelConfig::Bert(_) => {}
         }
         Ok(())

@@ -21,6 +21,10 @@ pub enum ModelError {
     /// `--preset NAME` that we do not ship.
     #[error("unknown preset `{name}`; known presets: {known}")]
     UnknownPreset { name: String, known: String },
+    /// A file chemlm reads alongside the weights (a shard index, a `tokenizer.json`) is not
+    /// what it should be.
+    #[error("{path}: {reason}")]
+    Format { path: PathBuf, reason: String },
     /// A weight file lacks a tensor the model needs.
     #[error("{path}: tensor `{name}` is missing")]
     MissingTensor { path: PathBuf, name: String },
@@ -42,6 +46,13 @@ impl ModelError {
         ModelError::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    pub(crate) fn format(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
+        ModelError::Format {
+            path: path.into(),
+            reason: reason.to_string(),
         }
     }
 

@@ -1,7 +1,8 @@
-//! Model architectures for chemlm on candle: BERT (MolBERT), ALBERT-style cross-layer sharing
-//! (DeLiCaTe), MoLFormer (rotary + linear attention), GPT-Neo (ChemGPT) and T5 (encoder-decoder),
-//! on shared blocks, with Hugging Face-compatible configs and tensor names, presets,
-//! parameter/FLOP counts and save/load of model directories.
+//! Model architectures for chemlm on candle: BERT (MolBERT) and RoBERTa (ChemBERTa) on one BERT
+//! implementation, ALBERT-style cross-layer sharing (DeLiCaTe), MoLFormer (rotary + linear
+//! attention), GPT-Neo (ChemGPT) and T5 (encoder-decoder), on shared blocks, with Hugging
+//! Face-compatible configs and tensor names, presets, parameter/FLOP counts and save/load of model
+//! directories.
 //!
 //! Entry point: [`Model`] (`Model::new`, `Model::from_preset`, `Model::load`, `Model::save`),
 //! which implements [`LanguageModel`] for the trainer.

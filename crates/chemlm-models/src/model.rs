@@ -2,7 +2,7 @@
 //! trainer, the CLI and the other crates use whatever the architecture.
 
 use crate::albert::Albert;
-use crate::bert::Bert;
+use crate::bert::{Bert, BertFlavor};
 use crate::blocks::dropout::ModelRng;
 use crate::config::ModelConfig;
 use crate::error::ModelResult;
@@ -13,10 +13,13 @@ use crate::t5::T5;
 use crate::traits::{LanguageModel, LmKind, ModelOutput, OutputRequest};
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// The built network of one architecture.
 #[derive(Debug, Clone)]
 pub enum Network {
+    /// BERT or RoBERTa (see [`BertFlavor`]).
     Bert(Bert),
     Albert(Albert),
     Molformer(Molformer),
@@ -28,7 +31,8 @@ impl Network {
     /// Build `config`'s network from `vb` (seeded init, a checkpoint, or a shape recorder).
     pub fn build(config: &ModelConfig, rng: ModelRng, vb: VarBuilder) -> Result<Self> {
         Ok(match config {
-            ModelConfig::Bert(c) => Network::Bert(Bert::new(c, rng, vb)?),
+            ModelConfig::Bert(c) => Network::Bert(Bert::new(c, BertFlavor::Bert, rng, vb)?),
+            ModelConfig::Roberta(c) => Network::Bert(Bert::new(c, BertFlavor::Roberta, rng, vb)?),
             ModelConfig::Albert(c) => Network::Albert(Albert::new(c, rng, vb)?),
             ModelConfig::Molformer(c) => Network::Molformer(Molformer::new(c, rng, vb)?),
             ModelConfig::GptNeo(c) => Network::GptNeo(GptNeo::new(c, rng, vb)?),
@@ -54,6 +58,9 @@ pub struct Model {
     varmap: VarMap,
     network: Network,
     device: Device,
+    /// False once weights came from a checkpoint without the LM head (see
+    /// [`Model::lm_head_loaded`]). Shared by clones, as the weights are.
+    lm_head_loaded: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Model {
@@ -82,6 +89,7 @@ impl Model {
             varmap,
             network,
             device: device.clone(),
+            lm_head_loaded: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -105,6 +113,36 @@ impl Model {
 
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// Whether the LM head holds real weights: false when [`Model::assign`] (so
+    /// [`Model::load`]) read a checkpoint without the head's tensors — an encoder saved by
+    /// `AutoModel`, or DeepChem's ChemBERTa-77M-MTR (a regression model). Such a model is fine
+    /// for embeddings and fine-tuning, but its logits come from a random head: `forward_logits`
+    /// (and `forward_detailed` asking for logits) then fail instead of returning noise, and
+    /// [`Model::save`] leaves the untrained head out.
+    pub fn lm_head_loaded(&self) -> bool {
+        self.lm_head_loaded.load(Ordering::Relaxed)
+    }
+
+    /// Declare the LM head trained (or untrained). Pretraining a model loaded without a head
+    /// trains its fresh head, and must say so for the logits to be usable and the head saved.
+    pub fn set_lm_head_loaded(&self, loaded: bool) {
+        self.lm_head_loaded.store(loaded, Ordering::Relaxed);
+    }
+
+    /// Error for a logits request on a model whose head was never loaded or trained.
+    fn check_head(&self) -> Result<()> {
+        if self.lm_head_loaded() {
+            return Ok(());
+        }
+        Err(candle_core::Error::Msg(format!(
+            "this {} model was loaded without its LM head (`{}*` tensors): its logits would \
+             come from random weights. Use it for embeddings or fine-tuning, or pretrain it \
+             (masked LM) to train a head",
+            self.config.architecture(),
+            self.config.lm_head_prefix().unwrap_or_default()
+        )))
     }
 
     /// The GPT-Neo network, for incremental generation with a KV cache.
@@ -151,6 +189,7 @@ impl LanguageModel for Model {
     }
 
     fn forward_logits(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
+        self.check_head()?;
         self.network.as_lm().forward_logits(ids, mask, train)
     }
 
@@ -165,6 +204,9 @@ impl LanguageModel for Model {
         train: bool,
         request: OutputRequest,
     ) -> Result<ModelOutput> {
+        if request.logits {
+            self.check_head()?;
+        }
         self.network
             .as_lm()
             .forward_detailed(ids, mask, train, request)

@@ -6,7 +6,11 @@
 //! Conventions, matching how each released model reports its size:
 //! * `total`: MoLFormer includes its LM head (46.8 M for molformer-xl); BERT/ALBERT (MolBERT,
 //!   DeLiCaTe) count embeddings, layers and pooler but not the MLM head (its decoder is tied
-//!   anyway); GPT-Neo counts everything (the LM head is the tied token embedding).
+//!   anyway). chemlm builds no pooler (MLM never uses or trains it, and `*ForMaskedLM` has
+//!   none), so its `hidden x hidden + hidden` weights are added to `total` and `non_embedding`
+//!   to keep the published counts. RoBERTa counts embeddings and layers (`RobertaForMaskedLM`
+//!   has no pooler), not the MLM head. GPT-Neo counts everything (the LM head is the tied token
+//!   embedding).
 //! * `non_embedding`: `total` minus token, position and token-type embedding tables (Kaplan et
 //!   al. 2020's N, used by ChemGPT's scaling laws).
 //! * `all`: every trainable tensor of our model (heads included, tied tensors once).
@@ -71,8 +75,19 @@ fn is_embedding(config: &ModelConfig, name: &str) -> bool {
 fn is_excluded_head(config: &ModelConfig, name: &str) -> bool {
     match config {
         ModelConfig::Bert(_) => name.starts_with("cls."),
+        ModelConfig::Roberta(_) => name.starts_with("lm_head."),
         ModelConfig::Albert(_) => name.starts_with("predictions."),
         _ => false,
+    }
+}
+
+/// The BERT/ALBERT pooler (dense `hidden -> hidden` with bias) their papers count; see the
+/// module docs.
+fn published_pooler(config: &ModelConfig) -> usize {
+    match config {
+        ModelConfig::Bert(c) => c.hidden_size * c.hidden_size + c.hidden_size,
+        ModelConfig::Albert(c) => c.hidden_size * c.hidden_size + c.hidden_size,
+        _ => 0,
     }
 }
 
@@ -85,12 +100,14 @@ pub fn count_parameters(config: &ModelConfig) -> ModelResult<ParamCount> {
         .iter()
         .filter(|(n, _)| !is_excluded_head(config, n))
         .collect();
-    let total = counted.iter().map(|(_, d)| numel(d)).sum();
+    let pooler = published_pooler(config);
+    let total = counted.iter().map(|(_, d)| numel(d)).sum::<usize>() + pooler;
     let non_embedding = counted
         .iter()
         .filter(|(n, _)| !is_embedding(config, n))
         .map(|(_, d)| numel(d))
-        .sum();
+        .sum::<usize>()
+        + pooler;
     Ok(ParamCount {
         total,
         non_embedding,
@@ -105,7 +122,9 @@ pub fn flops_per_token(config: &ModelConfig) -> ModelResult<u64> {
     let layers = config.num_layers() as u64;
     let ctx = config.max_positions() as u64;
     let (n_compute, attn) = match config {
-        ModelConfig::Bert(_) => (n.non_embedding as u64, 6 * layers * ctx * d),
+        ModelConfig::Bert(_) | ModelConfig::Roberta(_) => {
+            (n.non_embedding as u64, 6 * layers * ctx * d)
+        }
         ModelConfig::Albert(c) => {
             // Shared layer weights run `passes / groups` times each.
             let shapes = parameter_shapes(config)?;

@@ -13,7 +13,16 @@ fn tiny_configs() -> Vec<(&'static str, ModelConfig)> {
         c.num_hidden_layers = 2;
         c.intermediate_size = 64;
     }
-    out.push(("bert", bert));
+    out.push(("bert", bert.clone()));
+    // RoBERTa: the BERT network with positions that skip the pad id; the tests pad with 0.
+    let mut roberta = serde_json::to_value(&bert).unwrap();
+    roberta["model_type"] = "roberta".into();
+    roberta["pad_token_id"] = 0.into();
+    roberta["type_vocab_size"] = 1.into();
+    out.push((
+        "roberta",
+        ModelConfig::from_json(&roberta.to_string(), "roberta").unwrap(),
+    ));
     let mut albert = presets::preset("albert-small").unwrap();
     if let ModelConfig::Albert(c) = &mut albert {
         c.embedding_size = 16;
@@ -168,7 +177,7 @@ fn load_reports_missing_and_misshapen_tensors() {
 
 #[test]
 fn same_seed_same_weights_different_seed_different() {
-    let (_, cfg) = tiny_configs().remove(3);
+    let (_, cfg) = tiny_configs().remove(4);
     let (ids, mask) = batch(&seqs(), 0);
     let a = Model::new(&cfg, &Device::Cpu, 5)
         .unwrap()

@@ -1,5 +1,6 @@
 //! BERT-style input embeddings: word + learned absolute position + token type, then LayerNorm
-//! and dropout (BERT, ALBERT; ALBERT's may be narrower than the hidden size).
+//! and dropout (BERT, RoBERTa, ALBERT; ALBERT's may be narrower than the hidden size). RoBERTa
+//! differs only in which position row each token reads, see [`PositionIds`].
 
 use super::Dropout;
 use crate::ops::layer_norm::LayerNorm;
@@ -15,6 +16,18 @@ pub struct BertEmbeddings {
     ln: LayerNorm,
     dropout: Dropout,
     max_positions: usize,
+    positions: PositionIds,
+}
+
+/// How token positions index the position table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionIds {
+    /// BERT, ALBERT: `0..seq` whatever the tokens.
+    FromZero,
+    /// RoBERTa (fairseq's `make_positions`, transformers' `create_position_ids_from_input_ids`):
+    /// real tokens count up from `pad + 1`, every `pad` token gets row `pad`. Positions follow
+    /// the ids, not the attention mask, because that is what the pretrained weights saw.
+    AfterPadding { pad: u32 },
 }
 
 /// Sizes of a [`BertEmbeddings`].
@@ -26,6 +39,7 @@ pub struct EmbeddingShape {
     pub type_vocab: usize,
     pub ln_eps: f64,
     pub init_std: f64,
+    pub positions: PositionIds,
 }
 
 /// A `[rows, width]` embedding table named `name` initialised N(0, std).
@@ -70,6 +84,7 @@ impl BertEmbeddings {
             ln: LayerNorm::new(s.width, s.ln_eps, vb.pp("LayerNorm"))?,
             dropout,
             max_positions: s.max_positions,
+            positions: s.positions,
         })
     }
 
@@ -78,13 +93,39 @@ impl BertEmbeddings {
         self.word.embeddings()
     }
 
+    /// Longest sequence the position table covers (RoBERTa: rows `0..=pad` are never read by a
+    /// real token).
+    pub fn max_len(&self) -> usize {
+        match self.positions {
+            PositionIds::FromZero => self.max_positions,
+            PositionIds::AfterPadding { pad } => {
+                self.max_positions.saturating_sub(pad as usize + 1)
+            }
+        }
+    }
+
+    /// Position ids `[s]` (shared by the batch) or `[b, s]` (RoBERTa: they depend on the ids).
+    fn position_ids(&self, ids: &Tensor) -> Result<Tensor> {
+        let (_, s) = ids.dims2()?;
+        match self.positions {
+            PositionIds::FromZero => Tensor::arange(0u32, s as u32, ids.device()),
+            PositionIds::AfterPadding { pad } => {
+                // cumsum(not_pad) * not_pad + pad, in f32: counts of 0/1 are exact far beyond
+                // any position table.
+                let not_pad = ids.ne(pad)?.to_dtype(DType::F32)?;
+                let counts = not_pad.cumsum(1)?;
+                ((counts * not_pad)? + f64::from(pad))?.to_dtype(DType::U32)
+            }
+        }
+    }
+
     /// `ids` `[b, s]` u32 → `[b, s, width]`; token type 0 everywhere (single-segment input).
     pub fn forward(&self, ids: &Tensor, train: bool) -> Result<Tensor> {
         let (_, s) = ids.dims2()?;
-        check_len(s, self.max_positions)?;
+        check_len(s, self.max_len())?;
         let ids = ids.to_dtype(DType::U32)?;
         let w = candle_nn::Module::forward(&self.word, &ids)?;
-        let pos_ids = Tensor::arange(0u32, s as u32, ids.device())?;
+        let pos_ids = self.position_ids(&ids)?;
         let p = candle_nn::Module::forward(&self.position, &pos_ids)?;
         let t = self.token_type.narrow(0, 0, 1)?;
         let x = w.broadcast_add(&p)?.broadcast_add(&t)?;

@@ -193,8 +193,17 @@ pub fn run(a: &DistillArgs, quiet: bool) -> Result<()> {
     let teacher = Model::load(&a.teacher, &device)
         .with_context(|| format!("loading teacher {}", a.teacher.display()))?;
     check_teacher_tokenizer(&a.teacher, &tokenizer)?;
+    if a.alpha_kd > 0.0 && !teacher.lm_head_loaded() {
+        bail!(
+            "teacher {} has no masked-LM head (an encoder-only checkpoint), so it has no \
+             logits to distil: pass --alpha-kd 0 and distil hidden states or attention only, \
+             or pretrain the teacher first",
+            a.teacher.display()
+        );
+    }
     let mut scfg = student_config(a)?;
     scfg.set_vocab_size(tokenizer.vocab_size());
+    scfg.set_special_token_ids(train_common::tokenizer_ids(&tokenizer));
     let tcfg = teacher.config().clone();
     if tcfg.vocab_size() != tokenizer.vocab_size() {
         bail!(

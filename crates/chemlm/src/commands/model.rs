@@ -130,6 +130,7 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
             if let Some(t) = &a.tokenizer {
                 let tok = chemlm_data::Tokenizer::load(t)?;
                 cfg.set_vocab_size(tok.vocab_size());
+                cfg.set_special_token_ids(super::train_common::tokenizer_ids(&tok));
             }
             let model = Model::new(&cfg, &candle_core::Device::Cpu, a.seed)?;
             model.save(&a.out, a.tokenizer.as_deref())?;

@@ -337,13 +337,23 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
             tokenizer.vocab_size()
         );
     }
+    config.set_special_token_ids(train_common::tokenizer_ids(&tokenizer));
     let device = Device::Cpu;
     let model = Model::new(&config, &device, f.train.seed)?;
     if let Some(dir) = &f.init {
-        // model.safetensors, or pytorch_model.bin when that is what the directory has.
+        // model.safetensors, pytorch_model.bin or their shards, whichever the directory has.
         let (tensors, w) = chemlm_models::io::read_weights(dir, &device)
             .with_context(|| format!("reading the weights of {}", dir.display()))?;
         model.assign(&tensors, &w)?;
+        if !model.lm_head_loaded() {
+            // An encoder-only checkpoint (e.g. ChemBERTa-MTR): pretraining trains the fresh
+            // head, so from here on its logits mean something and checkpoints save it.
+            tracing::warn!(
+                "{}: no LM head in the checkpoint; pretraining starts it from random weights",
+                dir.display()
+            );
+            model.set_lm_head_loaded(true);
+        }
     }
     let counts = model.parameter_count()?;
 

@@ -78,6 +78,12 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
     let mut config = config;
     if f.init.is_none() {
         config.set_vocab_size(tokenizer.vocab_size());
+        let sp = tokenizer.specials();
+        config.set_special_token_ids(chemlm_models::config::SpecialTokenIds {
+            bos: None,
+            eos: Some(sp.eos),
+            pad: Some(sp.pad),
+        });
     } else if config.vocab_size() < tokenizer.vocab_size() {
         bail!(
             "the model's vocabulary ({}) is smaller than the data's tokenizer ({})",
@@ -122,7 +128,10 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
     let text = toml::to_string_pretty(&resolved).context("serialising the resolved config")?;
     chemlm_models::io::write_atomic(&out.join("pretrain.toml"), text.as_bytes())?;
 
-    let mut tok_files = vec![(data.tokenizer_path(), "tokenizer.json")];
+    // tokenizer.json goes through `Model::save`, which also writes tokenizer_config.json and
+    // special_tokens_map.json; the escape table is ours alone.
+    let tokenizer_path = data.tokenizer_path();
+    let mut tok_files = Vec::new();
     if let Some(e) = &data.manifest().escape {
         tok_files.push((
             data_dir.join(e),
@@ -135,8 +144,9 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
     {
         let m = model.clone();
         let files = tok_files.clone();
+        let tok = tokenizer_path.clone();
         trainer.set_checkpoint_hook(Box::new(move |dir: &Path| {
-            m.save(dir, None)
+            m.save(dir, Some(&tok))
                 .map_err(|e| TrainError::checkpoint(dir, e.to_string()))?;
             copy_tokenizer_files(&files, dir)
         }));
@@ -153,7 +163,7 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
             .map(|v| v as &mut dyn chemlm_train::BatchSource),
     )?;
     let model_dir = out.join("model");
-    model.save(&model_dir, None)?;
+    model.save(&model_dir, Some(&tokenizer_path))?;
     copy_tokenizer_files(&tok_files, &model_dir)?;
     let s = Summary {
         architecture: model.config().architecture(),

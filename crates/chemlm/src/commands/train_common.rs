@@ -5,6 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Var};
+use chemlm_models::config::SpecialTokenIds;
 use chemlm_models::{Model, ModelConfig};
 use chemlm_train::{checkpoint, BatchSource, TrainError, Trainer};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,19 @@ pub fn read_model_config(p: &Path) -> Result<ModelConfig> {
         Ok(ModelConfig::from_json(&text, &origin)?)
     } else {
         Ok(ModelConfig::from_toml(&text, &origin)?)
+    }
+}
+
+/// The `<bos>`/`<eos>`/`<pad>` ids of `tok`, for [`ModelConfig::set_special_token_ids`]: a
+/// model made for a tokenizer records its ids, so `config.json` and `tokenizer.json` agree
+/// (our `<pad>` is 2, not the 0 that BERT's config defaults to) and RoBERTa numbers positions
+/// from the pad id it will really see.
+pub fn tokenizer_ids(tok: &chemlm_data::Tokenizer) -> SpecialTokenIds {
+    let sp = tok.special_ids();
+    SpecialTokenIds {
+        bos: Some(sp.bos),
+        eos: Some(sp.eos),
+        pad: Some(sp.pad),
     }
 }
 
