@@ -49,6 +49,36 @@ pub struct FinetuneMeta {
 }
 
 /// Writes `dir` (created if needed): encoder + tokenizer, head, meta. Each file is atomic.
+/// Saves `model` with `tokenizer` written from the loaded object (not copied from a file: a Hub
+/// model's may have come from `vocab.json` + `merges.txt`, with no `tokenizer.json` to copy),
+/// plus the `tokenizer_config.json` / `special_tokens_map.json` transformers reads, naming the
+/// tokenizer's own special roles.
+pub fn save_with_tokenizer(dir: &Path, model: &Model, tokenizer: &Tokenizer) -> Result<()> {
+    use chemlm_models::io::{write_tokenizer_files, SpecialToken, TokenizerSpecials};
+    let (sp, v) = (tokenizer.special_ids(), tokenizer.vocab());
+    let role = |id: u32| {
+        v.token(id).map(|t| SpecialToken {
+            content: t.to_owned(),
+            id,
+        })
+    };
+    let specials = TokenizerSpecials {
+        bos: role(sp.bos),
+        eos: role(sp.eos),
+        pad: role(sp.pad),
+        mask: role(sp.mask),
+        unk: role(sp.unk),
+    };
+    model.save(dir, None)?;
+    write_tokenizer_files(
+        dir,
+        tokenizer.to_hf_json().as_bytes(),
+        &specials,
+        model.config().max_positions(),
+    )?;
+    Ok(())
+}
+
 pub fn save_model_dir(
     dir: &Path,
     model: &Model,
@@ -56,10 +86,7 @@ pub fn save_model_dir(
     head: &Head,
     meta: &FinetuneMeta,
 ) -> Result<()> {
-    // The tokenizer is written from the loaded object, not copied from a file: a Hub model's may
-    // have come from `vocab.json` + `merges.txt`, with no `tokenizer.json` to copy.
-    model.save(dir, None)?;
-    tokenizer.save(&dir.join(chemlm_models::io::TOKENIZER_FILE))?;
+    save_with_tokenizer(dir, model, tokenizer)?;
     head.save(&dir.join(HEAD_FILE))?;
     let text = serde_json::to_string_pretty(meta).map_err(|e| FinetuneError::File {
         path: dir.join(META_FILE),

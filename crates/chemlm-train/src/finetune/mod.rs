@@ -25,7 +25,7 @@ pub mod standardize;
 pub mod teacher;
 pub mod train;
 
-pub use artifact::{save_model_dir, FinetuneMeta, FinetunedModel};
+pub use artifact::{save_model_dir, save_with_tokenizer, FinetuneMeta, FinetunedModel};
 pub use encode::{encode_for_model, pad_batch, pool, EncodeOptions, Pooling};
 pub use head::{Head, HeadConfig};
 pub use loss::{

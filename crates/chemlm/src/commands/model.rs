@@ -180,11 +180,12 @@ fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
         .unwrap_or_else(|| "model".into());
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let written = (|| -> Result<()> {
-        model.save(&tmp, None)?;
-        tok.save(&tmp.join(chemlm_models::io::TOKENIZER_FILE))?;
+        // The source's own tokenizer side files, when it has them, then replace the ones
+        // written from our roles (they are what the published tokenizer declares).
+        chemlm_train::finetune::save_with_tokenizer(&tmp, &model, &tok)?;
         for f in TOKENIZER_SIDE_FILES {
             let from = source.join(f);
-            if from.exists() && !tmp.join(f).exists() {
+            if from.exists() {
                 std::fs::copy(&from, tmp.join(f))
                     .with_context(|| format!("cannot copy {}", from.display()))?;
             }
