@@ -131,6 +131,9 @@ fn d_fmap() -> crate::blocks::FeatureMapKind {
 fn d_true() -> bool {
     true
 }
+fn d_relu_kernel() -> String {
+    "relu".into()
+}
 
 /// MoLFormer encoder (IBM), tensor names of the Hugging Face port `ibm/MoLFormer-XL-both-10pct`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,9 +159,16 @@ pub struct MolformerConfig {
     pub linear_attention_eps: f64,
     #[serde(default = "d_features")]
     pub num_random_features: usize,
-    /// Keep the random features fixed at eval (we always do; kept for config compatibility).
+    /// Keep the random features fixed at eval. chemlm always does: the stored
+    /// `feature_map.weight` buffers are used as they are. The released MoLFormer-XL config says
+    /// `false`, which makes the Hugging Face port draw new features on every forward pass (its
+    /// model card tells users to pass `deterministic_eval=True`); kept for config compatibility.
     #[serde(default = "d_true")]
     pub deterministic_eval: bool,
+    /// The random-feature kernel of the Hugging Face port (`relu`, the released model's; the only
+    /// one the random-feature map implements).
+    #[serde(default = "d_relu_kernel")]
+    pub feature_map_kernel: String,
     #[serde(default = "d_pad")]
     pub pad_token_id: u32,
     /// Id of the tokenizer's `<bos>` (see [`BertConfig::bos_token_id`]).
@@ -779,6 +789,16 @@ impl ModelConfig {
                 }
             }
             ModelConfig::Molformer(c) => {
+                if c.feature_map_kernel != "relu" {
+                    return Err(ModelError::config(
+                        origin,
+                        format!(
+                            "feature_map_kernel `{}` is not supported (only `relu`, the released \
+                             MoLFormer's)",
+                            c.feature_map_kernel
+                        ),
+                    ));
+                }
                 if !(h / heads).is_multiple_of(2) {
                     return Err(ModelError::config(
                         origin,

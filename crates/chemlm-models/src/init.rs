@@ -45,6 +45,10 @@ fn init_values(rng: &mut ChaCha8Rng, init: &Init, shape: &Shape) -> Vec<f32> {
 pub struct SeededBackend {
     varmap: VarMap,
     rng: Mutex<ChaCha8Rng>,
+    /// Checkpoint tensors by name: a variable found here with the requested shape starts as a
+    /// copy of it instead of a random draw (loading a 47 M-parameter model then skips 47 M normal
+    /// samples).
+    prefill: Option<Arc<std::collections::HashMap<String, Tensor>>>,
 }
 
 impl SeededBackend {
@@ -55,9 +59,22 @@ impl SeededBackend {
         dtype: DType,
         device: &Device,
     ) -> VarBuilder<'static> {
+        Self::var_builder_prefilled(varmap, seed, None, dtype, device)
+    }
+
+    /// [`SeededBackend::var_builder`] whose variables start from `prefill` where it holds them
+    /// (same name and shape); the rest are drawn from `seed`.
+    pub fn var_builder_prefilled(
+        varmap: &VarMap,
+        seed: u64,
+        prefill: Option<Arc<std::collections::HashMap<String, Tensor>>>,
+        dtype: DType,
+        device: &Device,
+    ) -> VarBuilder<'static> {
         let backend = SeededBackend {
             varmap: varmap.clone(),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
+            prefill,
         };
         VarBuilder::from_backend(Box::new(backend), dtype, device.clone())
     }
@@ -78,6 +95,17 @@ impl candle_nn::var_builder::SimpleBackend for SeededBackend {
                 );
             }
             return Ok(v.as_tensor().clone());
+        }
+        if let Some(src) = self
+            .prefill
+            .as_ref()
+            .and_then(|p| p.get(name))
+            .filter(|t| t.shape() == &s)
+        {
+            let var = Var::from_tensor(&src.to_device(dev)?.to_dtype(dtype)?)?;
+            let out = var.as_tensor().clone();
+            data.insert(name.to_string(), var);
+            return Ok(out);
         }
         let values = {
             let mut rng = self

@@ -51,7 +51,20 @@ fn read_one(
         ));
     }
     match format {
-        WeightFormat::Safetensors => Ok(candle_core::safetensors::load(path, device)?),
+        WeightFormat::Safetensors => {
+            // Memory-mapped instead of `safetensors::load`'s read into one buffer: the tensors
+            // are copied straight out of the page cache, so loading does not hold a second
+            // heap copy of the file.
+            // SAFETY: the mapping lives only inside this block and every tensor is copied out of
+            // it before it ends; chemlm never rewrites a weights file in place (saves go to a
+            // temp file that is renamed), so the bytes cannot change under the mapping.
+            let st = unsafe { candle_core::safetensors::MmapedSafetensors::new(path)? };
+            let mut out = HashMap::new();
+            for (name, view) in st.tensors() {
+                out.insert(name.clone(), candle_core::safetensors::Load::load(&view, device)?);
+            }
+            Ok(out)
+        }
         WeightFormat::Pickle => {
             let mut out = HashMap::new();
             for (name, t) in candle_core::pickle::read_all(path)? {
@@ -572,8 +585,10 @@ impl Model {
         let cfg_path = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&cfg_path).map_err(|e| ModelError::io(&cfg_path, e))?;
         let config = ModelConfig::from_json(&text, &cfg_path.display().to_string())?;
-        let model = Model::new(&config, device, 0)?;
         let (file, wpath) = read_weights(dir, device)?;
+        let file = std::sync::Arc::new(file);
+        let model = Model::new_prefilled(&config, device, 0, Some(file.clone()))?;
+        // Checks every tensor and fills the ones stored under other names (tied, un-prefixed).
         model.assign(&file, &wpath)?;
         Ok(model)
     }

@@ -78,9 +78,21 @@ impl Model {
     /// T5: Hugging Face's `initializer_factor` scheme, see [`crate::t5`]),
     /// bit-identical for the same config and seed.
     pub fn new(config: &ModelConfig, device: &Device, seed: u64) -> ModelResult<Self> {
+        Self::new_prefilled(config, device, seed, None)
+    }
+
+    /// [`Model::new`] with the variables that `prefill` holds (same name and shape) starting as
+    /// copies of it: what loading a checkpoint uses, so it does not first draw random weights
+    /// it then overwrites.
+    pub(crate) fn new_prefilled(
+        config: &ModelConfig,
+        device: &Device,
+        seed: u64,
+        prefill: Option<Arc<std::collections::HashMap<String, candle_core::Tensor>>>,
+    ) -> ModelResult<Self> {
         config.validate("model config")?;
         let varmap = VarMap::new();
-        let vb = SeededBackend::var_builder(&varmap, seed, DType::F32, device);
+        let vb = SeededBackend::var_builder_prefilled(&varmap, seed, prefill, DType::F32, device);
         // The stochastic stream (dropout, feature redraws) is separate from the init stream.
         let rng = ModelRng::new(seed ^ 0x9E37_79B9_7F4A_7C15);
         let network = Network::build(config, rng, vb)?;
