@@ -61,7 +61,10 @@ fn read_one(
             let st = unsafe { candle_core::safetensors::MmapedSafetensors::new(path)? };
             let mut out = HashMap::new();
             for (name, view) in st.tensors() {
-                out.insert(name.clone(), candle_core::safetensors::Load::load(&view, device)?);
+                out.insert(
+                    name.clone(),
+                    candle_core::safetensors::Load::load(&view, device)?,
+                );
             }
             Ok(out)
         }

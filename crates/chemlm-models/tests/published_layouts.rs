@@ -59,7 +59,7 @@ fn molformer_port_layout(
     vocab: usize,
 ) -> BTreeMap<String, Vec<usize>> {
     let mut m = BTreeMap::new();
-    let mut lin = |m: &mut BTreeMap<String, Vec<usize>>, n: String, i: usize, o: usize, b: bool| {
+    let lin = |m: &mut BTreeMap<String, Vec<usize>>, n: String, i: usize, o: usize, b: bool| {
         m.insert(format!("{n}.weight"), vec![o, i]);
         if b {
             m.insert(format!("{n}.bias"), vec![o]);
@@ -122,7 +122,10 @@ fn molformer_xl_config_and_tensor_layout() {
         p.all
     );
     let model = Model::new(&cfg, &Device::Cpu, 0).unwrap();
-    assert_eq!(layout_of(&model), molformer_port_layout(768, 12, 12, 32, 2362));
+    assert_eq!(
+        layout_of(&model),
+        molformer_port_layout(768, 12, 12, 32, 2362)
+    );
     // Written back, the config keeps what the port reads.
     let v: serde_json::Value = serde_json::from_str(&cfg.to_json().unwrap()).unwrap();
     assert_eq!(v["model_type"], "molformer");
