@@ -107,17 +107,22 @@ impl Foreign {
 /// The vocabulary of `tok` in id order (added tokens included). A gap in the ids is an error:
 /// every id a model can emit must decode.
 pub fn vocab_tokens(tok: &tokenizers::Tokenizer, origin: &Path) -> Result<Vec<String>, DataError> {
-    let map = tok.get_vocab(true);
+    tokens_by_id(&tok.get_vocab(true), origin)
+}
+
+/// The tokens of a `token → id` map in id order; a gap or a repeated id is an error naming
+/// `origin`.
+fn tokens_by_id(map: &HashMap<String, u32>, origin: &Path) -> Result<Vec<String>, DataError> {
     let mut tokens: Vec<Option<String>> = vec![None; map.len()];
-    for (t, &id) in &map {
-        match tokens.get_mut(id as usize) {
-            Some(slot) => *slot = Some(t.clone()),
-            None => {
-                return Err(DataError::format(
-                    origin,
-                    format!("token {t:?} has id {id}, beyond the {} tokens", map.len()),
-                ))
-            }
+    for (t, &id) in map {
+        let slot = tokens.get_mut(id as usize).ok_or_else(|| {
+            DataError::format(
+                origin,
+                format!("token {t:?} has id {id}, beyond the {} tokens", map.len()),
+            )
+        })?;
+        if slot.replace(t.clone()).is_some() {
+            return Err(DataError::format(origin, format!("id {id} is used twice")));
         }
     }
     tokens
@@ -292,23 +297,7 @@ pub fn regex_word_level(vocab: &Path, dir: &Path) -> Result<super::Tokenizer, Da
     let text = std::fs::read_to_string(vocab).map_err(|e| DataError::io(vocab, e))?;
     let map: HashMap<String, u32> = serde_json::from_str(&text)
         .map_err(|e| DataError::format(vocab, format!("not a token → id JSON object: {e}")))?;
-    let mut tokens: Vec<Option<String>> = vec![None; map.len()];
-    for (t, &id) in &map {
-        let slot = tokens.get_mut(id as usize).ok_or_else(|| {
-            DataError::format(
-                vocab,
-                format!("token {t:?} has id {id}, beyond the {} tokens", map.len()),
-            )
-        })?;
-        if slot.replace(t.clone()).is_some() {
-            return Err(DataError::format(vocab, format!("id {id} is used twice")));
-        }
-    }
-    let tokens = tokens
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| t.ok_or_else(|| DataError::format(vocab, format!("no token has id {i}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let tokens = tokens_by_id(&map, vocab)?;
     let names = assign_roles(&tokens, &declared_specials(dir)?, vocab)?;
     let kind = guess_kind(&tokens);
     let v = Vocab::from_tokens_with(tokens, &names)
