@@ -63,8 +63,8 @@ impl TiedMlmHead {
         let x = self.ln.forward(&self.act.apply(&self.dense.forward(h)?)?)?;
         let (b, s, e) = x.dims3()?;
         x.reshape((b * s, e))?
-            .matmul(&self.decoder.t()?)?
-            .broadcast_add(&self.bias)?
+            .matmul(&crate::precision::cast(&self.decoder)?.t()?)?
+            .broadcast_add(&crate::precision::cast(&self.bias)?)?
             .reshape((b, s, ()))
     }
 }

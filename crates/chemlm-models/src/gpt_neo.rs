@@ -126,7 +126,7 @@ impl GptNeo {
     fn logits(&self, h: &Tensor) -> Result<Tensor> {
         let (b, s, d) = h.dims3()?;
         h.reshape((b * s, d))?
-            .matmul(&self.wte.embeddings().t()?)?
+            .matmul(&crate::precision::cast(self.wte.embeddings())?.t()?)?
             .reshape((b, s, ()))
     }
 
@@ -144,8 +144,10 @@ impl GptNeo {
         check_len(offset + s, self.max_positions)?;
         let ids = ids.to_dtype(DType::U32)?;
         let pos = Tensor::arange(offset as u32, (offset + s) as u32, ids.device())?;
-        let x = candle_nn::Module::forward(&self.wte, &ids)?
-            .broadcast_add(&candle_nn::Module::forward(&self.wpe, &pos)?)?;
+        let x = crate::precision::cast(
+            &candle_nn::Module::forward(&self.wte, &ids)?
+                .broadcast_add(&candle_nn::Module::forward(&self.wpe, &pos)?)?,
+        )?;
         let mut h = self.embed_dropout.forward(&x, train)?;
         let dtype = h.dtype();
         let pad_bias = match pad_mask {

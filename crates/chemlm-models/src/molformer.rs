@@ -154,7 +154,10 @@ impl LanguageModel for Molformer {
         let ids = ids.to_dtype(DType::U32)?;
         let x = self
             .emb_dropout
-            .forward(&candle_nn::Module::forward(&self.word, &ids)?, train)?;
+            .forward(
+                &crate::precision::cast(&candle_nn::Module::forward(&self.word, &ids)?)?,
+                train,
+            )?;
         let (h, hidden_states, attentions) = crate::bert::run_encoder(
             x,
             self.layers.iter(),

@@ -404,9 +404,12 @@ impl T5 {
     fn embed(&self, ids: &Tensor) -> Result<Tensor> {
         let (b, s) = ids.dims2()?;
         let ids = ids.to_dtype(DType::U32)?.flatten_all()?;
-        self.shared
-            .index_select(&ids, 0)?
-            .reshape((b, s, self.config.d_model))
+        crate::precision::cast(
+            &self
+                .shared
+                .index_select(&ids, 0)?
+                .reshape((b, s, self.config.d_model))?,
+        )
     }
 
     /// Encoder pass; also returns the input of every block and the final output when asked.
@@ -543,7 +546,7 @@ impl T5 {
         let flat = h.reshape((b * t, d))?;
         let logits = match &self.lm_head {
             Some(head) => head.forward(&flat)?,
-            None => flat.matmul(&self.shared.t()?)?,
+            None => flat.matmul(&crate::precision::cast(&self.shared)?.t()?)?,
         };
         logits.reshape((b, t, ()))
     }

@@ -59,6 +59,9 @@ pub struct TrainConfig {
     pub masking: MaskingConfig,
     /// Discount of TSE-EMA.
     pub tse_gamma: f64,
+    /// Compute precision: f32, or bf16/f16 autocast with f32 master weights and optimizer state
+    /// (f16 adds dynamic loss scaling). See [`chemlm_models::precision`].
+    pub precision: chemlm_models::Precision,
 }
 
 impl Default for TrainConfig {
@@ -88,6 +91,7 @@ impl Default for TrainConfig {
             log_every: 50,
             masking: MaskingConfig::default(),
             tse_gamma: 0.999,
+            precision: chemlm_models::Precision::F32,
         }
     }
 }

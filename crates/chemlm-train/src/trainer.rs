@@ -16,7 +16,7 @@ use crate::objectives::Objective;
 use crate::optim::{self, Optimizer, ParamSet};
 use crate::progress::Progress;
 use crate::rng;
-use candle_core::Tensor;
+use candle_core::{DType, Tensor};
 use candle_nn::VarMap;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
@@ -97,6 +97,8 @@ pub struct Trainer {
     quiet: bool,
     flops_per_token: Option<f64>,
     hook: Option<CheckpointHook>,
+    /// f16 only: the dynamic loss scale (see [`optim::LossScaler`]).
+    scaler: Option<optim::LossScaler>,
 }
 
 impl Trainer {
@@ -117,6 +119,10 @@ impl Trainer {
             std::fs::create_dir_all(d).map_err(|e| TrainError::io(d, e))?;
         }
         let optimizer = optim::build_optimizer(cfg.optimizer, cfg.adam_hyper(), &params);
+        let cfg_scaler = cfg
+            .precision
+            .needs_loss_scaling()
+            .then(optim::LossScaler::default);
         Ok(Trainer {
             rng: rng::derived_rng(cfg.seed, TRAIN_STREAM),
             tpe: TpeTracker::new(cfg.tse_gamma),
@@ -133,6 +139,7 @@ impl Trainer {
             quiet: true,
             flops_per_token: None,
             hook: None,
+            scaler: cfg_scaler,
         })
     }
 
@@ -244,12 +251,17 @@ impl Trainer {
         valid: &mut dyn BatchSource,
     ) -> Result<EvalResult> {
         valid.reset();
+        let _autocast = chemlm_models::autocast(self.cfg.precision);
         let mut rng = rng::derived_rng(self.cfg.seed, VALID_STREAM);
         let (mut loss, mut weight, mut correct, mut any_acc) = (0f64, 0f64, 0usize, false);
         let mut n = 0usize;
         while let Some(batch) = valid.next_batch()? {
             let out = objective.compute(&batch, &mut rng, false)?;
-            loss += out.loss_sum.detach().to_scalar::<f32>()? as f64;
+            loss += out
+                .loss_sum
+                .detach()
+                .to_dtype(DType::F32)?
+                .to_scalar::<f32>()? as f64;
             weight += out.weight;
             if let Some(c) = out.correct {
                 correct += c;
@@ -316,8 +328,11 @@ impl Trainer {
             to_step = self.cfg.steps,
             "training"
         );
+        // Forward passes on this thread run in the configured precision (f32 master weights).
+        let _autocast = chemlm_models::autocast(self.cfg.precision);
         while self.step < self.cfg.steps {
             let t0 = Instant::now();
+            let loss_scale = self.scaler.as_ref().map(|s| s.scale());
             let mut acc: Vec<Option<Tensor>> = vec![None; self.params.len()];
             let (mut loss_sum, mut weight, mut tokens, mut epoch, mut micro) =
                 (0f64, 0f64, 0u64, 0u64, 0u32);
@@ -328,12 +343,18 @@ impl Trainer {
                 };
                 objective.set_seed(model_seed(self.cfg.seed, self.step, micro));
                 let out = objective.compute(&batch, &mut self.rng, true)?;
-                loss_sum += out.loss_sum.to_scalar::<f32>()? as f64;
+                // Objectives return f32 losses; one computed from half-precision activations is
+                // brought to f32 here so the sums and the backward seed stay exact.
+                let objective_loss = out.loss_sum.to_dtype(DType::F32)?;
+                loss_sum += objective_loss.to_scalar::<f32>()? as f64;
                 weight += out.weight;
                 tokens += out.tokens as u64;
                 epoch = batch.epoch;
                 if out.weight > 0.0 {
-                    let grads = out.loss_sum.backward()?;
+                    let grads = match loss_scale {
+                        Some(s) => (&objective_loss * s)?.backward()?,
+                        None => objective_loss.backward()?,
+                    };
                     ParamSet::accumulate(&mut acc, self.params.grads(&grads))?;
                 }
                 micro += 1;
@@ -349,9 +370,29 @@ impl Trainer {
                 });
             }
             if weight > 0.0 {
-                let inv = 1.0 / weight;
+                let inv = 1.0 / (weight * loss_scale.unwrap_or(1.0));
                 for g in acc.iter_mut().flatten() {
                     *g = (&*g * inv)?;
+                }
+            }
+            if let Some(scaler) = self.scaler.as_mut() {
+                let norm = optim::global_grad_norm(&acc)?;
+                match scaler.update(norm) {
+                    Some(true) => {}
+                    Some(false) => {
+                        tracing::info!(
+                            step = self.step + 1,
+                            loss_scale = scaler.scale(),
+                            "f16 gradients overflowed; step skipped, loss scale halved"
+                        );
+                        continue;
+                    }
+                    None => {
+                        return Err(TrainError::NonFinite {
+                            step: self.step + 1,
+                            loss: norm,
+                        })
+                    }
                 }
             }
             let grad_norm = match self.cfg.max_grad_norm {

@@ -210,3 +210,47 @@ fn molformer_with_dropout_resumes_exactly() {
         );
     }
 }
+
+/// bf16 and f16 autocast training (f32 master weights and optimizer state, f16 with dynamic loss
+/// scaling) follows the f32 run: the validation loss falls as far, to half-precision noise.
+#[test]
+fn mixed_precision_training_tracks_f32() {
+    if !common::data_dir_or_skip("real_models") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(set) = shards(tmp.path()) else {
+        return;
+    };
+    for text in [MOLFORMER, GPT_NEO] {
+        let mut finals = Vec::new();
+        for precision in [
+            chemlm_models::Precision::F32,
+            chemlm_models::Precision::Bf16,
+            chemlm_models::Precision::F16,
+        ] {
+            let (mut train, mut valid) = sources(&set);
+            let m = model(text, &set);
+            let obj = objective(&m, &set);
+            let cfg = TrainConfig {
+                precision,
+                ..config(24)
+            };
+            let mut tr = Trainer::new(cfg, m.varmap(), None).unwrap();
+            let before = tr.evaluate(obj.as_ref(), &mut valid).unwrap().loss;
+            let s = tr.fit(obj.as_ref(), &mut train, Some(&mut valid)).unwrap();
+            let after = s.last_valid.unwrap().loss;
+            eprintln!("{:?} {precision}: valid loss {before:.4} -> {after:.4}", m.kind());
+            assert!(after < 0.8 * before, "{precision}: loss did not fall");
+            // Weights stay f32 masters.
+            for v in m.varmap().all_vars() {
+                assert_eq!(v.dtype(), candle_core::DType::F32);
+            }
+            finals.push(after);
+        }
+        for (p, l) in ["bf16", "f16"].iter().zip(&finals[1..]) {
+            let rel = (l - finals[0]).abs() / finals[0];
+            assert!(rel < 0.05, "{p}: final loss {l} vs f32 {} ({rel})", finals[0]);
+        }
+    }
+}

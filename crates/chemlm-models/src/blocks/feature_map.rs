@@ -187,7 +187,7 @@ fn project_relu(x: &Tensor, w: &Tensor) -> Result<Tensor> {
     let m = w.dim(1)?;
     x.contiguous()?
         .reshape((b * h * n, d))?
-        .matmul(w)?
+        .matmul(&crate::precision::cast_like(w, x)?)?
         .reshape((b, h, n, m))?
         .relu()
 }

@@ -47,10 +47,11 @@ impl Linear {
         let dims = x.dims().to_vec();
         let in_dim = dims.last().copied().unwrap_or(0);
         let rows = x.elem_count() / in_dim.max(1);
-        let x2 = x.reshape((rows, in_dim))?;
-        let mut y = x2.matmul(&self.weight.t()?)?;
+        // Under autocast both sides meet in the compute dtype (see [`crate::precision`]).
+        let x2 = crate::precision::cast(&x.reshape((rows, in_dim))?)?;
+        let mut y = x2.matmul(&crate::precision::cast(&self.weight)?.t()?)?;
         if let Some(b) = &self.bias {
-            y = y.broadcast_add(b)?;
+            y = y.broadcast_add(&crate::precision::cast(b)?)?;
         }
         let mut out_dims = dims;
         if let Some(last) = out_dims.last_mut() {

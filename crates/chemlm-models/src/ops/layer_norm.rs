@@ -11,13 +11,19 @@ pub fn layer_norm_composed(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) 
     xhat.broadcast_mul(gamma)?.broadcast_add(beta)
 }
 
-/// Layer norm: fused kernel on CPU when enabled, else the composed reference.
+/// Layer norm: fused kernel on CPU when enabled, else the composed reference. Half-precision
+/// inputs are normalised in f32; under autocast the result comes back in the compute dtype
+/// (see [`crate::precision`]).
 pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
-    if super::use_fused(x) {
-        super::fused::layer_norm(x, gamma, beta, eps)
+    use crate::precision::{cast, cast_like, upcast};
+    let (x, out_dtype) = upcast(x)?;
+    let (gamma, beta) = (cast_like(gamma, &x)?, cast_like(beta, &x)?);
+    let y = if super::use_fused(&x) {
+        super::fused::layer_norm(&x, &gamma, &beta, eps)?
     } else {
-        layer_norm_composed(x, gamma, beta, eps)
-    }
+        layer_norm_composed(&x, &gamma, &beta, eps)?
+    };
+    cast(&y.to_dtype(out_dtype)?)
 }
 
 /// A layer norm's weights, named as in Hugging Face checkpoints (`weight`, `bias`).

@@ -165,7 +165,19 @@ impl CustomOp3 for RmsNormBwd {
 
 /// T5 RMS norm: the fused CPU kernel when fused ops are on and `x` and `weight` are both f32 (or
 /// both f64) on the CPU, else [`rms_norm_composed`] (half-precision inputs, other devices).
+///
+/// Under autocast (see [`crate::precision`]) the f32 master weight scales an f32 normalisation and
+/// the result is returned in the compute dtype.
 pub fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+    if crate::precision::compute_dtype().is_some() {
+        let (x32, _) = crate::precision::upcast(x)?;
+        let w = crate::precision::cast_like(weight, &x32)?;
+        return crate::precision::cast(&rms_norm_f(&x32, &w, eps)?);
+    }
+    rms_norm_f(x, weight, eps)
+}
+
+fn rms_norm_f(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
     if super::use_fused(x) && x.dtype() == weight.dtype() && weight.device().is_cpu() {
         x.contiguous()?
             .apply_op2(&weight.contiguous()?, RmsNormOp { eps })

@@ -12,10 +12,14 @@ pub fn softmax_last_dim_composed(x: &Tensor) -> Result<Tensor> {
 }
 
 /// Softmax over the last dim: fused kernel on CPU when enabled, else the composed reference.
+/// Half-precision scores are exponentiated and summed in f32 and the probabilities returned in
+/// the input's dtype (see [`crate::precision`]).
 pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
-    if super::use_fused(x) {
-        super::fused::softmax(x)
+    let (x, out_dtype) = crate::precision::upcast(x)?;
+    let p = if super::use_fused(&x) {
+        super::fused::softmax(&x)?
     } else {
-        softmax_last_dim_composed(x)
-    }
+        softmax_last_dim_composed(&x)?
+    };
+    p.to_dtype(out_dtype)
 }

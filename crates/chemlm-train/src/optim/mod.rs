@@ -8,6 +8,7 @@ pub mod adamw;
 pub mod clip;
 pub mod fused;
 pub mod lamb;
+pub mod loss_scale;
 pub mod params;
 pub mod schedule;
 
@@ -18,6 +19,7 @@ use std::collections::HashMap;
 pub use adamw::{AdamW, AdamWConfig};
 pub use clip::{clip_grad_norm, global_grad_norm};
 pub use lamb::{Lamb, LambConfig};
+pub use loss_scale::LossScaler;
 pub use params::{DecayRule, Param, ParamSet};
 pub use schedule::{LrSchedule, ScheduleKind};
 
