@@ -31,10 +31,10 @@ pub mod traits;
 
 pub use config::ModelConfig;
 pub use device::{device_name, DeviceSpec};
-pub use precision::{autocast, Precision};
 pub use error::{ModelError, ModelResult};
 pub use gpt_neo::KvCache;
 pub use model::{Model, Network};
 pub use params::{count_parameters, flops_per_token, ParamCount};
+pub use precision::{autocast, Precision};
 pub use t5::{T5Cache, T5};
 pub use traits::{LanguageModel, LmKind, ModelOutput, OutputRequest};

@@ -152,12 +152,10 @@ impl LanguageModel for Molformer {
         let (_, s) = ids.dims2()?;
         check_len(s, self.max_positions)?;
         let ids = ids.to_dtype(DType::U32)?;
-        let x = self
-            .emb_dropout
-            .forward(
-                &crate::precision::cast(&candle_nn::Module::forward(&self.word, &ids)?)?,
-                train,
-            )?;
+        let x = self.emb_dropout.forward(
+            &crate::precision::cast(&candle_nn::Module::forward(&self.word, &ids)?)?,
+            train,
+        )?;
         let (h, hidden_states, attentions) = crate::bert::run_encoder(
             x,
             self.layers.iter(),

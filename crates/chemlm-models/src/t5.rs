@@ -404,12 +404,11 @@ impl T5 {
     fn embed(&self, ids: &Tensor) -> Result<Tensor> {
         let (b, s) = ids.dims2()?;
         let ids = ids.to_dtype(DType::U32)?.flatten_all()?;
-        crate::precision::cast(
-            &self
-                .shared
-                .index_select(&ids, 0)?
-                .reshape((b, s, self.config.d_model))?,
-        )
+        crate::precision::cast(&self.shared.index_select(&ids, 0)?.reshape((
+            b,
+            s,
+            self.config.d_model,
+        ))?)
     }
 
     /// Encoder pass; also returns the input of every block and the final output when asked.

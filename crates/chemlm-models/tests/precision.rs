@@ -20,7 +20,9 @@ fn max_abs(t: &Tensor) -> f32 {
 
 fn inputs(vocab: usize) -> (Tensor, Tensor) {
     let (b, s) = (2usize, 12usize);
-    let ids: Vec<u32> = (0..b * s).map(|i| 5 + (i * 7 % (vocab - 6)) as u32).collect();
+    let ids: Vec<u32> = (0..b * s)
+        .map(|i| 5 + (i * 7 % (vocab - 6)) as u32)
+        .collect();
     let mut mask = vec![1u32; b * s];
     for m in mask.iter_mut().skip(s + 9) {
         *m = 0; // second row padded after 9 tokens
@@ -41,7 +43,11 @@ fn logits(model: &Model, ids: &Tensor, mask: &Tensor) -> Tensor {
     }
     .unwrap();
     let want = chemlm_models::precision::compute_dtype().unwrap_or(DType::F32);
-    assert_eq!(out.dtype(), want, "logits not computed in the autocast dtype");
+    assert_eq!(
+        out.dtype(),
+        want,
+        "logits not computed in the autocast dtype"
+    );
     out.to_dtype(DType::F32).unwrap()
 }
 
@@ -81,7 +87,11 @@ fn half_precision_matches_f32_on_every_architecture() {
             );
             // f16 training scales the loss so small gradients do not flush to zero (the
             // trainer's dynamic loss scaling); the gradients are unscaled before comparing.
-            let scale = if precision.needs_loss_scaling() { 1024.0 } else { 1.0 };
+            let scale = if precision.needs_loss_scaling() {
+                1024.0
+            } else {
+                1.0
+            };
             let loss = (half.sqr().unwrap().mean_all().unwrap() * scale).unwrap();
             let grads = loss.backward().unwrap();
             for (name, var) in model.varmap().data().lock().unwrap().iter() {

@@ -169,9 +169,9 @@ pub struct ModelEmbedder {
 }
 
 impl ModelEmbedder {
-    /// Loads `dir` (config.json, model.safetensors, tokenizer.json) on the CPU.
-    pub fn load(dir: &Path, canonicalize: bool) -> Result<Self, ScreenError> {
-        let model = Model::load(dir, &Device::Cpu)
+    /// Loads `dir` (config.json, model.safetensors, tokenizer.json) onto `device`.
+    pub fn load(dir: &Path, canonicalize: bool, device: &Device) -> Result<Self, ScreenError> {
+        let model = Model::load(dir, device)
             .map_err(|e| ScreenError::Invalid(format!("model {}: {e}", dir.display())))?;
         let tokenizer = Tokenizer::load_dir(dir)?;
         Self::new(model, tokenizer, canonicalize)

@@ -18,9 +18,9 @@ pub struct PredictionScorer {
 }
 
 impl PredictionScorer {
-    /// Loads a fine-tuned model directory; `task` must be one of its outputs.
-    pub fn load(dir: &Path, task: usize) -> Result<Self, ScreenError> {
-        let model = FinetunedModel::load(dir, &Device::Cpu).map_err(|e| {
+    /// Loads a fine-tuned model directory onto `device`; `task` must be one of its outputs.
+    pub fn load(dir: &Path, task: usize, device: &Device) -> Result<Self, ScreenError> {
+        let model = FinetunedModel::load(dir, device).map_err(|e| {
             ScreenError::Invalid(format!("fine-tuned model {}: {e}", dir.display()))
         })?;
         let n = model.meta.head.n_out;

@@ -175,7 +175,8 @@ fn loads_from_a_model_directory() {
     let tok_path = dir.path().join("tok.json");
     tok.save(&tok_path).unwrap();
     model.save(&dir.path().join("m"), Some(&tok_path)).unwrap();
-    let loaded = ModelEmbedder::load(&dir.path().join("m"), false).unwrap();
+    let loaded =
+        ModelEmbedder::load(&dir.path().join("m"), false, &candle_core::Device::Cpu).unwrap();
     let mem = ModelEmbedder::new(model.clone(), tok, false).unwrap();
     let a = loaded.embed_batch(&[valid[0].as_str()]).remove(0).unwrap();
     let b = mem.embed_batch(&[valid[0].as_str()]).remove(0).unwrap();

@@ -226,6 +226,7 @@ pub struct TpeReport {
 pub fn run_tpe(
     cfg: &HpoConfig,
     corpus: &Corpus,
+    device: &candle_core::Device,
     mut on_candidate: impl FnMut(usize, usize, &str),
 ) -> Result<TpeReport> {
     std::fs::create_dir_all(&cfg.out).map_err(|e| TrainError::io(&cfg.out, e))?;
@@ -280,7 +281,7 @@ pub fn run_tpe(
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
         }
-        let run = train_run(&spec, corpus, &dir)?;
+        let run = train_run(&spec, corpus, &dir, device)?;
         let t = cfg.small_epochs - 1;
         let estimates = litmatter_estimates(&run.curve, t, cfg.e, cfg.gamma).ok_or_else(|| {
             TrainError::Data(format!("{}: no steps in epoch {t}", cand.model.name))

@@ -240,7 +240,10 @@ fn mixed_precision_training_tracks_f32() {
             let before = tr.evaluate(obj.as_ref(), &mut valid).unwrap().loss;
             let s = tr.fit(obj.as_ref(), &mut train, Some(&mut valid)).unwrap();
             let after = s.last_valid.unwrap().loss;
-            eprintln!("{:?} {precision}: valid loss {before:.4} -> {after:.4}", m.kind());
+            eprintln!(
+                "{:?} {precision}: valid loss {before:.4} -> {after:.4}",
+                m.kind()
+            );
             assert!(after < 0.8 * before, "{precision}: loss did not fall");
             // Weights stay f32 masters.
             for v in m.varmap().all_vars() {
@@ -250,7 +253,11 @@ fn mixed_precision_training_tracks_f32() {
         }
         for (p, l) in ["bf16", "f16"].iter().zip(&finals[1..]) {
             let rel = (l - finals[0]).abs() / finals[0];
-            assert!(rel < 0.05, "{p}: final loss {l} vs f32 {} ({rel})", finals[0]);
+            assert!(
+                rel < 0.05,
+                "{p}: final loss {l} vs f32 {} ({rel})",
+                finals[0]
+            );
         }
     }
 }

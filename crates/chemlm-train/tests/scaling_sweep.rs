@@ -97,9 +97,12 @@ fn budget_cells_stop_at_their_flops_and_reruns_skip_finished_cells() {
     );
 
     let mut ran = Vec::new();
-    let rows = run_sweep(&cfg, &corpus, |_, _, cell, row| {
-        ran.push((cell.id.clone(), row.is_some()))
-    })
+    let rows = run_sweep(
+        &cfg,
+        &corpus,
+        &candle_core::Device::Cpu,
+        |_, _, cell, row| ran.push((cell.id.clone(), row.is_some())),
+    )
     .unwrap();
     assert_eq!(rows.len(), 4);
     assert!(ran.iter().all(|(_, fresh)| *fresh), "{ran:?}");
@@ -153,11 +156,16 @@ fn budget_cells_stop_at_their_flops_and_reruns_skip_finished_cells() {
     std::fs::create_dir_all(&killed).unwrap();
     std::fs::write(killed.join("metrics.jsonl"), "{\"half\": \"written\"}\n").unwrap();
     let mut fresh = Vec::new();
-    let rows2 = run_sweep(&cfg2, &corpus, |_, _, cell, row| {
-        if row.is_some() {
-            fresh.push(cell.id.clone());
-        }
-    })
+    let rows2 = run_sweep(
+        &cfg2,
+        &corpus,
+        &candle_core::Device::Cpu,
+        |_, _, cell, row| {
+            if row.is_some() {
+                fresh.push(cell.id.clone());
+            }
+        },
+    )
     .unwrap();
     assert_eq!(rows2.len(), 6);
     assert_eq!(fresh.len(), 2, "only the two new cells run: {fresh:?}");

@@ -3,6 +3,7 @@
 mod commands;
 mod hub;
 mod io;
+mod runtime;
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +17,15 @@ struct Cli {
     /// Turn off progress bars.
     #[arg(long, global = true)]
     quiet: bool,
+    /// Where models run: cpu, cuda, cuda:N, or auto (a GPU when this build has CUDA, see
+    /// `--features cuda`, and one is present; else the CPU).
+    #[arg(long, global = true, env = "CHEMLM_DEVICE", default_value = "auto")]
+    device: chemlm_models::DeviceSpec,
+    /// Compute precision: f32, bf16 or f16 (autocast: f32 weights and optimizer state, half
+    /// precision matmuls; f16 training adds loss scaling). Default: f32, or a training config's
+    /// `precision`.
+    #[arg(long, global = true, env = "CHEMLM_PRECISION")]
+    precision: Option<chemlm_models::Precision>,
     #[command(subcommand)]
     command: Command,
 }
@@ -110,6 +120,7 @@ fn main() -> anyhow::Result<()> {
         // No colour codes in logs redirected to a file or a pipe.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    runtime::configure(cli.device, cli.precision);
     run_command(cli.command, cli.quiet)
 }
 
@@ -144,6 +155,9 @@ fn resolve_hub_sources(command: &mut Command, quiet: bool) -> anyhow::Result<()>
 /// steps are exactly what those lines do.
 fn run_command(mut command: Command, quiet: bool) -> anyhow::Result<()> {
     resolve_hub_sources(&mut command, quiet)?;
+    // Model forward passes of this thread (inference commands; trainers set their own) run in
+    // the chosen precision.
+    let _autocast = chemlm_models::autocast(runtime::precision());
     match command {
         Command::Quickstart(a) => commands::quickstart::run(&a, &|argv: &[String]| {
             let cli = Cli::try_parse_from(

@@ -246,6 +246,7 @@ pub fn sweep_partition(
 pub fn run_ff_sweep(
     cfg: &FfSweepConfig,
     structures: Vec<Structure>,
+    device: &candle_core::Device,
     quiet: bool,
     on_cell: impl FnMut(usize, usize, &GridCell, Option<&SweepRow>),
 ) -> FfResult<Vec<SweepRow>> {
@@ -284,7 +285,7 @@ pub fn run_ff_sweep(
                     text,
                     &format!("model size {}", size.name),
                     train_cfg.dtype.dtype(),
-                    &candle_core::Device::Cpu,
+                    device,
                     train_cfg.seed,
                 )?;
                 let key = model.cutoff().to_bits();
@@ -314,6 +315,7 @@ pub fn run_ff_sweep(
                     quiet,
                     plot: false,
                     keep_checkpoints: 1,
+                    device: device.clone(),
                     ..TrainOptions::new(dir)
                 };
                 let report =

@@ -4,7 +4,12 @@ use candle_core::{Result, Tensor, D};
 
 /// Mean of `hidden` `[batch, seq, dim]` over positions where `mask` `[batch, seq]` is 1.
 /// A row with no real token gives zeros (denominator clamped, as MoLFormer's `masked_avg_pool1d`).
+///
+/// Half-precision hidden states (autocast) are averaged in f32 and the embedding returned in f32:
+/// it is what users store and compare.
 pub fn masked_mean(hidden: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let (hidden, _) = crate::precision::upcast(hidden)?;
+    let hidden = &hidden;
     let m = super::mask::mask_to_f32(mask)?
         .to_dtype(hidden.dtype())?
         .unsqueeze(D::Minus1)?;

@@ -51,6 +51,11 @@ pub fn hidden_mse(student: &Tensor, teacher: &Tensor, mask: &Tensor) -> Result<T
             teacher.dims()
         );
     }
+    // Losses are f32 whatever precision the models ran in (autocast hidden states are bf16/f16).
+    let (student, teacher) = (
+        &student.to_dtype(DType::F32)?,
+        &teacher.to_dtype(DType::F32)?,
+    );
     let dim = student.dim(D::Minus1)? as f64;
     let m = mask_f32(mask)?;
     let diff = (student - teacher.detach())?.sqr()?.sum(D::Minus1)?; // [B, T]
@@ -96,6 +101,10 @@ pub fn gram_mmd(student: &Tensor, teacher: &Tensor, mask: &Tensor) -> Result<Ten
     if count == 0.0 {
         return Tensor::new(0f32, student.device());
     }
+    let (student, teacher) = (
+        &student.to_dtype(DType::F32)?,
+        &teacher.to_dtype(DType::F32)?,
+    );
     let d = (gram(student)? - gram(&teacher.detach())?)?.sqr()?;
     (d * pm)?.sum_all()? / count
 }
@@ -105,6 +114,10 @@ pub fn gram_mmd(student: &Tensor, teacher: &Tensor, mask: &Tensor) -> Result<Ten
 /// (TinyBERT matches head by head, which needs equal counts; the mean map is the natural
 /// generalisation).
 pub fn attention_mse(student: &Tensor, teacher: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let (student, teacher) = (
+        &student.to_dtype(DType::F32)?,
+        &teacher.to_dtype(DType::F32)?,
+    );
     let (s, t) = if student.dim(1)? == teacher.dim(1)? {
         (student.clone(), teacher.detach())
     } else {

@@ -119,7 +119,10 @@ impl Pooling {
 pub fn pool(hidden: &Tensor, mask: &Tensor, pooling: Pooling) -> candle_core::Result<Tensor> {
     match pooling {
         Pooling::Mean => chemlm_models::blocks::masked_mean(hidden, mask),
-        Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1),
+        // f32 like the mean (autocast hidden states are half precision).
+        Pooling::Cls => {
+            Ok(chemlm_models::precision::upcast(&hidden.narrow(1, 0, 1)?.squeeze(1)?)?.0)
+        }
     }
 }
 

@@ -67,11 +67,16 @@ pub struct RunResult {
 
 /// Trains `spec` on `corpus` from a fresh seeded init; `out` receives metrics.jsonl, the loss
 /// plot and the checkpoint (a loadable model directory is not written: runs are measurements).
-pub fn train_run(spec: &RunSpec, corpus: &Corpus, out: &Path) -> Result<RunResult> {
+/// Runs on `device`.
+pub fn train_run(
+    spec: &RunSpec,
+    corpus: &Corpus,
+    out: &Path,
+    device: &Device,
+) -> Result<RunResult> {
     let mut cfg = spec.model.clone();
     cfg.set_vocab_size(corpus.vocab_size);
-    let device = Device::Cpu;
-    let model = Model::new(&cfg, &device, spec.train.seed)
+    let model = Model::new(&cfg, device, spec.train.seed)
         .map_err(|e| TrainError::Config(format!("model: {e}")))?;
     if model.kind() != LmKind::Causal {
         return Err(TrainError::Config(
@@ -108,7 +113,7 @@ pub fn train_run(spec: &RunSpec, corpus: &Corpus, out: &Path) -> Result<RunResul
             ..spec.batch.clone()
         },
     )?;
-    let objective = ClmObjective::new(&model, device);
+    let objective = ClmObjective::new(&model, device.clone());
     let mut tc = spec.train.clone();
     tc.eval_every = 0;
     tc.checkpoint_every = 0;

@@ -262,6 +262,7 @@ pub fn run_grid(
 pub fn run_sweep(
     cfg: &SweepConfig,
     corpus: &Corpus,
+    device: &candle_core::Device,
     on_cell: impl FnMut(usize, usize, &GridCell, Option<&SweepRow>),
 ) -> Result<Vec<SweepRow>> {
     let cells = cfg.cells();
@@ -301,7 +302,7 @@ pub fn run_sweep(
                 batch: cfg.batch.clone(),
                 train_molecules: Some(cell.molecules),
             };
-            train_run(&spec, corpus, dir)
+            train_run(&spec, corpus, dir, device)
         },
         on_cell,
     )

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use chemlm_models::{LanguageModel, Model, ModelConfig};
 use chemlm_train::objectives::loss::{cross_entropy_sum, select_positions, targets_tensor};
 use clap::Args;
@@ -95,8 +95,8 @@ fn batch(vocab: usize, b: usize, t: usize, seed: u64) -> Result<(Tensor, Tensor)
             (5 + (x ^ (x >> 31)) % span) as u32
         })
         .collect();
-    let ids = Tensor::from_vec(ids, (b, t), &Device::Cpu)?;
-    let mask = Tensor::ones((b, t), candle_core::DType::U32, &Device::Cpu)?;
+    let ids = Tensor::from_vec(ids, (b, t), &crate::runtime::device()?)?;
+    let mask = Tensor::ones((b, t), candle_core::DType::U32, &crate::runtime::device()?)?;
     Ok((ids, mask))
 }
 
@@ -118,7 +118,7 @@ fn time_train(model: &Model, ids: &Tensor, mask: &Tensor, repeats: usize) -> Res
     // Every 7th position (≈ 15 %) is predicted.
     let positions: Vec<u32> = (0..(b * t) as u32).filter(|p| p % 7 == 3).collect();
     let targets: Vec<u32> = positions.iter().map(|&p| flat[p as usize]).collect();
-    let tg = targets_tensor(&targets, &Device::Cpu)?;
+    let tg = targets_tensor(&targets, &crate::runtime::device()?)?;
     (0..repeats)
         .map(|_| {
             let t0 = Instant::now();
@@ -145,7 +145,7 @@ pub fn run(a: &BenchCompressArgs, quiet: bool) -> Result<()> {
         if !a.models.is_empty() && !a.models.iter().any(|m| m == name) {
             continue;
         }
-        let model = Model::new(&cfg, &Device::Cpu, 0)?;
+        let model = Model::new(&cfg, &crate::runtime::device()?, 0)?;
         let params = model.parameter_count()?.total;
         let (ids, mask) = batch(cfg.vocab_size(), a.batch, a.seq_len, 1)?;
         let (inf, train) = pool.install(|| -> Result<(Vec<f64>, Vec<f64>)> {

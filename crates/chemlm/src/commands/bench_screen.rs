@@ -88,7 +88,7 @@ pub fn run(a: &BenchScreenArgs, quiet: bool) -> Result<()> {
     };
     let embedder = match (a.scorer, &a.model) {
         (Some(BenchScorer::Model), Some(dir)) => Some(
-            ModelEmbedder::load(dir, a.canonicalize)
+            ModelEmbedder::load(dir, a.canonicalize, &crate::runtime::device()?)
                 .with_context(|| format!("loading {}", dir.display()))?,
         ),
         (Some(BenchScorer::Model), None) => bail!("--scorer model needs --model DIR"),

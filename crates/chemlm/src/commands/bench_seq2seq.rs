@@ -11,7 +11,7 @@
 //! one phase per process for a per-phase peak, as run.sh does).
 
 use anyhow::{bail, Context, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use chemlm_models::seq2seq::{generate, BeamConfig, DecodeConfig, EarlyStopping, Strategy};
 use chemlm_models::Model;
 use chemlm_train::objectives::Objective;
@@ -93,7 +93,7 @@ fn train_phase(a: &BenchSeq2SeqArgs, model: &Model) -> Result<serde_json::Value>
     let t: Vec<&[u32]> = tgt.iter().map(Vec::as_slice).collect();
     let mut batch = Batch::from_sequences(&s, 0, 0);
     batch.targets = Some(Box::new(Batch::from_sequences(&t, 0, 0)));
-    let objective = Seq2SeqObjective::new(t5, Device::Cpu);
+    let objective = Seq2SeqObjective::new(t5, crate::runtime::device()?);
     let params = ParamSet::from_varmap(model.varmap(), &DecayRule::default());
     let hyper = AdamHyper {
         beta1: 0.9,
@@ -138,7 +138,11 @@ fn decode_phase(a: &BenchSeq2SeqArgs, model: &Model) -> Result<serde_json::Value
     let vocab = cfg.vocab_size;
     let src = synthetic(vocab, a.decode_batch, a.src_len, 2);
     let flat: Vec<u32> = src.iter().flatten().copied().collect();
-    let ids = Tensor::from_vec(flat, (a.decode_batch, a.src_len), &Device::Cpu)?;
+    let ids = Tensor::from_vec(
+        flat,
+        (a.decode_batch, a.src_len),
+        &crate::runtime::device()?,
+    )?;
     let mask = ids.ones_like()?;
     let mut res = serde_json::json!({
         "phase": "decode", "beams": a.beams, "max_length": a.max_length,
@@ -199,7 +203,7 @@ pub fn run(a: &BenchSeq2SeqArgs, _quiet: bool) -> Result<()> {
     if a.steps == 0 || a.rounds == 0 || a.batch == 0 || a.decode_batch == 0 {
         bail!("--steps, --rounds, --batch and --decode-batch must be positive");
     }
-    let model = Model::load(&a.model, &Device::Cpu)
+    let model = Model::load(&a.model, &crate::runtime::device()?)
         .with_context(|| format!("cannot load {}", a.model.display()))?;
     for ph in &a.phase {
         let mut r = match ph.as_str() {

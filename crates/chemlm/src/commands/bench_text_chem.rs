@@ -5,7 +5,6 @@
 
 use super::seq2seq::DecodeArgs;
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_data::seq2seq::{parse_tasks, Task};
 use chemlm_models::Model;
 use chemlm_textmetrics::wordnet::WordNet;
@@ -48,7 +47,7 @@ fn load(
     Model,
     chemlm_data::tokenizer::sentencepiece::Seq2SeqTokenizer,
 )> {
-    let model = Model::load(dir, &Device::Cpu)
+    let model = Model::load(dir, &crate::runtime::device()?)
         .with_context(|| format!("cannot load model {}", dir.display()))?;
     if model.as_t5().is_none() {
         bail!("{} is not an encoder-decoder (T5) model", dir.display());

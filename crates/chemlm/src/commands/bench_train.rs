@@ -11,7 +11,6 @@
 //! `composed` = candle primitives) starts from the same weights and batch.
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_models::{LanguageModel, Model};
 use chemlm_train::objectives::{Masker, MaskingConfig, MlmObjective, Objective, SpecialTokens};
 use chemlm_train::optim::{self, AdamHyper, DecayRule, OptimizerKind, ParamSet};
@@ -54,6 +53,11 @@ pub struct BenchTrainArgs {
     /// Also append the JSON lines to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Peak throughput of the device in TFLOP/s at the run's precision (H100/H200 SXM: 989 dense
+    /// bf16/f16, 495 tf32); adds `mfu` = achieved training FLOP/s (6N-style FLOPs per token, see
+    /// `chemlm model info`) over this peak.
+    #[arg(long)]
+    pub peak_tflops: Option<f64>,
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -88,8 +92,15 @@ struct StepTimes {
 
 fn bench_one(a: &BenchTrainArgs, preset: &str, fused: bool, quiet: bool) -> Result<String> {
     chemlm_models::ops::set_fused(fused);
-    let model = Model::from_preset(preset, &Device::Cpu, a.seed)
-        .with_context(|| format!("preset {preset}"))?;
+    let device = crate::runtime::device()?;
+    let precision = crate::runtime::precision();
+    if precision.needs_loss_scaling() {
+        bail!(
+            "bench train times bf16 or f32 steps (f16 needs loss scaling, which it does not time)"
+        );
+    }
+    let model =
+        Model::from_preset(preset, &device, a.seed).with_context(|| format!("preset {preset}"))?;
     if !matches!(model.kind(), chemlm_models::LmKind::Masked) {
         bail!("{preset} is not a masked-LM encoder");
     }
@@ -104,7 +115,7 @@ fn bench_one(a: &BenchTrainArgs, preset: &str, fused: bool, quiet: bool) -> Resu
         special_ids: vec![0, 1, 2, 3, 4],
     };
     let masker = Masker::new(MaskingConfig::default(), &specials)?;
-    let objective = MlmObjective::new(&model, masker, Device::Cpu);
+    let objective = MlmObjective::new(&model, masker, device.clone());
     let params = ParamSet::from_varmap(model.varmap(), &DecayRule::default());
     let hyper = AdamHyper {
         beta1: 0.9,
@@ -125,6 +136,8 @@ fn bench_one(a: &BenchTrainArgs, preset: &str, fused: bool, quiet: bool) -> Resu
         let mut grads = params.grads(&store);
         drop(store);
         drop(out.loss_sum);
+        // GPU kernels run asynchronously: wait for them before reading the clock.
+        device.synchronize()?;
         let t2 = Instant::now();
         let inv = 1.0 / out.weight.max(1.0);
         for g in grads.iter_mut().flatten() {
@@ -133,6 +146,7 @@ fn bench_one(a: &BenchTrainArgs, preset: &str, fused: bool, quiet: bool) -> Resu
         optim::clip_grad_norm(&mut grads, 1.0)?;
         opt.step(&params, &grads, 1e-4)?;
         drop(grads);
+        device.synchronize()?;
         let t3 = Instant::now();
         Ok(StepTimes {
             forward: (t1 - t0).as_secs_f64(),
@@ -171,10 +185,17 @@ fn bench_one(a: &BenchTrainArgs, preset: &str, fused: bool, quiet: bool) -> Resu
     let mut op: Vec<f64> = times.iter().map(|t| t.optimizer).collect();
     let s = median(&mut total);
     let tokens = (a.batch * a.seq) as f64;
+    let flops_per_token = chemlm_models::flops_per_token(model.config())? as f64;
+    let achieved_tflops = flops_per_token * tokens / s / 1e12;
     let row = serde_json::json!({
         "bench": "train_step",
         "model": preset,
         "impl": if fused { "candle-fused" } else { "candle-composed" },
+        "device": chemlm_models::device_name(&device),
+        "precision": precision.to_string(),
+        "train_flops_per_token": flops_per_token,
+        "achieved_tflops": round4(achieved_tflops),
+        "mfu": a.peak_tflops.map(|p| round4(achieved_tflops / p)),
         "optimizer": opt.name(),
         "threads": candle_core::utils::get_num_threads(),
         "batch": a.batch,

@@ -13,7 +13,6 @@
 use super::pretrain::{batch_config, BatchSettings};
 use super::train_common;
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_data::{ShardSet, Tokenizer};
 use chemlm_models::{Model, ModelConfig};
 use chemlm_train::distill::{
@@ -188,7 +187,7 @@ pub fn run(a: &DistillArgs, quiet: bool) -> Result<()> {
         ShardSet::open(&a.data).with_context(|| format!("opening shards {}", a.data.display()))?;
     let tokenizer = shards.tokenizer()?;
     let tokenizer_path = a.data.join(&shards.manifest().tokenizer);
-    let device = Device::Cpu;
+    let device = crate::runtime::device()?;
 
     let teacher = Model::load(&a.teacher, &device)
         .with_context(|| format!("loading teacher {}", a.teacher.display()))?;
@@ -227,6 +226,7 @@ pub fn run(a: &DistillArgs, quiet: bool) -> Result<()> {
         eval_batches: Some(a.eval_batches),
         checkpoint_every: a.checkpoint_every,
         keep_checkpoints: a.keep_checkpoints,
+        precision: crate::runtime::precision(),
         ..TrainConfig::default()
     };
     train_cfg.validate()?;

@@ -8,7 +8,6 @@
 
 use crate::io::temp_path;
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_data::open_input;
 use chemlm_data::{OovPolicy, Tokenizer};
 use chemlm_models::Model;
@@ -157,7 +156,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     if a.batch_size == 0 {
         bail!("--batch-size must be positive");
     }
-    let model = Model::load(&a.model, &Device::Cpu)
+    let model = Model::load(&a.model, &crate::runtime::device()?)
         .with_context(|| format!("cannot load model {}", a.model.display()))?;
     let tok_path = a.model.join(chemlm_models::io::TOKENIZER_FILE);
     let tok = Tokenizer::load_dir(&a.model)
@@ -267,6 +266,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::Device;
     use candle_core::Tensor;
     use chemlm_data::{TokenizerKind, VocabConfig};
     use chemlm_models::LanguageModel;

@@ -196,7 +196,7 @@ pub struct InitArgs {
 }
 
 fn init(a: &InitArgs) -> Result<()> {
-    let m = a.model.build(DType::F32, &Device::Cpu)?;
+    let m = a.model.build(DType::F32, &crate::runtime::device()?)?;
     m.save(&a.out)?;
     println!(
         "{}: {} with {} parameters, cutoff {} Å",
@@ -385,7 +385,7 @@ fn bar(quiet: bool, len: u64, msg: &str) -> ProgressBar {
 
 fn train(a: &TrainArgs, quiet: bool) -> Result<()> {
     let cfg = train_config(a)?;
-    let device = Device::Cpu;
+    let device = crate::runtime::device()?;
     let dtype = cfg.dtype.dtype();
     let loaded: Option<Box<dyn Potential>> = match (a.resume, latest_checkpoint(&a.out)?) {
         (true, Some(dir)) => Some(models::load(&dir, dtype, &device)?),
@@ -487,14 +487,19 @@ fn train(a: &TrainArgs, quiet: bool) -> Result<()> {
         report.best_dir.display()
     );
     if !split.test.is_empty() {
-        let best = models::load(&report.best_dir, dtype, &Device::Cpu)?;
+        let best = models::load(&report.best_dir, dtype, &crate::runtime::device()?)?;
         let test: Vec<Structure> = split
             .test
             .iter()
             .map(|&i| data.structure(i).clone())
             .collect();
-        let m =
-            chemlm_ff::train::evaluate(best.as_ref(), &test, cfg.batch_size, dtype, &Device::Cpu)?;
+        let m = chemlm_ff::train::evaluate(
+            best.as_ref(),
+            &test,
+            cfg.batch_size,
+            dtype,
+            &crate::runtime::device()?,
+        )?;
         let path = a.out.join("test_metrics.json");
         std::fs::write(&path, serde_json::to_string_pretty(&m)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -547,7 +552,7 @@ fn select_part(frames: Vec<Structure>, split_file: &Path, part: &str) -> Result<
 }
 
 fn eval(a: &EvalArgs, _quiet: bool) -> Result<()> {
-    let model = models::load(&a.model, a.dtype.dtype(), &Device::Cpu)?;
+    let model = models::load(&a.model, a.dtype.dtype(), &crate::runtime::device()?)?;
     let mut frames = read_all(&a.data, &a.read)?;
     if let Some(sf) = &a.split_file {
         frames = select_part(frames, sf, &a.part)?;
@@ -557,7 +562,7 @@ fn eval(a: &EvalArgs, _quiet: bool) -> Result<()> {
         &frames,
         a.batch_size,
         a.dtype.dtype(),
-        &Device::Cpu,
+        &crate::runtime::device()?,
     )?;
     println!("{}", m.to_markdown());
     if let Some(p) = &a.json {
@@ -588,7 +593,7 @@ pub struct PredictArgs {
 }
 
 fn predict(a: &PredictArgs, _quiet: bool) -> Result<()> {
-    let model = models::load(&a.model, a.dtype.dtype(), &Device::Cpu)?;
+    let model = models::load(&a.model, a.dtype.dtype(), &crate::runtime::device()?)?;
     let report = read_structures(&a.input, &a.read.options()?)?;
     let bad: Vec<String> = report.bad.iter().map(|e| e.to_string()).collect();
     report_bad(&bad);
@@ -598,7 +603,7 @@ fn predict(a: &PredictArgs, _quiet: bool) -> Result<()> {
         &mut frames,
         a.batch_size,
         a.dtype.dtype(),
-        &Device::Cpu,
+        &crate::runtime::device()?,
     )?;
     write_extxyz(&a.output, &frames)?;
     eprintln!(
@@ -688,7 +693,7 @@ fn sibling(p: &Path, suffix: &str) -> PathBuf {
 }
 
 fn md(a: &MdArgs, quiet: bool) -> Result<()> {
-    let model = models::load(&a.model, a.dtype.dtype(), &Device::Cpu)?;
+    let model = models::load(&a.model, a.dtype.dtype(), &crate::runtime::device()?)?;
     let mut opts = a.read.options()?;
     opts.limit = Some(a.frame + 1);
     let frames = read_structures(&a.input, &opts)?.into_strict()?;
@@ -729,7 +734,7 @@ fn md(a: &MdArgs, quiet: bool) -> Result<()> {
     let report = chemlm_ff::md::run(
         model,
         &job,
-        &Device::Cpu,
+        &crate::runtime::device()?,
         Box::new(move |step| pb2.set_position(step)),
     )?;
     pb.finish_and_clear();
@@ -782,7 +787,7 @@ pub struct BenchArgs {
 }
 
 fn bench(a: &BenchArgs, _quiet: bool) -> Result<()> {
-    let model = models::load(&a.model, a.dtype.dtype(), &Device::Cpu)?;
+    let model = models::load(&a.model, a.dtype.dtype(), &crate::runtime::device()?)?;
     let mut opts = a.read.options()?;
     opts.limit = Some(1);
     let Some(mol) = read_structures(&a.input, &opts)?
@@ -799,7 +804,7 @@ fn bench(a: &BenchArgs, _quiet: bool) -> Result<()> {
         &a.reps,
         a.rounds,
         a.dtype.dtype(),
-        &Device::Cpu,
+        &crate::runtime::device()?,
     )?;
     println!(
         "| copies | atoms | edges | s / call | µs / atom | peak RSS MiB | RSS above start MiB |"

@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use chemlm_data::atomic::{write_file, write_json};
 use chemlm_data::split::SplitSource;
 use chemlm_data::{make_split, LabeledDataset, SplitFile, SplitMethod, SplitRequest, SplitSizes};
@@ -363,7 +363,7 @@ pub fn run_dataset_taught(
     };
     // Pooled teacher embeddings shared by fits whose teacher encoders are identical.
     let mut teacher_cache = TeacherEmbeddingCache::default();
-    let dev = Device::Cpu;
+    let dev = crate::runtime::device()?;
     let tok_path = model_dir.join(chemlm_models::io::TOKENIZER_FILE);
     let tok = Tokenizer::load_dir(model_dir)
         .with_context(|| format!("loading the tokenizer of {}", model_dir.display()))?;

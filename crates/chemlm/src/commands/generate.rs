@@ -7,7 +7,6 @@
 //! measurable; the count is reported at the end. Outputs are written atomically.
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_data::{Tokenizer, TokenizerKind};
 use chemlm_models::generate::{sample_batch, SamplingConfig};
 use chemlm_models::Model;
@@ -93,7 +92,7 @@ pub fn generate(
         bail!("--batch must be positive");
     }
     cfg.validate().map_err(anyhow::Error::msg)?;
-    let model = Model::load(dir, &Device::Cpu)
+    let model = Model::load(dir, &crate::runtime::device()?)
         .with_context(|| format!("cannot load model {}", dir.display()))?;
     let Some(gpt) = model.as_gpt_neo() else {
         bail!(

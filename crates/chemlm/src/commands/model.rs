@@ -132,7 +132,7 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
                 cfg.set_vocab_size(tok.vocab_size());
                 cfg.set_special_token_ids(super::train_common::tokenizer_ids(&tok));
             }
-            let model = Model::new(&cfg, &candle_core::Device::Cpu, a.seed)?;
+            let model = Model::new(&cfg, &crate::runtime::device()?, a.seed)?;
             model.save(&a.out, a.tokenizer.as_deref())?;
             eprintln!(
                 "wrote {} ({} parameters)",
@@ -155,7 +155,7 @@ fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
     if out.exists() {
         anyhow::bail!("{} exists; give a new directory", out.display());
     }
-    let dev = candle_core::Device::Cpu;
+    let dev = crate::runtime::device()?;
     let model = Model::load(source, &dev)
         .with_context(|| format!("cannot load model {}", source.display()))?;
     let tok = chemlm_data::Tokenizer::load_dir(source)

@@ -12,7 +12,6 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_train::finetune::artifact::META_FILE;
 use chemlm_train::finetune::FinetunedModel;
 use clap::Args;
@@ -75,7 +74,7 @@ pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {
         bail!("--batch-size must be positive");
     }
     let dir = resolve_model_dir(&a.model)?;
-    let fm = FinetunedModel::load(&dir, &Device::Cpu)
+    let fm = FinetunedModel::load(&dir, &crate::runtime::device()?)
         .with_context(|| format!("cannot load fine-tuned model {}", dir.display()))?;
     if !quiet {
         eprintln!(
@@ -163,6 +162,7 @@ pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::Device;
     use chemlm_data::{Tokenizer, TokenizerKind, VocabConfig};
     use chemlm_models::{presets, Model, ModelConfig};
     use chemlm_train::finetune::{

@@ -9,7 +9,6 @@
 
 use super::train_common;
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_data::{BatchConfig, Batching, ShardSet};
 use chemlm_models::{LanguageModel, LmKind, Model, ModelConfig};
 use chemlm_train::objectives::{ClmObjective, Masker, MlmObjective, Objective, SpecialTokens};
@@ -206,6 +205,7 @@ pub fn resolve(a: &PretrainArgs) -> Result<PretrainFile> {
     }
     set!(a.train_split, f.train_split);
     set!(a.valid_split, f.valid_split);
+    f.train.precision = crate::runtime::train_precision(f.train.precision);
     set!(a.steps, f.train.steps);
     set!(a.lr, f.train.lr);
     set!(a.warmup, f.train.warmup_steps);
@@ -338,7 +338,7 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
         );
     }
     config.set_special_token_ids(train_common::tokenizer_ids(&tokenizer));
-    let device = Device::Cpu;
+    let device = crate::runtime::device()?;
     let model = Model::new(&config, &device, f.train.seed)?;
     if let Some(dir) = &f.init {
         // model.safetensors, pytorch_model.bin or their shards, whichever the directory has.

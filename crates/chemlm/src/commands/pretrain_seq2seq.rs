@@ -10,7 +10,6 @@
 use super::pretrain::PretrainFile;
 use super::train_common;
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_data::seq2seq::Seq2SeqShards;
 use chemlm_models::{Model, ModelConfig};
 use chemlm_train::seq2seq::{PairSource, Seq2SeqObjective};
@@ -91,7 +90,7 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
             tokenizer.vocab_size()
         );
     }
-    let device = Device::Cpu;
+    let device = crate::runtime::device()?;
     let model = match &f.init {
         Some(dir) => Model::load(dir, &device)
             .with_context(|| format!("cannot load --init {}", dir.display()))?,

@@ -89,8 +89,13 @@ fn ff_sweep(text: &str, origin: &Path, quiet: bool) -> Result<()> {
     if !frames.bad.is_empty() {
         eprintln!("{} bad frames skipped", frames.bad.len());
     }
-    let rows = run_ff_sweep(&cfg, frames.structures, quiet, |i, n, cell, row| {
-        match row {
+    let rows = run_ff_sweep(
+        &cfg,
+        frames.structures,
+        &crate::runtime::device()?,
+        quiet,
+        |i, n, cell, row| {
+            match row {
         None => eprintln!(
             "[{}/{n}] {}: already in results.jsonl, skipped",
             i + 1,
@@ -108,7 +113,8 @@ fn ff_sweep(text: &str, origin: &Path, quiet: bool) -> Result<()> {
         ),
         Some(_) => {}
     }
-    })?;
+        },
+    )?;
     eprintln!(
         "{} cells in {}",
         rows.len(),
@@ -125,27 +131,33 @@ fn sweep(a: &SweepArgs, quiet: bool) -> Result<()> {
     if value.get("kind").and_then(|k| k.as_str()) == Some(chemlm_ff::train::sweep::KIND) {
         return ff_sweep(&text, &a.config, quiet);
     }
-    let cfg = SweepConfig::from_toml(&text, &a.config)?;
+    let mut cfg = SweepConfig::from_toml(&text, &a.config)?;
+    cfg.train.precision = crate::runtime::train_precision(cfg.train.precision);
     let max_n = cfg.data_sizes.iter().copied().max().unwrap_or(0);
     let corpus = load_corpus(&cfg.data, max_n, cfg.valid_molecules)?;
-    let rows = run_sweep(&cfg, &corpus, |i, n, cell, row| match row {
-        None => eprintln!(
-            "[{}/{n}] {}: already in results.jsonl, skipped",
-            i + 1,
-            cell.id
-        ),
-        Some(r) if !quiet => eprintln!(
-            "[{}/{n}] {}: valid loss {:.4}, N = {}, {} tokens, {:.3e} FLOPs, {:.0} s",
-            i + 1,
-            cell.id,
-            r.result.valid_loss,
-            r.result.non_embedding_parameters,
-            r.result.tokens_seen,
-            r.result.flops,
-            r.result.wall_seconds
-        ),
-        Some(_) => {}
-    })?;
+    let rows = run_sweep(
+        &cfg,
+        &corpus,
+        &crate::runtime::device()?,
+        |i, n, cell, row| match row {
+            None => eprintln!(
+                "[{}/{n}] {}: already in results.jsonl, skipped",
+                i + 1,
+                cell.id
+            ),
+            Some(r) if !quiet => eprintln!(
+                "[{}/{n}] {}: valid loss {:.4}, N = {}, {} tokens, {:.3e} FLOPs, {:.0} s",
+                i + 1,
+                cell.id,
+                r.result.valid_loss,
+                r.result.non_embedding_parameters,
+                r.result.tokens_seen,
+                r.result.flops,
+                r.result.wall_seconds
+            ),
+            Some(_) => {}
+        },
+    )?;
     eprintln!(
         "{} cells in {}",
         rows.len(),

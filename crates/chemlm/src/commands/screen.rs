@@ -102,7 +102,14 @@ fn build_scorer(a: &ScreenArgs) -> Result<(Box<dyn Scorer>, Vec<String>)> {
         let Some(dir) = &a.model else {
             bail!("--scorer model needs --model DIR (a fine-tuned model)");
         };
-        return Ok((Box::new(PredictionScorer::load(dir, a.task)?), Vec::new()));
+        return Ok((
+            Box::new(PredictionScorer::load(
+                dir,
+                a.task,
+                &crate::runtime::device()?,
+            )?),
+            Vec::new(),
+        ));
     }
     let Some(path) = &a.actives else {
         bail!("similarity screening needs --actives FILE");
@@ -115,7 +122,7 @@ fn build_scorer(a: &ScreenArgs) -> Result<(Box<dyn Scorer>, Vec<String>)> {
     let lines: Vec<u64> = actives.iter().map(|e| e.line).collect();
     let scorer: Box<dyn Scorer> = match &a.model {
         Some(dir) => {
-            let embedder = ModelEmbedder::load(dir, a.canonicalize)?;
+            let embedder = ModelEmbedder::load(dir, a.canonicalize, &crate::runtime::device()?)?;
             Box::new(
                 EmbeddingScorer::new(embedder, a.aggregate, &smiles)
                     .map_err(|e| query_error(path, &lines, e))?,

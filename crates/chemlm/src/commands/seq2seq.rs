@@ -8,7 +8,6 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use chemlm_models::seq2seq::{BeamConfig, DecodeConfig, EarlyStopping, SampleConfig, Strategy};
 use chemlm_models::Model;
 use chemlm_train::seq2seq::translate::load_tokenizer;
@@ -134,7 +133,7 @@ fn read_line(
 pub fn run(a: &Seq2SeqArgs, quiet: bool) -> Result<()> {
     let prompt = Prompt::parse(&a.task).map_err(anyhow::Error::msg)?;
     let cfg = a.decode.translate_config()?;
-    let model = Model::load(&a.model, &Device::Cpu)
+    let model = Model::load(&a.model, &crate::runtime::device()?)
         .with_context(|| format!("cannot load model {}", a.model.display()))?;
     let Some(t5) = model.as_t5() else {
         bail!(

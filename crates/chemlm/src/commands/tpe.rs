@@ -21,9 +21,10 @@ fn opt(v: Option<f64>) -> String {
 pub fn run(a: &TpeArgs, _quiet: bool) -> Result<()> {
     let text = std::fs::read_to_string(&a.config)
         .with_context(|| format!("reading {}", a.config.display()))?;
-    let cfg = HpoConfig::from_toml(&text, &a.config)?;
+    let mut cfg = HpoConfig::from_toml(&text, &a.config)?;
+    cfg.train.precision = crate::runtime::train_precision(cfg.train.precision);
     let corpus = load_corpus(&cfg.data, cfg.train_molecules, cfg.valid_molecules)?;
-    let rep = run_tpe(&cfg, &corpus, |i, n, name| {
+    let rep = run_tpe(&cfg, &corpus, &crate::runtime::device()?, |i, n, name| {
         eprintln!("[{}/{n}] training {name}", i + 1)
     })?;
     let mut md = String::new();
