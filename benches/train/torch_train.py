@@ -17,10 +17,12 @@ Models:
 * bert-small: transformers BertForMaskedLM, 6 x 256, 4 heads, FFN 1024, vocab 42, eager attention.
 
 Usage: python3 benches/train/torch_train.py [--threads 2] [--steps 5] [--warmup 1]
-       [--batch 32] [--seq 64] [--presets molformer-small,bert-small] [--optim default|foreach|fused]
+       [--batch 32] [--seq 64] [--presets molformer-small,molformer-xl,bert-small]
+       [--optim default|foreach|fused] [--device cpu|cuda] [--precision f32|bf16]
 Prints one JSON object per model.
 """
 import argparse
+import contextlib
 import json
 import statistics
 import time
@@ -61,7 +63,7 @@ class MolformerLayer(nn.Module):
     def forward(self, x, mask):
         B, S, _ = x.shape
         if self.training:
-            self.feature_w = orthogonal_random_weights(self.dh, self.m)
+            self.feature_w = orthogonal_random_weights(self.dh, self.m).to(x.device)
         sp = lambda t: t.view(B, S, self.heads, self.dh).transpose(1, 2)
         q, k, v = sp(self.query(x)), sp(self.key(x)), sp(self.value(x))
         c, s = self.cos[:S], self.sin[:S]
@@ -104,6 +106,9 @@ class MolformerMLM(nn.Module):
 def build(preset):
     if preset == "molformer-small":
         return MolformerMLM(), 2362
+    if preset == "molformer-xl":
+        # configs/molformer-xl.toml: 12 x 768, 12 heads, FFN 768, 32 features, embedding dropout 0.2.
+        return MolformerMLM(h=768, layers=12, heads=12, ffn=768, m=32), 2362
     if preset == "bert-small":
         from transformers import BertConfig, BertForMaskedLM
         cfg = BertConfig(vocab_size=42, hidden_size=256, num_hidden_layers=6, num_attention_heads=4,
@@ -150,7 +155,18 @@ def mask_tokens(ids, vocab, gen):
 def bench(preset, a, optim_kind):
     torch.manual_seed(a.seed)
     model, vocab = build(preset)
+    dev = torch.device(a.device)
+    model.to(dev)
     model.train()
+    cuda = dev.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    amp = a.precision == "bf16"
+    if amp and cuda:
+        kw_amp = dict(device_type="cuda", dtype=torch.bfloat16)
+    elif amp:
+        kw_amp = dict(device_type="cpu", dtype=torch.bfloat16)
+    else:
+        kw_amp = None
     kw = {}
     if optim_kind == "foreach":
         kw["foreach"] = True
@@ -159,20 +175,26 @@ def bench(preset, a, optim_kind):
     opt = torch.optim.AdamW(param_groups(model), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, **kw)
     gen = torch.Generator().manual_seed(a.seed + 1)
     ids = torch.randint(5, vocab, (a.batch, a.seq), generator=gen)
-    attn = torch.ones(a.batch, a.seq, dtype=torch.long)
+    attn = torch.ones(a.batch, a.seq, dtype=torch.long, device=dev)
     nparams = sum(p.numel() for p in model.parameters())
 
     def step():
+        sync()
         t0 = time.perf_counter()
         inputs, pos, targets = mask_tokens(ids, vocab, gen)
-        logits = model(inputs, attn)
-        loss = F.cross_entropy(logits.reshape(-1, vocab)[pos], targets, reduction="sum") / max(len(pos), 1)
+        inputs, pos, targets = inputs.to(dev), pos.to(dev), targets.to(dev)
+        with (torch.autocast(**kw_amp) if kw_amp else contextlib.nullcontext()):
+            logits = model(inputs, attn)
+            loss = F.cross_entropy(logits.reshape(-1, vocab)[pos].float(), targets, reduction="sum") / max(len(pos), 1)
+        sync()
         t1 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        sync()
         t2 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        sync()
         t3 = time.perf_counter()
         return t1 - t0, t2 - t1, t3 - t2, loss.item()
 
@@ -182,6 +204,7 @@ def bench(preset, a, optim_kind):
     total = statistics.median(f + b + o for f, b, o, _ in times)
     tag = f"torch-{torch.__version__.split('+')[0]}-eager" + ("" if optim_kind == "default" else f"-{optim_kind}-adamw")
     return {"bench": "train_step", "model": preset, "impl": tag, "optimizer": "adamw", "threads": a.threads,
+            "device": str(dev), "precision": a.precision,
             "batch": a.batch, "seq": a.seq, "steps": a.steps, "parameters": nparams,
             "seconds_per_step": round(total, 4), "tokens_per_s": round(a.batch * a.seq / total),
             "forward_s": round(statistics.median(t[0] for t in times), 4),
@@ -200,6 +223,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--presets", default="molformer-small,bert-small")
     ap.add_argument("--optim", default="default", help="comma list of default, foreach, fused")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--precision", default="f32", choices=["f32", "bf16"],
+                    help="bf16 = torch.autocast (f32 weights and optimizer state), as chemlm --precision bf16")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for preset in a.presets.split(","):

@@ -23,6 +23,7 @@ pub mod model;
 pub mod molformer;
 pub mod ops;
 pub mod params;
+pub mod parity;
 pub mod precision;
 pub mod presets;
 pub mod seq2seq;

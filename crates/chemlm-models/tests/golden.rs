@@ -101,3 +101,55 @@ fn outputs_match_pytorch_reference() {
         model.embed(&ids, &mask).unwrap();
     }
 }
+
+/// Golden directories with reference outputs (`io.safetensors`), encoder-decoders included.
+const PARITY_DIRS: [&str; 13] = [
+    "bert",
+    "albert",
+    "gpt_neo",
+    "molformer",
+    "roberta",
+    "roberta-bin",
+    "roberta-sharded",
+    "bert-sharded-bin",
+    "roberta-model",
+    "roberta-mtr",
+    "t5-tiny-v1_0",
+    "t5-tiny-v1_0-bin",
+    "t5-tiny-v1_1",
+];
+
+/// Relative tolerance (of the reference's largest magnitude) for bf16 autocast outputs, the one
+/// `chemlm bench parity` states for bf16 on any device.
+const BF16_REL_TOL: f64 = 0.05;
+
+/// `chemlm_models::parity` (what `chemlm bench parity` runs on a GPU): f32 within 1e-4 of the
+/// references, bf16 autocast within `BF16_REL_TOL` of their range and not bit-equal to f32.
+#[test]
+fn parity_reports_f32_and_bf16_deviations() {
+    use chemlm_models::parity::{check_reference, load_reference};
+    use chemlm_models::{autocast, Precision};
+    for name in PARITY_DIRS {
+        let dir = golden(name);
+        let model = Model::load(&dir, &Device::Cpu).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let io = load_reference(&dir, &model).unwrap();
+        let f32_rows = check_reference(&model, &io).unwrap();
+        assert!(!f32_rows.is_empty());
+        for r in &f32_rows {
+            assert!(
+                r.max_abs_diff < 1e-4 && r.max_abs_ref > 0.1,
+                "{name} f32 {}: {r:?}",
+                r.output
+            );
+        }
+        let _bf16 = autocast(Precision::Bf16);
+        for r in check_reference(&model, &io).unwrap() {
+            eprintln!("{name} bf16 {}: relative {:.2e}", r.output, r.relative());
+            assert!(
+                r.relative() < BF16_REL_TOL && r.max_abs_diff > 1e-6,
+                "{name} bf16 {}: {r:?}",
+                r.output
+            );
+        }
+    }
+}

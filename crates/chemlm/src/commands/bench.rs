@@ -8,6 +8,8 @@ pub enum BenchCommand {
     Screen(super::bench_screen::BenchScreenArgs),
     /// One masked-LM training step (forward, loss, backward, clip, AdamW/LAMB): s and tokens/s.
     Train(super::bench_train::BenchTrainArgs),
+    /// Reference parity of model directories (golden `io.safetensors`) on this device/precision.
+    Parity(super::bench_parity::BenchParityArgs),
     /// DeLiCaTe shapes: parameters, inference (32 x 128 tokens) and training-step time vs the teacher.
     Compress(super::bench_compress::BenchCompressArgs),
     /// MOSES generation metrics of a model's samples beside MOSES's CharRNN / VAE figures.
@@ -25,6 +27,7 @@ pub fn run(c: &BenchCommand, quiet: bool) -> anyhow::Result<()> {
     match c {
         BenchCommand::Screen(a) => super::bench_screen::run(a, quiet),
         BenchCommand::Train(a) => super::bench_train::run(a, quiet),
+        BenchCommand::Parity(a) => super::bench_parity::run(a, quiet),
         BenchCommand::Compress(a) => super::bench_compress::run(a, quiet),
         BenchCommand::Generate(a) => super::bench_generate::run(a, quiet),
         BenchCommand::Moleculenet(a) => super::bench_moleculenet::run(a, quiet),

@@ -275,12 +275,17 @@ pub fn run(a: &DistillArgs, quiet: bool) -> Result<()> {
 
     let max_len = tcfg.max_positions().min(scfg.max_positions());
     let train_data = Arc::new(shards.split(&a.train_split)?);
-    let mut train = ShardSource::new(
-        train_data,
-        batch_config(&batch, a.seed, true, max_len),
-        sp.pad,
-        None,
-    )?;
+    // Batches are prepared on a background thread while the model trains (same batches, same
+    // checkpoint positions; see `chemlm_train::Prefetch`).
+    let mut train = chemlm_train::Prefetch::new(
+        ShardSource::new(
+            train_data,
+            batch_config(&batch, a.seed, true, max_len),
+            sp.pad,
+            None,
+        )?,
+        4,
+    );
     let mut valid = if shards.manifest().sequences(&a.valid_split) > 0 {
         let d = Arc::new(shards.split(&a.valid_split)?);
         Some(ShardSource::new(

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_compress;
 pub mod bench_generate;
 pub mod bench_moleculenet;
+pub mod bench_parity;
 pub mod bench_screen;
 pub mod bench_seq2seq;
 pub mod bench_text_chem;

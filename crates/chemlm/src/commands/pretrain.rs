@@ -378,12 +378,17 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
 
     let max_len = config.max_positions();
     let train_data = Arc::new(shards.split(&f.train_split)?);
-    let mut train = ShardSource::new(
-        train_data,
-        batch_config(&f.batch, f.train.seed, true, max_len),
-        sp.pad,
-        None,
-    )?;
+    // Batches are prepared on a background thread while the model trains (same batches, same
+    // checkpoint positions; see `chemlm_train::Prefetch`).
+    let mut train = chemlm_train::Prefetch::new(
+        ShardSource::new(
+            train_data,
+            batch_config(&f.batch, f.train.seed, true, max_len),
+            sp.pad,
+            None,
+        )?,
+        4,
+    );
     let mut valid = if shards.manifest().sequences(&f.valid_split) > 0 {
         let d = Arc::new(shards.split(&f.valid_split)?);
         Some(ShardSource::new(

@@ -102,7 +102,10 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
     let counts = model.parameter_count()?;
 
     let train_split = data.split(&f.train_split)?;
-    let mut train = PairSource::new(train_split.pairs(), tokenizer.pad_id(), batching(f, true))?;
+    let pairs = PairSource::new(train_split.pairs(), tokenizer.pad_id(), batching(f, true))?;
+    let (train_batches_per_epoch, train_pairs) = (pairs.batches_per_epoch(), pairs.len());
+    // Batches are prepared on a background thread while the model trains.
+    let mut train = chemlm_train::Prefetch::new(pairs, 4);
     let mut valid = if data.split_names().contains(&f.valid_split) {
         let v = data.split(&f.valid_split)?;
         (!v.is_empty())
@@ -114,7 +117,7 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
     if valid.is_none() {
         tracing::warn!(split = %f.valid_split, "no validation pairs: no validation, no early stopping");
     }
-    let per_epoch = train.batches_per_epoch() as u64;
+    let per_epoch = train_batches_per_epoch as u64;
     let updates_per_epoch = per_epoch.div_ceil(u64::from(f.train.grad_accum)).max(1);
     let mut tc = f.train.clone();
     if f.lr_decay_each_epoch {
@@ -168,7 +171,7 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
         architecture: model.config().architecture(),
         objective: "seq2seq",
         parameters: counts.total,
-        train_pairs: train.len(),
+        train_pairs,
         valid_pairs: valid.as_ref().map_or(0, |v| v.len()),
         updates_per_epoch,
         steps: summary.steps,
