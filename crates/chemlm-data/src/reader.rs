@@ -15,6 +15,10 @@ const BUF: usize = 1 << 20;
 
 /// Opens `path` (standard input when `None`) for buffered reading, decompressing gzip when the
 /// data starts with the gzip magic bytes (`1f 8b`), whatever the file is called.
+///
+/// Text arrives as users' editors write it: a UTF-8 byte-order mark at the start is dropped, and
+/// `\r\n` (Windows) and a lone `\r` (classic Mac) both end a line as `\n` does, so every reader
+/// downstream sees plain `\n` lines (see [`LineEnds`]).
 pub fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, DataError> {
     let name = path.unwrap_or(Path::new("<stdin>"));
     let raw: Box<dyn Read + Send> = match path {
@@ -27,10 +31,122 @@ pub fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, DataEr
         .map_err(|e| DataError::io(name, e))?
         .starts_with(&[0x1f, 0x8b]);
     Ok(if is_gzip {
-        Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(buf)))
+        let gz = BufReader::with_capacity(BUF, MultiGzDecoder::new(buf));
+        Box::new(BufReader::with_capacity(BUF, LineEnds::new(gz)))
     } else {
-        Box::new(buf)
+        Box::new(BufReader::with_capacity(BUF, LineEnds::new(buf)))
     })
+}
+
+/// A reader that drops a leading UTF-8 byte-order mark and turns `\r\n` and lone `\r` into `\n`.
+pub struct LineEnds<R> {
+    inner: R,
+    /// Whether the BOM question is settled (the first three bytes were seen or the input ended).
+    decided: bool,
+    /// Bytes taken from `inner` while deciding, still to be handed out.
+    pending: Vec<u8>,
+    /// The last byte was a `\r` (already emitted as `\n`): a `\n` right after it is dropped.
+    after_cr: bool,
+}
+
+impl<R: BufRead> LineEnds<R> {
+    pub fn new(inner: R) -> Self {
+        LineEnds {
+            inner,
+            decided: false,
+            pending: Vec::new(),
+            after_cr: false,
+        }
+    }
+}
+
+/// Copies `src` into `out` with line ends normalised; returns (written, consumed).
+fn convert_line_ends(src: &[u8], out: &mut [u8], after_cr: &mut bool) -> (usize, usize) {
+    let (mut n, mut used) = (0, 0);
+    for &b in src {
+        if n == out.len() {
+            break;
+        }
+        used += 1;
+        if std::mem::take(after_cr) && b == b'\n' {
+            continue;
+        }
+        if b == b'\r' {
+            out[n] = b'\n';
+            *after_cr = true;
+        } else {
+            out[n] = b;
+        }
+        n += 1;
+    }
+    (n, used)
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: BufRead> Read for LineEnds<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        // Settle the BOM from the first bytes, however the input is chunked.
+        while !self.decided {
+            if self.pending.len() == BOM.len() || !BOM.starts_with(&self.pending) {
+                if self.pending == BOM {
+                    self.pending.clear();
+                }
+                self.decided = true;
+                break;
+            }
+            let buf = self.inner.fill_buf()?;
+            match buf.first() {
+                Some(&b) => {
+                    self.inner.consume(1);
+                    self.pending.push(b);
+                }
+                None => self.decided = true,
+            }
+        }
+        loop {
+            if !self.pending.is_empty() {
+                let (n, used) = convert_line_ends(&self.pending, out, &mut self.after_cr);
+                self.pending.drain(..used);
+                if n > 0 {
+                    return Ok(n);
+                }
+                continue;
+            }
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            let (n, used) = convert_line_ends(buf, out, &mut self.after_cr);
+            self.inner.consume(used);
+            if n > 0 {
+                return Ok(n);
+            }
+        }
+    }
+}
+
+/// Reads one `\n`-terminated line into `buf` and returns it without its line end: `Ok(None)` at
+/// the end, `Ok(Some(Err(reason)))` for a line that is not UTF-8 (only that line is bad; the
+/// reader goes on), `Err` for an I/O failure.
+pub fn read_text_line(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<Result<String, String>>> {
+    buf.clear();
+    if r.read_until(b'\n', buf)? == 0 {
+        return Ok(None);
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(match std::str::from_utf8(buf) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(format!("not UTF-8 text ({e})")),
+    }))
 }
 
 /// The layout of a molecule file.
@@ -475,6 +591,40 @@ mod tests {
     fn collect(r: MoleculeReader) -> Vec<Result<(u64, String), String>> {
         r.map(|x| x.map(|m| (m.line, m.text)).map_err(|e| e.to_string()))
             .collect()
+    }
+
+    fn normalised(bytes: &[u8], chunk: usize) -> Vec<u8> {
+        // A tiny inner buffer exercises `\r` and the BOM split across reads.
+        let inner = BufReader::with_capacity(chunk, io::Cursor::new(bytes.to_vec()));
+        let mut out = Vec::new();
+        LineEnds::new(inner).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn bom_and_every_line_end_become_plain_lines() {
+        for chunk in [1, 2, 3, 64] {
+            assert_eq!(normalised(b"\xEF\xBB\xBFCCO\nCCN\n", chunk), b"CCO\nCCN\n");
+            assert_eq!(normalised(b"CCO\rCCN\rCCC\n", chunk), b"CCO\nCCN\nCCC\n");
+            assert_eq!(normalised(b"CCO\r\nCCN\r\n", chunk), b"CCO\nCCN\n");
+            assert_eq!(normalised(b"A\r\r\nB\r", chunk), b"A\n\nB\n");
+            // A BOM later in the file is data, not a marker.
+            assert_eq!(normalised(b"C\n\xEF\xBB\xBF", chunk), b"C\n\xEF\xBB\xBF");
+        }
+    }
+
+    #[test]
+    fn a_non_utf8_line_is_bad_alone() {
+        let mut r: Box<dyn BufRead> = Box::new(io::Cursor::new(b"CCO\nCC\xe9O\nCCC".to_vec()));
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some(l) = read_text_line(&mut *r, &mut buf).unwrap() {
+            got.push(l.map_err(|e| e.starts_with("not UTF-8")));
+        }
+        assert_eq!(
+            got,
+            vec![Ok("CCO".to_string()), Err(true), Ok("CCC".to_string())]
+        );
     }
 
     #[test]

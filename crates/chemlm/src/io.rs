@@ -7,12 +7,12 @@
 //! Lines are processed in parallel chunks (rayon) and written in input order; a file output is
 //! written to a temporary file and renamed into place, so a killed run never leaves half a file.
 
+use crate::output::Output;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use std::fs::File;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// `--input`/`--output`/`--strict`, shared by every line-mapping command.
@@ -33,26 +33,26 @@ pub struct IoArgs {
     pub skip_header: bool,
 }
 
-/// A sink that is either stdout or a temp file renamed onto the target on [`Sink::finish`].
+/// A sink that is either stdout or an [`Output`] (temporary file renamed onto the target on
+/// [`Sink::finish`]; removed on error or interruption; devices written through; `.gz` compressed).
 pub struct Sink {
-    writer: BufWriter<Box<dyn Write + Send>>,
-    rename: Option<(PathBuf, PathBuf)>,
+    writer: Box<dyn Write + Send>,
+    output: Option<Output>,
 }
 
 impl Sink {
+    /// Checks the destination (before any work is done) and opens it.
     pub fn create(path: Option<&Path>) -> Result<Self> {
         match path {
             None => Ok(Self {
-                writer: BufWriter::with_capacity(1 << 20, Box::new(io::stdout())),
-                rename: None,
+                writer: Box::new(BufWriter::with_capacity(1 << 20, io::stdout())),
+                output: None,
             }),
             Some(p) => {
-                let tmp = temp_path(p);
-                let f = File::create(&tmp)
-                    .with_context(|| format!("cannot create {}", tmp.display()))?;
+                let mut out = Output::create(p)?;
                 Ok(Self {
-                    writer: BufWriter::with_capacity(1 << 20, Box::new(f)),
-                    rename: Some((tmp, p.to_path_buf())),
+                    writer: crate::output::writer(&mut out)?,
+                    output: Some(out),
                 })
             }
         }
@@ -67,30 +67,19 @@ impl Sink {
     /// Gives up the output: the temporary file is removed and nothing is moved into place (a
     /// `--strict` run that stops at a bad line leaves no partial file behind).
     pub fn discard(&mut self) {
-        if let Some((tmp, _)) = self.rename.take() {
-            let _ = std::fs::remove_file(tmp);
-        }
+        self.output = None;
     }
 
     /// Flushes and moves the temporary file into place.
     pub fn finish(mut self) -> Result<()> {
         self.writer.flush()?;
-        if let Some((tmp, dst)) = self.rename.take() {
-            drop(self.writer);
-            std::fs::rename(&tmp, &dst)
-                .with_context(|| format!("cannot move {} to {}", tmp.display(), dst.display()))?;
+        // Ends a gzip stream (its trailer) before the file is moved.
+        drop(std::mem::replace(&mut self.writer, Box::new(io::sink())));
+        if let Some(out) = self.output.take() {
+            out.commit()?;
         }
         Ok(())
     }
-}
-
-/// `dir/.name.tmp-PID` next to `path`, so the rename stays on one file system.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// Counts of one batch run, printed at the end.
@@ -119,33 +108,37 @@ where
     let bar = progress(quiet, what);
     let mut summary = Summary::default();
     let mut line_no: u64 = 0;
-    let mut chunk: Vec<String> = Vec::with_capacity(CHUNK);
+    let mut chunk: Vec<std::result::Result<String, String>> = Vec::with_capacity(CHUNK);
+    let mut buf = Vec::new();
     if io.skip_header {
-        let mut header = String::new();
-        reader.read_line(&mut header)?;
+        chemlm_data::read_text_line(&mut *reader, &mut buf)?;
         line_no += 1;
     }
     loop {
         chunk.clear();
         for _ in 0..CHUNK {
-            let mut s = String::new();
-            if reader
-                .read_line(&mut s)
-                .with_context(|| format!("{source}: read error after line {line_no}"))?
-                == 0
-            {
-                break;
+            // A line that is not UTF-8 is one bad line, not the end of the file.
+            match chemlm_data::read_text_line(&mut *reader, &mut buf).with_context(|| {
+                format!(
+                    "{source}: read error after line {}",
+                    line_no + chunk.len() as u64
+                )
+            })? {
+                Some(l) => chunk.push(l),
+                None => break,
             }
-            chunk.push(s);
         }
         if chunk.is_empty() {
             break;
         }
         let results: Vec<std::result::Result<String, String>> = chunk
             .par_iter()
-            .map(|l| match l.split_whitespace().next() {
-                Some(mol) => f(mol),
-                None => Err("empty line".to_string()),
+            .map(|l| match l {
+                Ok(l) => match l.split_whitespace().next() {
+                    Some(mol) => f(mol),
+                    None => Err("empty line".to_string()),
+                },
+                Err(reason) => Err(reason.clone()),
             })
             .collect();
         for r in results {

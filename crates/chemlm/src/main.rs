@@ -3,6 +3,7 @@
 mod commands;
 mod hub;
 mod io;
+mod output;
 mod runtime;
 
 use clap::{Parser, Subcommand};

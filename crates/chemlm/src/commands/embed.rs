@@ -6,7 +6,7 @@
 //! its line number and reason and an empty CSV line / a NaN row in `.npy`; the run ends with a
 //! count. `--strict` stops at the first bad line instead. Output is written atomically.
 
-use crate::io::temp_path;
+use crate::output::Output;
 use anyhow::{bail, Context, Result};
 use chemlm_data::open_input;
 use chemlm_data::{OovPolicy, Tokenizer};
@@ -14,7 +14,7 @@ use chemlm_models::Model;
 use chemlm_train::finetune::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{BufRead, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -90,16 +90,17 @@ fn npy_header(rows: u64, dim: usize) -> Vec<u8> {
 }
 
 impl Writer {
-    fn create(path: &Path, dim: usize) -> Result<(Self, PathBuf)> {
-        let tmp = temp_path(path);
-        let f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
+    fn create(path: &Path, dim: usize) -> Result<(Self, Output)> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
+        if !matches!(ext.as_str(), "npy" | "csv") {
+            bail!("{}: output must end in .npy or .csv", path.display());
+        }
+        let mut out = Output::create(path)?;
+        let mut w = BufWriter::with_capacity(1 << 20, out.file()?);
         let writer = match ext.as_str() {
             "npy" => {
                 w.write_all(&npy_header(0, dim))?;
@@ -108,7 +109,7 @@ impl Writer {
             "csv" => Writer::Csv(w),
             _ => bail!("{}: output must end in .npy or .csv", path.display()),
         };
-        Ok((writer, tmp))
+        Ok((writer, out))
     }
 
     /// `None` = a bad input line.
@@ -132,7 +133,7 @@ impl Writer {
         Ok(())
     }
 
-    fn finish(self, tmp: &Path, dst: &Path) -> Result<()> {
+    fn finish(self, out: Output) -> Result<()> {
         match self {
             Writer::Csv(mut w) => w.flush()?,
             Writer::Npy { mut w, rows, dim } => {
@@ -141,8 +142,7 @@ impl Writer {
                 w.flush()?;
             }
         }
-        std::fs::rename(tmp, dst)
-            .with_context(|| format!("cannot move {} to {}", tmp.display(), dst.display()))
+        out.commit()
     }
 }
 
@@ -177,7 +177,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "<stdin>".into());
     let mut reader = open_input(a.input.as_deref())?;
-    let (mut writer, tmp) = Writer::create(&a.output, model.config().hidden_size())?;
+    let (mut writer, out) = Writer::create(&a.output, model.config().hidden_size())?;
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -195,23 +195,21 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     let window = a.batch_size * 16;
     let oov = OovPolicy::parse(&a.oov).with_context(|| format!("--oov: {:?}", a.oov))?;
     let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
+    let mut buf = Vec::new();
     if a.skip_header {
-        let mut h = String::new();
-        reader.read_line(&mut h)?;
+        chemlm_data::read_text_line(&mut *reader, &mut buf)?;
         line_no += 1;
     }
     loop {
         let mut lines = Vec::with_capacity(window);
         for _ in 0..window {
-            let mut s = String::new();
-            if reader
-                .read_line(&mut s)
+            // A line that is not UTF-8 is one bad line, not the end of the file.
+            match chemlm_data::read_text_line(&mut *reader, &mut buf)
                 .with_context(|| format!("{source}: read error after line {line_no}"))?
-                == 0
             {
-                break;
+                Some(l) => lines.push(l),
+                None => break,
             }
-            lines.push(s);
         }
         if lines.is_empty() {
             break;
@@ -220,9 +218,10 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
             use rayon::prelude::*;
             lines
                 .par_iter()
-                .map(|l| match l.split_whitespace().next() {
-                    Some(m) => encode_molecule(&tok, m, a.canonicalize, oov, max_len),
-                    None => Err("empty line".to_string()),
+                .map(|l| match l.as_ref().map(|l| l.split_whitespace().next()) {
+                    Ok(Some(m)) => encode_molecule(&tok, m, a.canonicalize, oov, max_len),
+                    Ok(None) => Err("empty line".to_string()),
+                    Err(reason) => Err(reason.clone()),
                 })
                 .collect()
         };
@@ -246,7 +245,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
                 bad += 1;
                 if a.strict {
                     bar.finish_and_clear();
-                    let _ = std::fs::remove_file(&tmp);
+                    drop(out); // removes the partial file
                     bail!("{source}:{line_no}: {reason}");
                 }
                 bar.suspend(|| eprintln!("warning: {source}:{line_no}: {reason}"));
@@ -254,7 +253,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
             writer.row(rows[i].as_deref())?;
         }
     }
-    writer.finish(&tmp, &a.output)?;
+    writer.finish(out)?;
     bar.finish_and_clear();
     eprintln!(
         "embed: {total} lines, {} embedded, {bad} invalid",

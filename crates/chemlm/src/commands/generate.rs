@@ -154,19 +154,16 @@ fn bar(quiet: bool, len: u64) -> ProgressBar {
 
 /// Writes `lines` to `path` through a temporary file renamed into place.
 pub fn write_lines<'a>(path: &Path, lines: impl Iterator<Item = &'a str>) -> Result<()> {
-    let tmp = crate::io::temp_path(path);
+    let mut out = crate::output::Output::create(path)?;
     {
-        let f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut w = std::io::BufWriter::new(f);
+        let mut w = crate::output::writer(&mut out)?;
         for l in lines {
-            writeln!(w, "{l}").with_context(|| format!("writing {}", tmp.display()))?;
+            writeln!(w, "{l}").with_context(|| format!("writing {}", path.display()))?;
         }
         w.flush()
-            .with_context(|| format!("writing {}", tmp.display()))?;
+            .with_context(|| format!("writing {}", path.display()))?;
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    out.commit()
 }
 
 pub fn run(a: &GenerateArgs, quiet: bool) -> Result<()> {

@@ -8,7 +8,6 @@
 //! finetune` run directory, whose first fit's best model (`seed-S[-fold-0]/best`, smallest
 //! seed) is used.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -98,40 +97,41 @@ pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {
     let mut sink = Sink::create(a.io.output.as_deref())?;
     let bar = progress(quiet, "predict");
     let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
+    let mut buf = Vec::new();
     if a.io.skip_header {
-        let mut h = String::new();
-        reader.read_line(&mut h)?;
+        chemlm_data::read_text_line(&mut *reader, &mut buf)?;
         line_no += 1;
     }
     let window = a.batch_size * 16;
     loop {
         let mut lines = Vec::with_capacity(window);
         for _ in 0..window {
-            let mut s = String::new();
-            if reader
-                .read_line(&mut s)
+            // A line that is not UTF-8 is one bad line, not the end of the file.
+            match chemlm_data::read_text_line(&mut *reader, &mut buf)
                 .with_context(|| format!("{source}: read error after line {line_no}"))?
-                == 0
             {
-                break;
+                Some(l) => lines.push(l),
+                None => break,
             }
-            lines.push(s);
         }
         if lines.is_empty() {
             break;
         }
         let mols: Vec<&str> = lines
             .iter()
-            .map(|l| l.split_whitespace().next().unwrap_or(""))
+            .map(|l| match l {
+                Ok(l) => l.split_whitespace().next().unwrap_or(""),
+                Err(_) => "",
+            })
             .collect();
         let preds = fm.predict(&mols, a.batch_size)?;
-        for (m, p) in mols.iter().zip(preds) {
+        for ((m, p), l) in mols.iter().zip(preds).zip(&lines) {
             line_no += 1;
             total += 1;
-            let p = if m.is_empty() {
-                Err("empty line".to_string())
-            } else {
-                p
+            let p = match l {
+                Err(reason) => Err(reason.clone()),
+                Ok(_) if m.is_empty() => Err("empty line".to_string()),
+                Ok(_) => p,
             };
             match p {
                 Ok(v) => {
@@ -263,7 +263,7 @@ mod tests {
             .to_string();
         assert!(err.contains("in.smi:2"), "{err}");
         assert!(!strict_out.exists());
-        assert!(!crate::io::temp_path(&strict_out).exists());
+        assert!(!crate::output::temp_path(&strict_out).exists());
         assert!(resolve_model_dir(dir.path()).is_err());
     }
 }

@@ -4,7 +4,6 @@
 //! and a `file:line: reason` warning, the run ends with a count, `--strict` stops at the first bad
 //! line, and a file output is written atomically (the CLI contract of `crate::io`).
 
-use std::io::BufRead;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -112,24 +111,6 @@ pub struct Seq2SeqArgs {
     pub io: IoArgs,
 }
 
-/// Reads one line as bytes; `None` at the end. Non-UTF-8 bytes make that line bad, not the file.
-fn read_line(
-    r: &mut dyn BufRead,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Option<Result<String, String>>> {
-    buf.clear();
-    if r.read_until(b'\n', buf)? == 0 {
-        return Ok(None);
-    }
-    while matches!(buf.last(), Some(b'\n' | b'\r')) {
-        buf.pop();
-    }
-    Ok(Some(match std::str::from_utf8(buf) {
-        Ok(s) => Ok(s.trim_start_matches('\u{feff}').to_string()),
-        Err(e) => Err(format!("not UTF-8 text ({e})")),
-    }))
-}
-
 pub fn run(a: &Seq2SeqArgs, quiet: bool) -> Result<()> {
     let prompt = Prompt::parse(&a.task).map_err(anyhow::Error::msg)?;
     let cfg = a.decode.translate_config()?;
@@ -156,7 +137,7 @@ pub fn run(a: &Seq2SeqArgs, quiet: bool) -> Result<()> {
     let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
     let mut buf = Vec::new();
     if a.io.skip_header {
-        read_line(&mut *reader, &mut buf)?;
+        chemlm_data::read_text_line(&mut *reader, &mut buf)?;
         line_no += 1;
     }
     // Enough lines per window to sort by length and fill batches well.
@@ -164,7 +145,7 @@ pub fn run(a: &Seq2SeqArgs, quiet: bool) -> Result<()> {
     loop {
         let mut lines: Vec<Result<String, String>> = Vec::with_capacity(window);
         while lines.len() < window {
-            match read_line(&mut *reader, &mut buf)
+            match chemlm_data::read_text_line(&mut *reader, &mut buf)
                 .with_context(|| format!("{source}: read error after line {line_no}"))?
             {
                 Some(l) => lines.push(l.and_then(|s| {

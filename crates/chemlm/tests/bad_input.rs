@@ -1,0 +1,129 @@
+//! Issue 17 regressions through the real binary: text encodings and line ends, output
+//! destinations, and what an error or an interruption leaves behind.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn chemlm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chemlm"))
+        .args(args)
+        .output()
+        .expect("run chemlm")
+}
+
+fn temps(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect()
+}
+
+#[test]
+fn undecodable_bytes_bom_and_cr_line_ends() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(p("u.smi"), b"CCO\nCCN\nCC\xe9O\nCCC\n").unwrap();
+    let out = chemlm(&["canon", "-i", &p("u.smi")]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "CCO\nCCN\n\nCCC\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("u.smi:3: not UTF-8"), "{err}");
+    assert!(err.contains("4 lines, 3 ok, 1 invalid"), "{err}");
+
+    std::fs::write(p("bom.smi"), b"\xef\xbb\xbfCCO\r\nOCC\r\n").unwrap();
+    let out = chemlm(&["canon", "-i", &p("bom.smi")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "CCO\nCCO\n");
+    std::fs::write(p("cr.smi"), b"CCO\rCCN\rCCC\n").unwrap();
+    let out = chemlm(&["canon", "-i", &p("cr.smi")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "CCO\nCCN\nCCC\n");
+}
+
+#[test]
+fn destinations_are_checked_first_and_never_clobbered_wrongly() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(p("in.smi"), "OCC\nC1CC1\n").unwrap();
+    // A directory is refused before any work.
+    std::fs::create_dir(p("dir")).unwrap();
+    let out = chemlm(&["canon", "-i", &p("in.smi"), "-o", &p("dir")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+    // A symlink's target is replaced; the link stays.
+    std::fs::write(p("real.txt"), "old\n").unwrap();
+    std::os::unix::fs::symlink(p("real.txt"), p("link.txt")).unwrap();
+    assert!(chemlm(&["canon", "-i", &p("in.smi"), "-o", &p("link.txt")])
+        .status
+        .success());
+    assert!(std::fs::symlink_metadata(p("link.txt"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(p("real.txt")).unwrap(),
+        "CCO\nC1CC1\n"
+    );
+    // A device is written through.
+    assert!(chemlm(&["canon", "-i", &p("in.smi"), "-o", "/dev/null"])
+        .status
+        .success());
+    assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+    // `.gz` is written compressed, and reads back.
+    assert!(
+        chemlm(&["canon", "-i", &p("in.smi"), "-o", &p("out.smi.gz")])
+            .status
+            .success()
+    );
+    let raw = std::fs::read(p("out.smi.gz")).unwrap();
+    assert_eq!(&raw[..2], &[0x1f, 0x8b]);
+    let back = chemlm(&["canon", "-i", &p("out.smi.gz")]);
+    assert_eq!(String::from_utf8_lossy(&back.stdout), "CCO\nC1CC1\n");
+    // A strict run that fails keeps the old output and leaves no temporary file.
+    std::fs::write(p("bad.smi"), "CCO\nC(\n").unwrap();
+    std::fs::write(p("keep.txt"), "old\n").unwrap();
+    let out = chemlm(&[
+        "canon",
+        "--strict",
+        "-i",
+        &p("bad.smi"),
+        "-o",
+        &p("keep.txt"),
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(p("keep.txt")).unwrap(), "old\n");
+    assert!(temps(d.path()).is_empty(), "{:?}", temps(d.path()));
+}
+
+#[test]
+fn sigterm_leaves_the_old_output_and_no_temporary_file() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("big.smi");
+    let line = "CC(C)Cc1ccc(cc1)C(C)C(=O)O\n";
+    std::fs::write(&input, line.repeat(400_000)).unwrap();
+    let out = d.path().join("out.smi");
+    std::fs::write(&out, "old\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chemlm"))
+        .args(["--quiet", "canon", "-i"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the run has its temporary file, then interrupt it.
+    let t0 = std::time::Instant::now();
+    while temps(d.path()).is_empty() && t0.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let running = !temps(d.path()).is_empty();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(running, "the run never created its temporary file");
+    assert_eq!(status.code(), Some(130), "not interrupted: {status:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
+    assert!(temps(d.path()).is_empty(), "{:?}", temps(d.path()));
+}
