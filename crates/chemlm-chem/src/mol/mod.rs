@@ -11,6 +11,7 @@ mod morgan;
 mod parse;
 mod scaffold;
 mod smiles_dfs;
+mod syntax;
 
 pub use fingerprint::Fingerprint;
 pub use molecule::{canonicalize, Molecule};

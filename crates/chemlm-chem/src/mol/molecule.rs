@@ -5,7 +5,7 @@
 //! `scripts/gen_chem_golden.py` check each function against RDKit itself.
 
 use crate::error::ChemError;
-use crate::mol::parse::{parse_error, prepare};
+use crate::mol::parse::{parse_error, prepare, syntax_error};
 use chematic::smiles as cs;
 use chematic::smiles::{RdkitSmilesError, RdkitSmilesParams};
 
@@ -36,8 +36,22 @@ impl Molecule {
     /// one; we do the same.
     pub fn from_smiles(smiles: &str) -> Result<Self, ChemError> {
         let prepared = prepare(smiles);
-        let inner = cs::parse(&prepared.text).map_err(|e| parse_error(&e, &prepared, smiles))?;
-        Ok(Self { inner })
+        // RDKit's verdict on syntax first (see `syntax`); a branch dot comes back rewritten.
+        match super::syntax::check(&prepared.text) {
+            Err((pos, reason)) => Err(syntax_error(&prepared, smiles, pos, reason)),
+            Ok(Some(rewritten)) => {
+                let inner = cs::parse(&rewritten).map_err(|e| ChemError::Parse {
+                    position: None,
+                    reason: format!("{e} (in {rewritten:?}, read from {:?})", prepared.text),
+                })?;
+                Ok(Self { inner })
+            }
+            Ok(None) => {
+                let inner =
+                    cs::parse(&prepared.text).map_err(|e| parse_error(&e, &prepared, smiles))?;
+                Ok(Self { inner })
+            }
+        }
     }
 
     /// The canonical SMILES RDKit writes for this molecule: `Chem.MolToSmiles(Chem.MolFromSmiles(s))`

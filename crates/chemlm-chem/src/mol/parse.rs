@@ -63,6 +63,20 @@ pub(crate) fn prepare(smiles: &str) -> Prepared<'_> {
     }
 }
 
+/// A syntax error found before parsing (see `syntax`), positioned in the caller's input.
+pub(crate) fn syntax_error(
+    prepared: &Prepared<'_>,
+    input: &str,
+    pos: usize,
+    reason: String,
+) -> ChemError {
+    let p = prepared.original_position(pos);
+    ChemError::Parse {
+        position: Some(p),
+        reason: format!("{reason} (near {})", excerpt(input, p)),
+    }
+}
+
 /// A parse error naming the byte position in the caller's input and the reason, plus a short
 /// excerpt around the position so the message stands on its own in a log line.
 pub(crate) fn parse_error(e: &SmilesError, prepared: &Prepared<'_>, input: &str) -> ChemError {

@@ -10,6 +10,8 @@ pub enum BenchCommand {
     Train(super::bench_train::BenchTrainArgs),
     /// Reference parity of model directories (golden `io.safetensors`) on this device/precision.
     Parity(super::bench_parity::BenchParityArgs),
+    /// SMILES validity verdicts against RDKit's (scripts/gen_validity_fuzz.py).
+    Validity(super::bench_validity::BenchValidityArgs),
     /// DeLiCaTe shapes: parameters, inference (32 x 128 tokens) and training-step time vs the teacher.
     Compress(super::bench_compress::BenchCompressArgs),
     /// MOSES generation metrics of a model's samples beside MOSES's CharRNN / VAE figures.
@@ -28,6 +30,7 @@ pub fn run(c: &BenchCommand, quiet: bool) -> anyhow::Result<()> {
         BenchCommand::Screen(a) => super::bench_screen::run(a, quiet),
         BenchCommand::Train(a) => super::bench_train::run(a, quiet),
         BenchCommand::Parity(a) => super::bench_parity::run(a, quiet),
+        BenchCommand::Validity(a) => super::bench_validity::run(a, quiet),
         BenchCommand::Compress(a) => super::bench_compress::run(a, quiet),
         BenchCommand::Generate(a) => super::bench_generate::run(a, quiet),
         BenchCommand::Moleculenet(a) => super::bench_moleculenet::run(a, quiet),

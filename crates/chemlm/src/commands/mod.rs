@@ -10,6 +10,7 @@ pub mod bench_screen;
 pub mod bench_seq2seq;
 pub mod bench_text_chem;
 pub mod bench_train;
+pub mod bench_validity;
 pub mod chem;
 pub mod data;
 pub mod dataset_args;
