@@ -10,4 +10,4 @@ pub mod mol;
 pub mod selfies;
 
 pub use error::ChemError;
-pub use mol::{canonicalize, Fingerprint, Molecule};
+pub use mol::{canonicalize, Fingerprint, Molecule, MAX_ATOMS};

@@ -97,3 +97,25 @@ fn unsupported_requests_are_refused_not_approximated() {
         Err(ChemError::Unsupported(_))
     ));
 }
+
+/// Issue 17: a molecule past `MAX_ATOMS` is refused at once with the reason, not canonicalized
+/// for minutes (RDKit-exact ranking is quadratic on long chains); one at the limit is read.
+#[test]
+fn molecules_past_the_size_limit_are_refused_with_the_reason() {
+    use chemlm_chem::{Molecule, MAX_ATOMS};
+    let at_limit = "C".repeat(MAX_ATOMS);
+    assert_eq!(
+        Molecule::from_smiles(&at_limit).unwrap().num_atoms(),
+        MAX_ATOMS
+    );
+    for n in [MAX_ATOMS + 1, 100_001, 1_000_000] {
+        let e = Molecule::from_smiles(&"C".repeat(n))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("molecule too large") || e.contains("more than"),
+            "{n}: {e}"
+        );
+        assert!(e.len() < 200, "{n}: message not cut: {} bytes", e.len());
+    }
+}

@@ -171,9 +171,30 @@ impl LabeledDataset {
             lines.push(line);
             for (&c, t) in task_cols.iter().zip(&task_names) {
                 let v = field(c)?.trim();
-                labels.push(parse_label(v).map_err(|_| {
-                    rec_err(line, format!("label {v:?} in column {t:?} is not a number"))
-                })?);
+                labels.push(
+                    parse_label(v).map_err(|why| {
+                        rec_err(line, format!("label {v:?} in column {t:?} {why}"))
+                    })?,
+                );
+            }
+        }
+        // A task without a single label would "train" on nothing and still print predictions.
+        let n_tasks = task_names.len();
+        for (k, t) in task_names.iter().enumerate() {
+            let have = labels
+                .iter()
+                .skip(k)
+                .step_by(n_tasks.max(1))
+                .filter(|l| l.is_some())
+                .count();
+            if have == 0 && !smiles.is_empty() {
+                return Err(DataError::Format {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "column {t:?} has no labels ({} rows, every value empty or NaN)",
+                        smiles.len()
+                    ),
+                });
             }
         }
         let binary = labels.iter().flatten().all(|&y| y == 0.0 || y == 1.0);
@@ -197,12 +218,16 @@ impl LabeledDataset {
     }
 }
 
-/// `""`, `nan` (any case) → missing; otherwise a float.
-fn parse_label(v: &str) -> Result<Option<f64>, ()> {
+/// `""`, `nan` (any case) → missing; otherwise a finite float (the error says why not).
+fn parse_label(v: &str) -> Result<Option<f64>, &'static str> {
     if v.is_empty() || v.eq_ignore_ascii_case("nan") {
         return Ok(None);
     }
-    v.parse::<f64>().map(Some).map_err(|_| ())
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(Some(x)),
+        Ok(_) => Err("is not finite"),
+        Err(_) => Err("is not a number"),
+    }
 }
 
 #[cfg(test)]
@@ -213,14 +238,28 @@ mod tests {
     fn csv_with_missing_labels_and_errors() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.csv");
-        std::fs::write(&p, "smiles,a,b\nCCO ,1,\nc1ccccc1,0,nan\n").unwrap();
+        std::fs::write(&p, "smiles,a,b\nCCO ,1,\nc1ccccc1,0,1\nCC,nan,NaN\n").unwrap();
         let d = LabeledDataset::from_csv(&p, &LabeledCsvOptions::default()).unwrap();
-        assert_eq!(d.smiles, ["CCO", "c1ccccc1"]);
+        assert_eq!(d.smiles, ["CCO", "c1ccccc1", "CC"]);
         assert_eq!(d.task_names, ["a", "b"]);
-        assert_eq!(d.labels, [Some(1.0), None, Some(0.0), None]);
+        assert_eq!(
+            d.labels,
+            [Some(1.0), None, Some(0.0), Some(1.0), None, None]
+        );
         assert_eq!(d.task_type, TaskType::Classification);
-        assert_eq!(d.lines, [2, 3]);
-        assert_eq!(d.classes(0), [Some(1), Some(0)]);
+        assert_eq!(d.lines, [2, 3, 4]);
+        assert_eq!(d.classes(0), [Some(1), Some(0), None]);
+        // A column without a single label, and a non-finite label, are refused (issue 17).
+        std::fs::write(&p, "smiles,y,z\nCC,,1\nCCC,nan,2\n").unwrap();
+        let e = LabeledDataset::from_csv(&p, &LabeledCsvOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("column \"y\" has no labels"), "{e}");
+        std::fs::write(&p, "smiles,y\nCC,1\nCCC,inf\n").unwrap();
+        let e = LabeledDataset::from_csv(&p, &LabeledCsvOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("t.csv:3: label \"inf\" in column \"y\" is not finite"),
+            "{e}"
+        );
         std::fs::write(&p, "smiles,y\nCC,1.5\nCCC,x\n").unwrap();
         let e = LabeledDataset::from_csv(&p, &LabeledCsvOptions::default()).unwrap_err();
         assert!(

@@ -68,7 +68,8 @@ pub fn save_weights(params: &ParamSet, path: &Path) -> Result<()> {
 
 /// Sets every parameter from a safetensors file; every parameter must be present.
 pub fn load_weights(params: &ParamSet, path: &Path) -> Result<()> {
-    let map = candle_core::safetensors::load(path, &Device::Cpu)?;
+    let map = candle_core::safetensors::load(path, &Device::Cpu)
+        .map_err(|e| TrainError::checkpoint(path, format!("unreadable weights ({e})")))?;
     for p in params.iter() {
         let t = map
             .get(&p.name)
@@ -163,7 +164,8 @@ pub fn load_checkpoint(
     }
     load_weights(params, &dir.join(MODEL_FILE))?;
     let op = dir.join(OPTIMIZER_FILE);
-    let opt = candle_core::safetensors::load(&op, &Device::Cpu)?;
+    let opt = candle_core::safetensors::load(&op, &Device::Cpu)
+        .map_err(|e| TrainError::checkpoint(&op, format!("unreadable optimizer state ({e})")))?;
     optimizer
         .load_state(params, &opt)
         .map_err(|e| TrainError::checkpoint(&op, e))?;

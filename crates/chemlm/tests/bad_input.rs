@@ -127,3 +127,119 @@ fn sigterm_leaves_the_old_output_and_no_temporary_file() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
     assert!(temps(d.path()).is_empty(), "{:?}", temps(d.path()));
 }
+
+/// A truncated newest checkpoint is named and skipped for the one before it; `finetune` refuses
+/// to replace a finished run without `--overwrite`; an all-empty label column is refused.
+#[test]
+fn runs_survive_bad_checkpoints_and_are_not_overwritten() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let fixture = root.join("fixtures/moses-mini.smi");
+    let ok = |args: &[&str]| {
+        let o = chemlm(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    };
+    ok(&[
+        "--quiet",
+        "data",
+        "prepare",
+        "--input",
+        fixture.to_str().unwrap(),
+        "--kind",
+        "smiles",
+        "--valid-fraction",
+        "0.1",
+        "--out",
+        &p("data"),
+    ]);
+    let pretrain = |steps: &str, resume: bool| {
+        let mut a = vec![
+            "--quiet",
+            "--device",
+            "cpu",
+            "pretrain",
+            "--preset",
+            "molformer-tiny",
+        ];
+        let (data, out) = (p("data"), p("run"));
+        a.extend([
+            "--data",
+            &data,
+            "--steps",
+            steps,
+            "--warmup",
+            "1",
+            "--checkpoint-every",
+            "2",
+        ]);
+        a.extend(["--eval-every", "2", "--batch-tokens", "1024", "--out", &out]);
+        if resume {
+            a.push("--resume");
+        }
+        chemlm(&a)
+    };
+    assert!(pretrain("4", false).status.success());
+    let newest = d
+        .path()
+        .join("run/checkpoints/step-00000004/model.safetensors");
+    let bytes = std::fs::read(&newest).unwrap();
+    std::fs::write(&newest, &bytes[..100]).unwrap();
+    let o = pretrain("6", true);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("step-00000004 is unusable"), "{err}");
+    assert!(err.contains("model.safetensors"), "{err}");
+    assert!(
+        err.contains("resumed from") && err.contains("(step 2)"),
+        "{err}"
+    );
+
+    // Fine-tuning: an empty label column is refused; a finished run is not replaced silently.
+    let smiles: Vec<String> = std::fs::read_to_string(&fixture)
+        .unwrap()
+        .lines()
+        .take(60)
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    let csv = |col: &dyn Fn(usize) -> String| {
+        let rows: Vec<String> = smiles
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{s},{}", col(i)))
+            .collect();
+        format!("smiles,y\n{}\n", rows.join("\n"))
+    };
+    std::fs::write(p("empty.csv"), csv(&|_| String::new())).unwrap();
+    std::fs::write(p("labels.csv"), csv(&|i| format!("{}", i % 7))).unwrap();
+    let finetune = |data: &str, extra: &[&str]| {
+        let (model, out) = (p("run/model"), p("ft"));
+        let mut a = vec!["--quiet", "finetune", "--model", &model, "--dataset", data];
+        a.extend([
+            "--smiles-col",
+            "smiles",
+            "--target-cols",
+            "y",
+            "--task",
+            "regression",
+        ]);
+        a.extend(["--epochs", "1", "--seeds", "0", "--out", &out]);
+        a.extend_from_slice(extra);
+        chemlm(&a)
+    };
+    let o = finetune(&p("empty.csv"), &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no labels"));
+    assert!(finetune(&p("labels.csv"), &[]).status.success());
+    let o = finetune(&p("labels.csv"), &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--overwrite"));
+    assert!(finetune(&p("labels.csv"), &["--overwrite"])
+        .status
+        .success());
+}

@@ -14,5 +14,11 @@ mod smiles_dfs;
 mod syntax;
 
 pub use fingerprint::Fingerprint;
+
+/// The largest molecule (atoms, hydrogens written in brackets included) chemlm reads. RDKit-exact
+/// canonical ranking grows quadratically on long chains (10,000 atoms: about 1 s to canonicalize);
+/// drug-like molecules have under 200 and the largest MoleculeNet entries under 1,000, so a polymer
+/// past this size is refused with this reason instead of stalling a batch job.
+pub const MAX_ATOMS: usize = 10_000;
 pub use molecule::{canonicalize, Molecule};
 pub use morgan::MACCS_BITS;

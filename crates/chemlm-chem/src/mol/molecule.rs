@@ -36,6 +36,19 @@ impl Molecule {
     /// one; we do the same.
     pub fn from_smiles(smiles: &str) -> Result<Self, ChemError> {
         let prepared = prepare(smiles);
+        // Cheap upper bound first (every atom needs at least one letter or `*`): refuse huge
+        // inputs before parsing them.
+        let letters = prepared
+            .text
+            .bytes()
+            .filter(|b| {
+                b.is_ascii_uppercase()
+                    || matches!(b, b'c' | b'n' | b'o' | b's' | b'p' | b'b' | b'*')
+            })
+            .count();
+        if letters > 2 * super::MAX_ATOMS {
+            return Err(too_large(letters));
+        }
         // RDKit's verdict on syntax first (see `syntax`); a branch dot comes back rewritten.
         match super::syntax::check(&prepared.text) {
             Err((pos, reason)) => Err(syntax_error(&prepared, smiles, pos, reason)),
@@ -52,6 +65,13 @@ impl Molecule {
                 Ok(Self { inner })
             }
         }
+        .and_then(|m: Self| {
+            if m.inner.atom_count() > super::MAX_ATOMS {
+                Err(too_large(m.inner.atom_count()))
+            } else {
+                Ok(m)
+            }
+        })
     }
 
     /// The canonical SMILES RDKit writes for this molecule: `Chem.MolToSmiles(Chem.MolFromSmiles(s))`
@@ -135,6 +155,16 @@ impl Molecule {
 /// Canonical SMILES of a SMILES string.
 pub fn canonicalize(smiles: &str) -> Result<String, ChemError> {
     Molecule::from_smiles(smiles)?.canonical_smiles()
+}
+
+fn too_large(atoms: usize) -> ChemError {
+    ChemError::Parse {
+        position: None,
+        reason: format!(
+            "molecule too large: about {atoms} atoms, chemlm reads up to {} (see MAX_ATOMS)",
+            super::MAX_ATOMS
+        ),
+    }
 }
 
 /// Maps the RDKit port's refusal onto our error: chemistry RDKit rejects is [`ChemError::Sanitize`],

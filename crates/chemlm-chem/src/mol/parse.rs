@@ -103,6 +103,14 @@ pub(crate) fn parse_error(e: &SmilesError, prepared: &Prepared<'_>, input: &str)
             ),
             None => (Some(*pos), "unbalanced parenthesis".to_string()),
         },
+        // chematic reports its atom-count limit as a bracket-atom error.
+        E::InvalidBracketAtom { detail, .. } if detail.contains("maximum atom count") => (
+            None,
+            format!(
+                "molecule has more than {} atoms, the most chemlm reads",
+                crate::mol::MAX_ATOMS
+            ),
+        ),
         E::InvalidBracketAtom { detail, pos } => {
             (Some(*pos), format!("invalid bracket atom: {detail}"))
         }

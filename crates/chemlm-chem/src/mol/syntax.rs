@@ -52,7 +52,7 @@ const AROMATIC: [&str; 9] = ["b", "c", "n", "o", "p", "s", "se", "as", "te"];
 /// Returns the byte offset (within `body`) of the first character that does not fit.
 fn bracket_grammar(body: &str) -> Result<(), usize> {
     let b = body.as_bytes();
-    let mut i = 0;
+    let mut i;
     // Symbol: `*`, an element (upper + lower letters), or an aromatic symbol.
     if b.first() == Some(&b'*') {
         i = 1;

@@ -57,9 +57,12 @@ pub struct FinetuneArgs {
     /// Temperature of the teacher's soft targets (classification; regression ignores it).
     #[arg(long, default_value_t = 2.0, requires = "teacher")]
     pub kd_temperature: f64,
-    /// Run directory to write.
+    /// Run directory to write (refused when it already holds a run, unless `--overwrite`).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace the results of an earlier run in `--out`.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// Split and training flags shared with `chemlm bench moleculenet`.
@@ -690,6 +693,16 @@ pub fn write_run_files(
 }
 
 pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
+    // Checked before any work, as `pretrain` does: a finished run is never replaced by accident.
+    let holds_run = ["config.json", "results.md", "results.csv"]
+        .iter()
+        .any(|f| a.out.join(f).exists());
+    if holds_run && !a.overwrite {
+        bail!(
+            "{} already holds a fine-tuning run: pass --overwrite to replace it, or choose another --out",
+            a.out.display()
+        );
+    }
     let mut cfg = a.opts.config()?;
     if let Some(t) = &a.teacher {
         cfg.distill = Some(TaskDistillConfig {

@@ -303,6 +303,40 @@ fn check_objective(a: &PretrainArgs, kind: LmKind) -> Result<()> {
     }
 }
 
+/// `--init DIR` must read tokens exactly as the shards were written: same token for every id.
+/// (Equal sizes are not enough: a tokenizer with two ids swapped would train silently on
+/// scrambled inputs.)
+fn check_same_vocabulary(dir: &Path, shards: &chemlm_data::Tokenizer) -> Result<()> {
+    let init = chemlm_data::Tokenizer::load_dir(dir).with_context(|| {
+        format!(
+            "{}: no usable tokenizer (tokenizer.json, vocab.json): cannot check that its token ids \
+             match the shards'",
+            dir.display()
+        )
+    })?;
+    let (a, b) = (init.vocab().tokens(), shards.vocab().tokens());
+    let differing: Vec<String> = a
+        .iter()
+        .zip(b)
+        .enumerate()
+        .filter(|(_, (x, y))| x != y)
+        .map(|(i, (x, y))| format!("id {i}: {x:?} vs {y:?}"))
+        .collect();
+    if a.len() != b.len() || !differing.is_empty() {
+        bail!(
+            "{}: its tokenizer does not match the shards' ({} vs {} tokens; {} ids differ{}{}): \
+             prepare the shards with this model's vocabulary (`data prepare --vocab DIR/tokenizer.json`)",
+            dir.display(),
+            a.len(),
+            b.len(),
+            differing.len(),
+            if differing.is_empty() { "" } else { ", first: " },
+            differing.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+        );
+    }
+    Ok(())
+}
+
 pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
     let f = resolve(a)?;
     let config = model_config(&f)?;
@@ -336,6 +370,9 @@ pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
             config.vocab_size(),
             tokenizer.vocab_size()
         );
+    }
+    if let Some(dir) = &f.init {
+        check_same_vocabulary(dir, &tokenizer)?;
     }
     config.set_special_token_ids(train_common::tokenizer_ids(&tokenizer));
     let device = crate::runtime::device()?;

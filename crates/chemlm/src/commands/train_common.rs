@@ -84,19 +84,56 @@ pub fn resume(
     model: &Model,
     device: &Device,
 ) -> Result<()> {
-    let Some(dir) = existing else {
+    if existing.is_none() {
         bail!("--resume: no checkpoint in {}", out.display());
-    };
-    trainer.resume_from(&dir, train)?;
-    let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
-    let saved = candle_core::safetensors::load(&w, device)?;
-    for (name, _) in model.buffers()? {
-        if let Some(t) = saved.get(&name) {
-            model.set_buffer(&name, t)?;
+    }
+    // Newest first; a checkpoint cut short (a full disk, a crash mid-copy) is named and skipped
+    // for the one before it.
+    let mut candidates = checkpoint::list_checkpoints(out)?;
+    candidates.reverse();
+    let mut failures = Vec::new();
+    for (_, dir) in candidates {
+        let attempt = (|| -> Result<()> {
+            // The model directory around the weights must be whole too.
+            let cfg_path = dir.join("config.json");
+            if cfg_path.exists() {
+                let text = std::fs::read_to_string(&cfg_path)
+                    .with_context(|| format!("reading {}", cfg_path.display()))?;
+                ModelConfig::from_json(&text, &cfg_path.display().to_string())?;
+                if !dir.join("tokenizer.json").exists() {
+                    bail!("{}: tokenizer.json is missing", dir.display());
+                }
+            }
+            trainer.resume_from(&dir, train)?;
+            let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
+            let saved = candle_core::safetensors::load(&w, device)
+                .with_context(|| format!("{}: unreadable weights", w.display()))?;
+            for (name, _) in model.buffers()? {
+                if let Some(t) = saved.get(&name) {
+                    model.set_buffer(&name, t)?;
+                }
+            }
+            Ok(())
+        })();
+        match attempt {
+            Ok(()) => {
+                eprintln!("resumed from {} (step {})", dir.display(), trainer.step());
+                return Ok(());
+            }
+            Err(e) => {
+                eprintln!(
+                    "warning: checkpoint {} is unusable ({e:#}); trying the one before it",
+                    dir.display()
+                );
+                failures.push(format!("{}: {e:#}", dir.display()));
+            }
         }
     }
-    eprintln!("resumed from {} (step {})", dir.display(), trainer.step());
-    Ok(())
+    bail!(
+        "--resume: no usable checkpoint in {}:\n  {}",
+        out.display(),
+        failures.join("\n  ")
+    )
 }
 
 /// Writes a run's `summary.json` (atomically) and prints it as one JSON line.
