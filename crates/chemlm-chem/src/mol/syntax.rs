@@ -84,7 +84,8 @@ fn bracket_grammar(body: &str) -> Result<(), usize> {
                 if body[i..].starts_with(class) {
                     i += 2;
                     let d = body[i..].bytes().take_while(u8::is_ascii_digit).count();
-                    if d == 0 || d > 2 {
+                    // RDKit also reads a class without its number (`[C@OH]`).
+                    if d > 2 {
                         return Err(i);
                     }
                     i += d;
@@ -511,6 +512,7 @@ mod tests {
             "[HH]",
             "[C@@H2]",
             "[C@TB12]",
+            "[C@OH]",
             "[C--]",
             "[C+10]",
             "CC1.C1C",

@@ -18,9 +18,12 @@ pub struct BenchValidityArgs {
     pub examples: usize,
 }
 
+/// `(smiles, chemlm's output or reason)` of the strings where the verdicts differ.
+type Cases = Vec<(String, String)>;
+
 /// Disagreements of chemlm with RDKit over `(smiles, rdkit_valid)` pairs: (chemlm accepts what
-/// RDKit rejects, chemlm rejects what RDKit accepts), each with chemlm's output or reason.
-pub fn disagreements(rows: &[(String, bool)]) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// RDKit rejects, chemlm rejects what RDKit accepts).
+pub fn disagreements(rows: &[(String, bool)]) -> (Cases, Cases) {
     let verdicts: Vec<std::result::Result<String, String>> = rows
         .par_iter()
         .map(|(s, _)| chemlm_chem::canonicalize(s).map_err(|e| e.to_string()))
