@@ -28,6 +28,7 @@ pub mod precision;
 pub mod presets;
 pub mod seq2seq;
 pub mod t5;
+pub mod threads;
 pub mod traits;
 
 pub use config::ModelConfig;

@@ -182,3 +182,56 @@ fn linear_attention_fused_finite_differences() {
     .unwrap();
     assert!(r.max_rel_error < 1e-6, "{r:?}");
 }
+
+#[test]
+fn bias_add_fused_matches_broadcast_add_values_and_gradients() {
+    use chemlm_models::ops::fused::bias_add;
+    // 3-D input of odd sizes so that row blocks do not divide evenly.
+    let x = uniform(&[3, 37, 11], -2.0, 2.0, 21);
+    let b = uniform(&[11], -1.0, 1.0, 22);
+    let w = |t: &Tensor| weighted(t, 23);
+    let (yf, gf) = value_and_grads(&[x.clone(), b.clone()], &|t| w(&bias_add(&t[0], &t[1])?));
+    let (yc, gc) = value_and_grads(&[x, b], &|t| w(&t[0].broadcast_add(&t[1])?));
+    assert!(max_abs(&yf, &yc) < 1e-5);
+    assert!(max_abs(&gf[0], &gc[0]) < 1e-6);
+    assert!(max_abs(&gf[1], &gc[1]) < 1e-4, "bias grad");
+    assert_eq!(gf[1].dims(), &[11]);
+}
+
+#[test]
+fn bias_add_fused_finite_differences_and_bad_width() {
+    use chemlm_models::ops::fused::bias_add;
+    let inputs = [
+        uniform(&[4, 5, 3], -1.0, 1.0, 31),
+        uniform(&[3], -1.0, 1.0, 32),
+    ];
+    let r = check_gradients(
+        &inputs,
+        |t| weighted(&bias_add(&t[0], &t[1])?, 33),
+        1e-5,
+        64,
+    )
+    .unwrap();
+    assert!(r.max_rel_error < 1e-6, "{r:?}");
+    let err = bias_add(&inputs[0], &uniform(&[4], 0.0, 1.0, 34)).unwrap_err();
+    assert!(err.to_string().contains("bias of 4 for width 3"), "{err}");
+}
+
+#[test]
+fn bias_gradient_is_repeatable_bit_for_bit() {
+    use chemlm_models::ops::fused::bias_add;
+    // Enough rows for several rayon tasks: the column sums must not depend on the split.
+    let x = uniform(&[64, 300, 8], -1.0, 1.0, 41)
+        .to_dtype(DType::F32)
+        .unwrap();
+    let b = uniform(&[8], -1.0, 1.0, 42).to_dtype(DType::F32).unwrap();
+    let first = value_and_grads(&[x.clone(), b.clone()], &|t| bias_add(&t[0], &t[1])).1[1]
+        .to_vec1::<f32>()
+        .unwrap();
+    for _ in 0..5 {
+        let again = value_and_grads(&[x.clone(), b.clone()], &|t| bias_add(&t[0], &t[1])).1[1]
+            .to_vec1::<f32>()
+            .unwrap();
+        assert_eq!(first, again);
+    }
+}

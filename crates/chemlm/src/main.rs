@@ -111,6 +111,8 @@ fn tune_allocator() {}
 
 fn main() -> anyhow::Result<()> {
     tune_allocator();
+    // The main thread runs the work; as a rayon worker it splits each op locally.
+    chemlm_models::threads::init_global_pool();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -51,7 +51,12 @@ impl Linear {
         let x2 = crate::precision::cast(&x.reshape((rows, in_dim))?)?;
         let mut y = x2.matmul(&crate::precision::cast(&self.weight)?.t()?)?;
         if let Some(b) = &self.bias {
-            y = y.broadcast_add(&crate::precision::cast(b)?)?;
+            let b = crate::precision::cast(b)?;
+            y = if crate::ops::use_fused(&y) {
+                crate::ops::fused::bias_add(&y, &b)?
+            } else {
+                y.broadcast_add(&b)?
+            };
         }
         let mut out_dims = dims;
         if let Some(last) = out_dims.last_mut() {

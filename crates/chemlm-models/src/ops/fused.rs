@@ -453,3 +453,99 @@ pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result
         LayerNormOp { eps },
     )
 }
+
+// ---------------------------------------------------------------- bias add
+
+/// `x + b` over rows of the last dim.
+struct BiasAdd;
+/// Column sums `[rows, n] -> [n]`: the bias gradient.
+struct ColumnSum;
+
+impl CustomOp2 for BiasAdd {
+    fn name(&self) -> &'static str {
+        "chemlm-bias-add"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = l1.dims().last().copied().unwrap_or(1);
+        dispatch_float!(s1, self.name(), |T| {
+            let x = contiguous::<T>(s1, l1, self.name())?;
+            let b = contiguous::<T>(s2, l2, self.name())?;
+            if b.len() != d {
+                candle_core::bail!("bias add: bias of {} for width {d}", b.len());
+            }
+            let mut out = vec![T::zr(); x.len()];
+            let chunk = rows_per_task(x.len() / d.max(1), d) * d;
+            out.par_chunks_mut(chunk)
+                .zip(x.par_chunks(chunk))
+                .for_each(|(o, xs)| {
+                    for (orow, xrow) in o.chunks_mut(d).zip(xs.chunks(d)) {
+                        for ((ov, &v), &bv) in orow.iter_mut().zip(xrow).zip(b) {
+                            *ov = v + bv;
+                        }
+                    }
+                });
+            Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+        })
+    }
+    /// The input gradient is the upstream gradient itself; the bias gradient one parallel
+    /// column sum (candle's broadcast backward reduces on one thread).
+    fn bwd(
+        &self,
+        _x: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let db = grad
+            .contiguous()?
+            .apply_op1_no_bwd(&ColumnSum)?
+            .reshape(b.shape())?;
+        Ok((Some(grad.clone()), Some(db)))
+    }
+}
+
+impl CustomOp1 for ColumnSum {
+    fn name(&self) -> &'static str {
+        "chemlm-column-sum"
+    }
+    /// Partial sums per fixed block of rows, added in block order: the result does not depend
+    /// on how rayon splits the work, so runs are bit-for-bit repeatable.
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let d = l.dims().last().copied().unwrap_or(1);
+        dispatch_float!(s, self.name(), |T| {
+            let g = contiguous::<T>(s, l, self.name())?;
+            let chunk = rows_per_task(g.len() / d.max(1), d) * d;
+            let partials: Vec<Vec<T>> = g
+                .par_chunks(chunk.max(1))
+                .map(|gs| {
+                    let mut acc = vec![T::zr(); d];
+                    for row in gs.chunks(d) {
+                        for (a, &v) in acc.iter_mut().zip(row) {
+                            *a += v;
+                        }
+                    }
+                    acc
+                })
+                .collect();
+            let mut out = vec![T::zr(); d];
+            for p in &partials {
+                for (o, &v) in out.iter_mut().zip(p) {
+                    *o += v;
+                }
+            }
+            Ok((T::to_cpu_storage_owned(out), Shape::from(d)))
+        })
+    }
+}
+
+/// `x + b` with `b` broadcast over the rows of `x`'s last dim, fused forward and backward. Its
+/// backward is not differentiable again (no gradients of gradients through it).
+pub fn bias_add(x: &Tensor, b: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op2(&b.contiguous()?, BiasAdd)
+}

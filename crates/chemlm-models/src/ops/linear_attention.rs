@@ -47,44 +47,97 @@ fn key_on(mask: &Option<Vec<u8>>, batch: usize, n: usize, j: usize) -> bool {
     mask.as_ref().is_none_or(|m| m[batch * n + j] != 0)
 }
 
-/// `KV` `[m, d]` and `ksum` `[m]` of one block.
-fn state<T: Real>(k: &[T], v: &[T], s: Dims, on: impl Fn(usize) -> bool) -> (Vec<T>, Vec<T>) {
+/// Row-major `dst[r, c] (+)= sum_k a[r, k] b[k, c]` for an `rows x inner` `a` and an
+/// `inner x cols` `b`, either stored transposed (`a_t`: `a` is kept as `inner x rows`; `b_t`:
+/// `b` as `cols x inner`). One call of the `gemm` crate (the kernels candle's matmul uses, picked
+/// for the CPU at run time), single-threaded: the blocks already run in parallel.
+#[allow(clippy::too_many_arguments)]
+fn matmul_into<T: Real>(
+    dst: &mut [T],
+    a: &[T],
+    b: &[T],
+    (rows, inner, cols): (usize, usize, usize),
+    a_t: bool,
+    b_t: bool,
+    accumulate: bool,
+) {
+    assert!(dst.len() >= rows * cols && a.len() >= rows * inner && b.len() >= inner * cols);
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let (a_rs, a_cs) = if a_t { (1, rows) } else { (inner, 1) };
+    let (b_rs, b_cs) = if b_t { (1, inner) } else { (cols, 1) };
+    // SAFETY: the asserts above keep every index the strides reach inside the three slices,
+    // `dst` does not alias `a` or `b` (a `&mut` and two `&`), and T is f32 or f64.
+    unsafe {
+        gemm::gemm(
+            rows,
+            cols,
+            inner,
+            dst.as_mut_ptr(),
+            1,
+            cols as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            if accumulate { T::lit(1.0) } else { T::zr() },
+            T::lit(1.0),
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
+}
+
+/// The keys of one block with padded rows zeroed (borrowed as they are when none is padded).
+fn masked_keys<'a, T: Real>(
+    k: &'a [T],
+    s: Dims,
+    on: impl Fn(usize) -> bool,
+) -> std::borrow::Cow<'a, [T]> {
+    if (0..s.n).all(&on) {
+        return std::borrow::Cow::Borrowed(k);
+    }
+    let mut km = k.to_vec();
+    for j in (0..s.n).filter(|&j| !on(j)) {
+        km[j * s.m..(j + 1) * s.m]
+            .iter_mut()
+            .for_each(|x| *x = T::zr());
+    }
+    std::borrow::Cow::Owned(km)
+}
+
+/// `KV = K'^T V` `[m, d]` and `ksum` `[m]` of one block (`K'` the masked keys).
+fn state<T: Real>(km: &[T], v: &[T], s: Dims) -> (Vec<T>, Vec<T>) {
     let mut kv = vec![T::zr(); s.m * s.d];
+    matmul_into(&mut kv, km, v, (s.m, s.n, s.d), true, false, false);
     let mut ks = vec![T::zr(); s.m];
-    for j in 0..s.n {
-        if !on(j) {
-            continue;
-        }
-        let kj = &k[j * s.m..(j + 1) * s.m];
-        let vj = &v[j * s.d..(j + 1) * s.d];
-        for (f, &kf) in kj.iter().enumerate() {
-            ks[f] += kf;
-            for (acc, &vv) in kv[f * s.d..(f + 1) * s.d].iter_mut().zip(vj) {
-                *acc += kf * vv;
-            }
+    for row in km.chunks(s.m.max(1)).take(s.n) {
+        for (a, &x) in ks.iter_mut().zip(row) {
+            *a += x;
         }
     }
     (kv, ks)
 }
 
-/// Context rows `out_i` of one block and the denominators `z_i`.
+/// Context rows `out_i = q_i KV / z_i` of one block and the denominators `z_i = q_i . ksum + eps`.
 fn context<T: Real>(q: &[T], kv: &[T], ks: &[T], s: Dims, eps: T, out: &mut [T], z: &mut [T]) {
+    matmul_into(out, q, kv, (s.n, s.m, s.d), false, false, false);
     for i in 0..s.n {
-        let qi = &q[i * s.m..(i + 1) * s.m];
         let mut zi = eps;
-        for (&a, &b) in qi.iter().zip(ks) {
+        for (&a, &b) in q[i * s.m..(i + 1) * s.m].iter().zip(ks) {
             zi += a * b;
         }
         z[i] = zi;
-        let oi = &mut out[i * s.d..(i + 1) * s.d];
-        oi.iter_mut().for_each(|o| *o = T::zr());
-        for (f, &qf) in qi.iter().enumerate() {
-            for (o, &x) in oi.iter_mut().zip(&kv[f * s.d..(f + 1) * s.d]) {
-                *o += qf * x;
-            }
-        }
         let inv = T::lit(1.0) / zi;
-        oi.iter_mut().for_each(|o| *o *= inv);
+        out[i * s.d..(i + 1) * s.d]
+            .iter_mut()
+            .for_each(|o| *o *= inv);
     }
 }
 
@@ -101,14 +154,18 @@ fn forward<T: Real>(q: &[T], k: &[T], v: &[T], s: Dims, op: &LinearAttention) ->
                 &k[blk * bm..(blk + 1) * bm],
                 &v[blk * bd..(blk + 1) * bd],
             );
-            let (kv, ks) = state(kb, vb, s, |j| key_on(&op.mask, batch, s.n, j));
+            let km = masked_keys(kb, s, |j| key_on(&op.mask, batch, s.n, j));
+            let (kv, ks) = state(&km, vb, s);
             let mut z = vec![T::zr(); s.n];
             context(qb, &kv, &ks, s, eps, o, &mut z);
         });
     out
 }
 
-/// Gradients `(dq, dk, dv)` of one block given the upstream gradient `g` `[n, d]`.
+/// Gradients `(dq, dk, dv)` of one block given the upstream gradient `g` `[n, d]`:
+/// with `u_i = g_i / z_i` and `dz_i = -(g_i . out_i) / z_i`,
+/// `dQ = U KV^T + dz ksum^T`, `dKV = Q^T U`, `dksum = Q^T dz`, `dK' = V dKV^T + 1 dksum^T`
+/// (zero on padded keys) and `dV = K' dKV`. The state is recomputed, not stored.
 #[allow(clippy::too_many_arguments)]
 fn backward_block<T: Real>(
     q: &[T],
@@ -122,60 +179,51 @@ fn backward_block<T: Real>(
     dk: &mut [T],
     dv: &mut [T],
 ) {
-    let (kv, ks) = state(k, v, s, &on);
+    let km = masked_keys(k, s, &on);
+    let (kv, ks) = state(&km, v, s);
     let mut out = vec![T::zr(); s.n * s.d];
     let mut z = vec![T::zr(); s.n];
     context(q, &kv, &ks, s, eps, &mut out, &mut z);
-    let mut dkv = vec![T::zr(); s.m * s.d];
-    let mut dks = vec![T::zr(); s.m];
-    let mut du = vec![T::zr(); s.d];
+    let mut u = vec![T::zr(); s.n * s.d];
+    let mut dz = vec![T::zr(); s.n];
     for i in 0..s.n {
-        let gi = &g[i * s.d..(i + 1) * s.d];
-        let oi = &out[i * s.d..(i + 1) * s.d];
         let inv = T::lit(1.0) / z[i];
         let mut go = T::zr();
-        for ((u, &gv), &ov) in du.iter_mut().zip(gi).zip(oi) {
-            *u = gv * inv;
+        let row = i * s.d..(i + 1) * s.d;
+        for ((uv, &gv), &ov) in u[row.clone()]
+            .iter_mut()
+            .zip(&g[row.clone()])
+            .zip(&out[row])
+        {
+            *uv = gv * inv;
             go += gv * ov;
         }
-        let dz = T::zr() - go * inv;
-        let qi = &q[i * s.m..(i + 1) * s.m];
-        let dqi = &mut dq[i * s.m..(i + 1) * s.m];
-        for f in 0..s.m {
-            let row = &kv[f * s.d..(f + 1) * s.d];
-            let mut acc = ks[f] * dz;
-            for (&a, &b) in row.iter().zip(&du) {
-                acc += a * b;
-            }
-            dqi[f] = acc;
-            let qf = qi[f];
-            dks[f] += qf * dz;
-            for (x, &b) in dkv[f * s.d..(f + 1) * s.d].iter_mut().zip(&du) {
-                *x += qf * b;
-            }
+        dz[i] = T::zr() - go * inv;
+    }
+    matmul_into(dq, &u, &kv, (s.n, s.d, s.m), false, true, false);
+    for i in 0..s.n {
+        for (x, &kf) in dq[i * s.m..(i + 1) * s.m].iter_mut().zip(&ks) {
+            *x += dz[i] * kf;
         }
     }
+    let mut dkv = vec![T::zr(); s.m * s.d];
+    matmul_into(&mut dkv, q, &u, (s.m, s.n, s.d), true, false, false);
+    let mut dks = vec![T::zr(); s.m];
+    for i in 0..s.n {
+        for (a, &qf) in dks.iter_mut().zip(&q[i * s.m..(i + 1) * s.m]) {
+            *a += qf * dz[i];
+        }
+    }
+    matmul_into(dk, v, &dkv, (s.n, s.d, s.m), false, true, false);
     for j in 0..s.n {
-        if !on(j) {
-            continue;
-        }
-        let kj = &k[j * s.m..(j + 1) * s.m];
-        let vj = &v[j * s.d..(j + 1) * s.d];
-        let dkj = &mut dk[j * s.m..(j + 1) * s.m];
-        let dvj = &mut dv[j * s.d..(j + 1) * s.d];
-        for f in 0..s.m {
-            let row = &dkv[f * s.d..(f + 1) * s.d];
-            let mut acc = dks[f];
-            for (&a, &b) in row.iter().zip(vj) {
-                acc += a * b;
-            }
-            dkj[f] = acc;
-            let kf = kj[f];
-            for (x, &a) in dvj.iter_mut().zip(row) {
-                *x += kf * a;
-            }
+        let row = &mut dk[j * s.m..(j + 1) * s.m];
+        if on(j) {
+            row.iter_mut().zip(&dks).for_each(|(x, &a)| *x += a);
+        } else {
+            row.iter_mut().for_each(|x| *x = T::zr());
         }
     }
+    matmul_into(dv, &km, &dkv, (s.n, s.m, s.d), false, false, false);
 }
 
 impl CustomOp3 for LinearAttention {
