@@ -14,9 +14,9 @@ import sys
 CATEGORIES = [
     ("gemm", r"gemm_|gemm_common|gemm::"),
     ("optimizer", r"chemlm_train::optim"),
-    ("fused kernels (chemlm)", r"chemlm_models|chemlm_train::objectives|linear_attention"),
-    ("reductions (candle)", r"reduce_op|ReduceIndex|ReduceSum|sum_impl"),
-    ("element-wise (candle)", r"binary_map|unary_map|affine|cmp|where_cond|Map1|Map2|to_dtype|index_select|gather|scatter|index_add"),
+    ("norms, activations, attention, loss", r"chemlm_models|chemlm_train::objectives|linear_attention"),
+    ("reductions", r"reduce_op|ReduceIndex|ReduceSum|sum_impl"),
+    ("element-wise", r"binary_map|unary_map|affine|cmp|where_cond|Map1|Map2|to_dtype|index_select|gather|scatter|index_add"),
     ("copies and allocation", r"memset|memmove|memcpy|copy_strided|copy2d|clear_page|page_fault|_int_malloc|_int_free|malloc|free|calloc|realloc|mmap|munmap|alloc_pages|do_anonymous_page|__handle_mm_fault"),
     ("thread hand-over and spinning", r"rayon|crossbeam|__rust_begin_short_backtrace|BarrierGuard|BarrierPool|call_trampoline|sched_yield|futex|__schedule|finish_task_switch|_raw_spin|do_syscall|syscall|pthread|park"),
     ("random numbers", r"rand_chacha|rand::"),

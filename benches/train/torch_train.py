@@ -192,14 +192,17 @@ def bench(preset, a, optim_kind):
         loss.backward()
         sync()
         t2 = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        with torch.profiler.record_function("chemlm-bench-optimizer"):
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
         sync()
         t3 = time.perf_counter()
         return t1 - t0, t2 - t1, t3 - t2, loss.item()
 
     for _ in range(a.warmup):
         step()
+    if a.profile:
+        return profile_steps(step, a, preset)
     times = [step() for _ in range(a.steps)]
     total = statistics.median(f + b + o for f, b, o, _ in times)
     tag = f"torch-{torch.__version__.split('+')[0]}-eager" + ("" if optim_kind == "default" else f"-{optim_kind}-adamw")
@@ -211,6 +214,46 @@ def bench(preset, a, optim_kind):
             "backward_s": round(statistics.median(t[1] for t in times), 4),
             "optimizer_s": round(statistics.median(t[2] for t in times), 4),
             "last_loss": round(times[-1][3], 4)}
+
+
+# Same categories as benches/train/perf_categories.py (first match wins, on the aten op name).
+CATEGORIES = [
+    ("gemm", r"aten::(mm|addmm|bmm|baddbmm|addbmm|matmul|linear|_mkl|mkldnn)"),
+    ("norms, activations, attention, loss", r"layer_norm|gelu|softmax|cross_entropy|nll_loss|log_softmax|embedding"),
+    ("reductions", r"aten::(sum|mean|norm|linalg_vector_norm|max|min|amax|cumsum)"),
+    ("element-wise", r"aten::(add|sub|mul|div|neg|where|masked|fill|relu|threshold|sqrt|rsqrt|pow|exp|cos|sin|abs|clamp|lerp|addcmul|addcdiv|native_dropout|bernoulli|_foreach)"),
+    ("copies and allocation", r"aten::(copy_|empty|zeros|ones|clone|contiguous|cat|to|_to_copy|resize|new_|index|gather|scatter|stack|narrow|slice|select|expand|view|reshape|transpose|permute|t$|unsqueeze|squeeze|as_strided|split|chunk|detach|alias|flatten|randint|randperm)"),
+    ("random numbers", r"aten::(rand|normal|uniform)"),
+]
+
+
+def profile_steps(step, a, preset):
+    """Self CPU time per step of every aten op, grouped into the categories of
+    perf_categories.py; the optimizer (clipping + AdamW) is its own category."""
+    import re
+    from torch.profiler import profile, ProfilerActivity
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        times = [step() for _ in range(a.steps)]
+    cats = {name: 0.0 for name, _ in CATEGORIES}
+    cats.update({"optimizer": 0.0, "other": 0.0})
+    for ev in prof.events():
+        if ev.name.startswith("chemlm-bench") or ev.name.startswith("Optimizer") or ev.name.startswith("autograd::") or ev.name.startswith("ProfilerStep"):
+            continue
+        self_us = ev.self_cpu_time_total
+        par, in_opt = ev.cpu_parent, False
+        while par is not None:
+            if par.name == "chemlm-bench-optimizer":
+                in_opt = True
+                break
+            par = par.cpu_parent
+        name = "optimizer" if in_opt else next((n for n, pat in CATEGORIES if re.search(pat, ev.name)), "other")
+        cats[name] += self_us
+    total = sum(cats.values()) or 1.0
+    step_s = statistics.median(f + b + o for f, b, o, _ in times)
+    rows = [{"category": n, "share_of_op_time": round(v / total, 4), "seconds_per_step": round(v / 1e6 / a.steps, 4)}
+            for n, v in sorted(cats.items(), key=lambda kv: -kv[1])]
+    return {"bench": "train_step_profile", "model": preset, "impl": f"torch-{torch.__version__.split('+')[0]}-eager",
+            "threads": a.threads, "seconds_per_step": round(step_s, 4), "categories": rows}
 
 
 def main():
@@ -226,6 +269,8 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--precision", default="f32", choices=["f32", "bf16"],
                     help="bf16 = torch.autocast (f32 weights and optimizer state), as chemlm --precision bf16")
+    ap.add_argument("--profile", action="store_true",
+                    help="torch.profiler over the timed steps: self CPU time per op category (benches/train/profile.sh)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for preset in a.presets.split(","):

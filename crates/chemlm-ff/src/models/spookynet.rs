@@ -647,6 +647,10 @@ fn orthogonalise(varmap: &VarMap, names: &[String]) -> FfResult<()> {
 /// symmetry-equivalent atoms; an even share is torch's rule for a full reduction (the
 /// reference's single-structure path), equals the symmetric finite difference and keeps
 /// forces equivariant under permutations of equivalent atoms.
+///
+/// Ties are values within 64 units of rounding of the max, not bit-equal ones: symmetry-equivalent
+/// atoms give equal values only up to rounding, and which of them came out bit-equal changed
+/// with the GEMM kernels (AVX2 vs AVX-512), moving forces by 5e-5 under a rotation.
 fn shared_max(u: &Tensor, per_row: bool) -> FfResult<Tensor> {
     let fixed = u.detach();
     let max = if per_row {
@@ -654,7 +658,15 @@ fn shared_max(u: &Tensor, per_row: bool) -> FfResult<Tensor> {
     } else {
         fixed.max_keepdim(1)?.max_keepdim(0)?
     };
-    let mask = fixed.broadcast_eq(&max)?.to_dtype(u.dtype())?;
+    let eps = match u.dtype() {
+        DType::F64 => f64::EPSILON,
+        DType::F32 => f64::from(f32::EPSILON),
+        DType::F16 => 1.0 / 1024.0,
+        _ => 1.0 / 128.0,
+    };
+    let tol = (max.abs()?.maximum(1.0)? * (64.0 * eps))?;
+    let gap = max.broadcast_sub(&fixed)?;
+    let mask = gap.broadcast_le(&tol)?.to_dtype(u.dtype())?;
     let (picked, count) = if per_row {
         ((u * &mask)?.sum_keepdim(1)?, mask.sum_keepdim(1)?)
     } else {
