@@ -235,3 +235,21 @@ fn bias_gradient_is_repeatable_bit_for_bit() {
         assert_eq!(first, again);
     }
 }
+
+#[test]
+fn fast_f32_erf_is_within_1e6_of_the_f64_erf() {
+    use chemlm_models::ops::fused::erf_f32_fast;
+    let mut worst = 0.0f64;
+    for i in -60_000..=60_000 {
+        let x = i as f64 * 1e-4;
+        let want = candle_core::cpu::erf::erf_f64(x);
+        let got = f64::from(erf_f32_fast(x as f32));
+        worst = worst.max((got - want).abs());
+    }
+    assert!(worst < 1e-6, "worst {worst:e}");
+    // Beyond the fit's range the value stays within an f32 rounding step of ±1.
+    assert!((erf_f32_fast(f32::INFINITY) - 1.0).abs() < 2e-7);
+    assert!((erf_f32_fast(f32::NEG_INFINITY) + 1.0).abs() < 2e-7);
+    assert!(erf_f32_fast(f32::NAN).is_nan());
+    assert_eq!(erf_f32_fast(0.0), 0.0);
+}
