@@ -39,6 +39,18 @@ def qm9_sample(n, seed):
     return [[r[c] for c in cols] for r in rng.sample(rows, n)]
 
 
+def qm9_geometry_sample(n, seed, include=("62509",)):
+    """`n` random rows of the QM9 geometry table (qm9pack, PyPI), plus the rows whose gdb_idx is in
+    `include` (MoLFormer's Figure 4 molecule), in file order, with the header."""
+    with gzip.open(os.path.join(DATA, "qm9", "qm9_xyz.csv.gz"), "rt") as f:
+        header = next(f)
+        rows = list(f)
+    rng = random.Random(seed)
+    picked = set(rng.sample(range(len(rows)), n))
+    picked |= {i for i, r in enumerate(rows) if r.split(",", 1)[0] in include}
+    return header, [rows[i] for i in sorted(picked)]
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     # The labelled set of the README's quickstart (fine-tuning a regression head on the gap).
@@ -48,6 +60,12 @@ def main():
         f.write("smiles,homo,lumo,gap\n")
         f.write("".join(",".join(r) + "\n" for r in qm9))
     print(f"wrote {path}: {len(qm9)} QM9 molecules (smiles, homo, lumo, gap in Hartree)")
+    # Geometries for `chemlm analyze attention` tests (SMILES <-> atom matching, statistics).
+    header, rows = qm9_geometry_sample(40, seed=20261205)
+    path = os.path.join(OUT, "qm9-xyz-mini.csv")
+    with open(path, "w") as f:
+        f.write(header + "".join(rows))
+    print(f"wrote {path}: {len(rows)} QM9 molecules with DFT geometries")
     mols = moses_sample(300, seed=20261121)
     # Put the bad lines at fixed places so line numbers in reports are predictable.
     for pos, bad in zip((10, 100, 200), BAD):

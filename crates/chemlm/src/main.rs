@@ -86,6 +86,9 @@ enum Command {
     /// Benchmark protocols (virtual screening on DUD-E).
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Model analyses: attention maps against bond topology and 3-D geometry (QM9).
+    #[command(subcommand)]
+    Analyze(commands::analyze::AnalyzeCommand),
 }
 
 /// Keeps freed tensor memory in the process instead of handing it back to the kernel.
@@ -146,6 +149,9 @@ fn resolve_hub_sources(command: &mut Command, quiet: bool) -> anyhow::Result<()>
         Command::Bench(B::Generate(a)) => hub::resolve_opt(&mut a.model, quiet),
         Command::Bench(B::Moleculenet(a)) => hub::resolve(&mut a.model, quiet),
         Command::Bench(B::Seq2seq(a)) => hub::resolve(&mut a.model, quiet),
+        Command::Analyze(commands::analyze::AnalyzeCommand::Attention(a)) => {
+            hub::resolve(&mut a.model, quiet)
+        }
         Command::Bench(B::TextChem(a)) => {
             hub::resolve(&mut a.model, quiet)?;
             hub::resolve_str(&mut a.forward_model, quiet)
@@ -189,6 +195,7 @@ fn run_command(mut command: Command, quiet: bool) -> anyhow::Result<()> {
         Command::Tpe(a) => commands::tpe::run(&a, quiet),
         Command::Ff(c) => commands::ff::run(&c, quiet),
         Command::Bench(c) => commands::bench::run(&c, quiet),
+        Command::Analyze(c) => commands::analyze::run(&c, quiet),
     }
 }
 

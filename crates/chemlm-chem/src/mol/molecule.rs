@@ -109,6 +109,33 @@ impl Molecule {
         self.inner.atom_count()
     }
 
+    /// Atomic numbers of the atoms in SMILES order (the order their tokens appear in the string;
+    /// explicit `[H]` atoms included, implicit hydrogens not). The wildcard `*` is 0.
+    pub fn atomic_numbers(&self) -> Vec<u8> {
+        self.inner
+            .atoms()
+            .map(|(_, a)| {
+                if a.wildcard {
+                    0
+                } else {
+                    a.element.atomic_number()
+                }
+            })
+            .collect()
+    }
+
+    /// The bonds as pairs of atom indices (into [`Molecule::atomic_numbers`]), each once, lower
+    /// index first: the molecular graph without bond orders.
+    pub fn bond_pairs(&self) -> Vec<(usize, usize)> {
+        self.inner
+            .bonds()
+            .map(|(_, b)| {
+                let (i, j) = (b.atom1.0 as usize, b.atom2.0 as usize);
+                (i.min(j), i.max(j))
+            })
+            .collect()
+    }
+
     /// RDKit's `mol.GetNumHeavyAtoms()`: atoms with atomic number above 1 (so neither hydrogen,
     /// deuterium nor the dummy atom `*` count).
     pub fn num_heavy_atoms(&self) -> usize {

@@ -1,5 +1,6 @@
 //! One module per command family. Each exposes clap argument types and `run` functions.
 
+pub mod analyze;
 pub mod baseline;
 pub mod bench;
 pub mod bench_compress;

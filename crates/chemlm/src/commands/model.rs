@@ -44,8 +44,17 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct InitArgs {
+    /// Preset name (see `model presets`).
+    #[arg(
+        long,
+        required_unless_present = "model_config",
+        conflicts_with = "model_config"
+    )]
+    pub preset: Option<String>,
+    /// Model config file (TOML or config.json) instead of a preset, e.g.
+    /// configs/molformer-small-full.toml.
     #[arg(long)]
-    pub preset: String,
+    pub model_config: Option<PathBuf>,
     /// tokenizer.json to copy into the model; sets the vocabulary size.
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
@@ -126,7 +135,11 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
         }
         ModelCommand::Import(a) => import(&a.source, &a.out)?,
         ModelCommand::Init(a) => {
-            let mut cfg = presets::preset(&a.preset)?;
+            let mut cfg = match (&a.preset, &a.model_config) {
+                (Some(p), _) => presets::preset(p)?,
+                (None, Some(path)) => super::train_common::read_model_config(path)?,
+                (None, None) => anyhow::bail!("give --preset or --model-config"),
+            };
             if let Some(t) = &a.tokenizer {
                 let tok = chemlm_data::Tokenizer::load(t)?;
                 cfg.set_vocab_size(tok.vocab_size());
