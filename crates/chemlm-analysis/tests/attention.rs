@@ -295,3 +295,113 @@ fn a_selfies_model_or_no_analysable_molecule_is_an_error() {
     .to_string();
     assert!(err.contains("were skipped"), "{err}");
 }
+
+fn golden() -> serde_json::Value {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/attention.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Against RDKit (canonical SMILES, topological distances, its own SMILES → xyz matching) and
+/// NumPy/SciPy (cosine, Spearman), from `scripts/gen_attention_golden.py`.
+#[test]
+fn topology_matching_and_statistics_equal_rdkit_and_scipy() {
+    let g = golden();
+    let mols = fixture();
+    let cases = g["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), mols.len());
+    let mut compared = 0;
+    for (case, m) in cases.iter().zip(&mols) {
+        assert_eq!(case["id"].as_str().unwrap(), m.id);
+        let canonical = chemlm_chem::canonicalize(&m.smiles).unwrap();
+        assert_eq!(canonical, case["canonical"].as_str().unwrap());
+        let graph = chemlm_analysis::topology::MolGraph::from_molecule(
+            &Molecule::from_smiles(&canonical).unwrap(),
+        );
+        let n = graph.len();
+        let topo: Vec<Option<u32>> = case["bonds_apart"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| Some(v.as_u64().unwrap() as u32))
+            })
+            .collect();
+        assert_eq!(graph.topological_distances(), topo, "{canonical}");
+        if case.get("distances").is_none() {
+            continue;
+        }
+        let matched =
+            chemlm_analysis::topology::match_to_geometry(&graph, &m.numbers, &m.positions).unwrap();
+        let mut ours = vec![Vec::new(); 4];
+        for i in 0..n {
+            for j in 0..n {
+                if let Some(c) = chemlm_analysis::stats::class_of(topo[i * n + j]) {
+                    ours[c].push(chemlm_analysis::topology::distance(
+                        &m.positions[matched.geometry_index[i]],
+                        &m.positions[matched.geometry_index[j]],
+                    ));
+                }
+            }
+        }
+        for (c, want) in case["distances_by_class"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            ours[c].sort_by(f64::total_cmp);
+            let want: Vec<f64> = want
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            assert_eq!(ours[c].len(), want.len());
+            for (a, b) in ours[c].iter().zip(&want) {
+                assert!((a - b).abs() < 2e-6, "{canonical}: class {c}: {a} vs {b}");
+            }
+        }
+        let flat = |key: &str| -> Vec<f64> {
+            case[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+                .collect()
+        };
+        let mut map = flat("raw_map");
+        symmetrize_zero_diagonal(&mut map, n);
+        let c = compare(&map, &topo, &flat("distances"), n);
+        for (k, want) in case["cosine"].as_array().unwrap().iter().enumerate() {
+            match want.as_f64() {
+                Some(w) => assert!((c.cosine[k].unwrap() - w).abs() < 1e-12, "{canonical}"),
+                None => assert_eq!(c.cosine[k], None),
+            }
+        }
+        let rho = case["spearman"].as_f64().unwrap();
+        assert!(
+            (c.spearman_distance.unwrap() - rho).abs() < 1e-12,
+            "{canonical}"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 39);
+}
+
+/// MoLFormer-XL's released vocabulary (`ibm/MoLFormer-XL-both-10pct`'s `vocab.json`, as the Hub
+/// tokenizer tests keep it) lines its atom tokens up with the atoms of every fixture molecule.
+#[test]
+fn molformer_xl_vocabulary_maps_atom_tokens() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../chemlm-data/tests/golden/hub-tokenizers/molformer-vocab");
+    let tok = Tokenizer::load_dir(&dir).unwrap();
+    for m in fixture() {
+        let canonical = chemlm_chem::canonicalize(&m.smiles).unwrap();
+        let mol = Molecule::from_smiles(&canonical).unwrap();
+        let mapped = map_atom_tokens(&tok, &canonical, &mol).unwrap();
+        assert_eq!(mapped.atom_positions.len(), mol.num_atoms());
+    }
+}
