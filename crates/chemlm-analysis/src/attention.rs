@@ -113,6 +113,11 @@ pub struct HeadStats {
     pub cosine: Vec<Stat>,
     /// Spearman correlation with the 3-D distance.
     pub spearman_distance: Stat,
+    /// Among atom pairs at least [`FAR_GAP`] tokens apart in the string, the probability that a
+    /// bonded pair gets more attention than a non-bonded one (ROC AUC; 0.5 = chance). Such bonds
+    /// are ring closures and bonds around branches: structure the string does not put side by
+    /// side, so attention to nearby tokens cannot find them.
+    pub far_bond_auc: Stat,
 }
 
 /// One layer: each head and the mean of the heads' maps.
@@ -180,6 +185,8 @@ pub struct AttentionReport {
     pub best_bonded: Option<(usize, Option<usize>, f64)>,
     /// Most negative mean Spearman correlation with distance.
     pub best_distance: Option<(usize, Option<usize>, f64)>,
+    /// Highest mean far-bond AUC.
+    pub best_far_bond: Option<(usize, Option<usize>, f64)>,
     pub example: Option<Example>,
 }
 
@@ -377,8 +384,46 @@ fn attention_maps(model: &Model, batch: &[&Prepared], pad: u32) -> Result<Vec<At
     Ok(per_mol)
 }
 
-/// Running sums of one head: 4 cosines and the Spearman correlation.
-type HeadAcc = [Running; 5];
+/// Running sums of one head: 4 cosines, the Spearman correlation and the far-bond AUC.
+type HeadAcc = [Running; 6];
+
+/// Token distance from which a bonded pair counts as hidden by the string (see
+/// [`HeadStats::far_bond_auc`]): atoms written 1 or 2 tokens apart (`CC`, `C=C`, `C(C`) are the
+/// string's own neighbours.
+pub const FAR_GAP: usize = 3;
+
+/// ROC AUC of `map` separating bonded from non-bonded atom pairs `i < j` whose sequence positions
+/// are at least [`FAR_GAP`] apart (ties count one half); `None` without both kinds of pair.
+pub fn far_bond_auc(
+    map: &[f64],
+    bonds_apart: &[Option<u32>],
+    positions: &[usize],
+    n: usize,
+) -> Option<f64> {
+    let (mut values, mut bonded) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        for j in i + 1..n {
+            if positions[i].abs_diff(positions[j]) >= FAR_GAP {
+                values.push(map[i * n + j]);
+                bonded.push(bonds_apart[i * n + j] == Some(1));
+            }
+        }
+    }
+    let pos = bonded.iter().filter(|&&b| b).count();
+    let neg = bonded.len() - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    let ranks = stats::ranks(&values);
+    let rank_sum: f64 = ranks
+        .iter()
+        .zip(&bonded)
+        .filter(|(_, &b)| b)
+        .map(|(r, _)| r)
+        .sum();
+    let (p, q) = (pos as f64, neg as f64);
+    Some((rank_sum - p * (p + 1.0) / 2.0) / (p * q))
+}
 
 /// One map against one molecule's structure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -425,6 +470,7 @@ fn head_stats(acc: &HeadAcc) -> HeadStats {
     HeadStats {
         cosine: acc[..4].iter().map(Stat::from).collect(),
         spearman_distance: Stat::from(&acc[4]),
+        far_bond_auc: Stat::from(&acc[5]),
     }
 }
 
@@ -612,6 +658,7 @@ pub fn analyze_attention(
     };
     let best_bonded = pick(&|s: &HeadStats| s.cosine[0].mean, |a, b| a > b);
     let best_distance = pick(&|s: &HeadStats| s.spearman_distance.mean, |a, b| a < b);
+    let best_far_bond = pick(&|s: &HeadStats| s.far_bond_auc.mean, |a, b| a > b);
     // The example is drawn at the layer whose head mean is most bonded-like.
     let example_layer = per_layer
         .iter()
@@ -653,6 +700,7 @@ pub fn analyze_attention(
         sequence_baseline: head_stats(&sequence),
         best_bonded,
         best_distance,
+        best_far_bond,
         example,
     })
 }

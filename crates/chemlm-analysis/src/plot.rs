@@ -1,4 +1,4 @@
-//! Figures of the attention analysis (PNG and SVG): the layers x heads heat maps of the two
+//! Figures of the attention analysis (PNG and SVG): the layers x heads heat maps of the three
 //! statistics, and one molecule's attention among its atoms beside its 3-D distance matrix.
 
 use crate::attention::AttentionReport;
@@ -21,8 +21,8 @@ struct Panel {
     reversed: bool,
 }
 
-/// Writes `heatmap.png`/`.svg` (cosine with the 1-bond class and Spearman correlation with the 3-D
-/// distance, layers x heads and head mean) and, when the report has one, `example.png`/`.svg`
+/// Writes `heatmap.png`/`.svg` (cosine with the 1-bond class, Spearman correlation with the 3-D
+/// distance and the far-bond AUC, layers x heads and head mean) and, when the report has one, `example.png`/`.svg`
 /// into `dir`.
 pub fn write_figures(report: &AttentionReport, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let rows: Vec<String> = report
@@ -68,10 +68,21 @@ pub fn write_figures(report: &AttentionReport, dir: &Path) -> Result<Vec<std::pa
                 show(string_rho)
             ),
             cells: grid(&|s| s.spearman_distance.mean),
+            row_labels: rows.clone(),
+            col_labels: cols.clone(),
+            annotate: true,
+            reversed: true,
+        },
+        Panel {
+            title: format!(
+                "far-bond AUC (pairs 3+ tokens apart); chance 0.5, string-only {}",
+                show(report.sequence_baseline.far_bond_auc.mean)
+            ),
+            cells: grid(&|s| s.far_bond_auc.mean),
             row_labels: rows,
             col_labels: cols,
             annotate: true,
-            reversed: true,
+            reversed: false,
         },
     ];
     let caption = format!(

@@ -405,3 +405,45 @@ fn molformer_xl_vocabulary_maps_atom_tokens() {
         assert_eq!(mapped.atom_positions.len(), mol.num_atoms());
     }
 }
+
+/// Cyclohexane written C1CCCCC1: the ring-closure bond (atoms 0 and 5, six tokens apart) is the
+/// only bonded pair among pairs 3+ tokens apart.
+#[test]
+fn far_bond_auc_sees_the_ring_closure_the_string_hides() {
+    use chemlm_analysis::attention::far_bond_auc;
+    let tok = tokenizer(&["C1CCCCC1"]);
+    let mol = Molecule::from_smiles("C1CCCCC1").unwrap();
+    let m = map_atom_tokens(&tok, "C1CCCCC1", &mol).unwrap();
+    assert_eq!(m.atom_positions, vec![1, 3, 4, 5, 6, 7]);
+    let topo = m.graph.topological_distances();
+    let n = 6;
+    // Attention on bonded atoms: the closure pair outranks every far non-bonded pair.
+    let bonded: Vec<f64> = topo
+        .iter()
+        .map(|d| if *d == Some(1) { 1.0 } else { 0.1 })
+        .collect();
+    assert_eq!(
+        far_bond_auc(&bonded, &topo, &m.atom_positions, n),
+        Some(1.0)
+    );
+    // Attention to nearby tokens ranks the closure last.
+    let mut near = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            if i != j {
+                near[i * n + j] = 1.0 / m.atom_positions[i].abs_diff(m.atom_positions[j]) as f64;
+            }
+        }
+    }
+    assert_eq!(far_bond_auc(&near, &topo, &m.atom_positions, n), Some(0.0));
+    // Uniform attention: all ties, chance.
+    assert_eq!(
+        far_bond_auc(&[1.0; 36], &topo, &m.atom_positions, n),
+        Some(0.5)
+    );
+    // A chain has no far bonded pair.
+    let chain = Molecule::from_smiles("CCCCCC").unwrap();
+    let c = map_atom_tokens(&tok, "CCCCCC", &chain).unwrap();
+    let t = c.graph.topological_distances();
+    assert_eq!(far_bond_auc(&[1.0; 36], &t, &c.atom_positions, n), None);
+}

@@ -152,6 +152,7 @@ fn attention(a: &AttentionArgs, quiet: bool) -> Result<()> {
 
 fn fmt(s: &chemlm_analysis::attention::Stat) -> String {
     match (s.mean, s.sem) {
+        (Some(m), Some(e)) if e < 0.001 => format!("{m:.3}±{e:.4}"),
         (Some(m), Some(e)) => format!("{m:.3}±{e:.3}"),
         (Some(m), None) => format!("{m:.3}"),
         _ => "n/a".into(),
@@ -174,40 +175,49 @@ fn print_summary(r: &AttentionReport) {
     );
     println!("head-mean attention vs structure (mean ± standard error over molecules):");
     println!(
-        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15}",
-        "layer", "cos 1 bond", "cos 2 bonds", "cos 3 bonds", "cos 4+ bonds", "Spearman dist"
+        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
+        "layer",
+        "cos 1 bond",
+        "cos 2 bonds",
+        "cos 3 bonds",
+        "cos 4+ bonds",
+        "Spearman dist",
+        "far-bond AUC"
     );
     for l in &r.per_layer {
         let c = &l.head_mean.cosine;
         println!(
-            "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15}",
+            "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
             l.layer,
             fmt(&c[0]),
             fmt(&c[1]),
             fmt(&c[2]),
             fmt(&c[3]),
-            fmt(&l.head_mean.spearman_distance)
+            fmt(&l.head_mean.spearman_distance),
+            fmt(&l.head_mean.far_bond_auc)
         );
     }
     let u = &r.uniform_baseline;
     println!(
-        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15}",
+        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
         "unif.",
         fmt(&u[0]),
         fmt(&u[1]),
         fmt(&u[2]),
         fmt(&u[3]),
-        "0"
+        "0",
+        "0.5"
     );
     let q = &r.sequence_baseline;
     println!(
-        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15}",
+        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
         "1/|Δt|",
         fmt(&q.cosine[0]),
         fmt(&q.cosine[1]),
         fmt(&q.cosine[2]),
         fmt(&q.cosine[3]),
-        fmt(&q.spearman_distance)
+        fmt(&q.spearman_distance),
+        fmt(&q.far_bond_auc)
     );
     println!("(unif.: uniform attention; 1/|Δt|: attention 1/(token distance), the string alone)");
     let head = |h: Option<usize>| h.map_or("head mean".to_string(), |h| format!("head {h}"));
