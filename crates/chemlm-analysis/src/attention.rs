@@ -455,7 +455,7 @@ pub fn compare(
     }
 }
 
-fn head_values(map: &[f64], p: &Prepared) -> [Option<f64>; 5] {
+fn head_values(map: &[f64], p: &Prepared) -> [Option<f64>; 6] {
     let c = compare(map, &p.bonds_apart, &p.distances, p.n());
     [
         c.cosine[0],
@@ -463,6 +463,7 @@ fn head_values(map: &[f64], p: &Prepared) -> [Option<f64>; 5] {
         c.cosine[2],
         c.cosine[3],
         c.spearman_distance,
+        far_bond_auc(map, &p.bonds_apart, &p.atom_positions, p.n()),
     ]
 }
 

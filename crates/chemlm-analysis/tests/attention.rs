@@ -223,9 +223,14 @@ fn whole_run_on_the_qm9_fixture_matches_every_geometry_and_is_batch_invariant() 
             assert!(m > 0.0 && m <= 1.0);
             let rho = l.head_mean.spearman_distance.mean.unwrap();
             assert!((-1.0..=1.0).contains(&rho));
+            // Ring closures and bonds after branches give far bonded pairs.
+            let auc = &l.head_mean.far_bond_auc;
+            assert!(auc.n > 10 && auc.n <= r.analysed, "{auc:?}");
+            assert!((0.0..=1.0).contains(&auc.mean.unwrap()));
         }
         let ex = r.example.as_ref().unwrap();
         assert_eq!(ex.id, "62509");
+        assert!(r.sequence_baseline.far_bond_auc.n > 10);
         assert_eq!(ex.atoms.len(), 9);
         assert_eq!(ex.attention.len(), 9);
         // Padding must not change any map: one molecule per pass gives the same statistics.

@@ -219,7 +219,10 @@ fn print_summary(r: &AttentionReport) {
         fmt(&q.spearman_distance),
         fmt(&q.far_bond_auc)
     );
-    println!("(unif.: uniform attention; 1/|Δt|: attention 1/(token distance), the string alone)");
+    println!(
+        "(unif.: uniform attention; 1/|Δt|: attention 1/(token distance), the string alone; \
+         far-bond AUC: bonded vs non-bonded atom pairs 3+ tokens apart, 0.5 = chance)"
+    );
     let head = |h: Option<usize>| h.map_or("head mean".to_string(), |h| format!("head {h}"));
     if let Some((l, h, v)) = r.best_bonded {
         println!("most bonded-like: layer {l}, {}: cosine {v:.3}", head(h));
