@@ -42,4 +42,4 @@ pub use seq2seq::{Seq2SeqShards, Seq2SeqSplit, Task as Seq2SeqTask};
 pub use shards::{Batch, BatchConfig, BatchState, Batcher, Batching, ShardSet, TokenDataset};
 pub use split::{make_split, Fold, SplitFile, SplitMethod, SplitRequest, SplitSizes};
 pub use tokenizer::sentencepiece::{Seq2SeqTokenizer, UnigramConfig};
-pub use tokenizer::{OovPolicy, Tokenizer, TokenizerKind, Vocab, VocabConfig};
+pub use tokenizer::{OovPolicy, OovTally, Tokenizer, TokenizerKind, Vocab, VocabConfig};

@@ -243,3 +243,104 @@ fn runs_survive_bad_checkpoints_and_are_not_overwritten() {
         .status
         .success());
 }
+
+/// Issue 17 §1.12: molecules with tokens outside the model's vocabulary are counted and the most
+/// frequent such tokens named, by `embed`, `finetune` and `predict`.
+#[test]
+fn out_of_vocabulary_tokens_are_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ok = |args: &[&str]| {
+        let o = chemlm(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // The MOSES fixture's vocabulary has no charged atoms.
+    let fixture = root.join("fixtures/moses-mini.smi");
+    ok(&[
+        "--quiet",
+        "data",
+        "prepare",
+        "--input",
+        fixture.to_str().unwrap(),
+        "--out",
+        &p("data"),
+    ]);
+    let tok = p("data/tokenizer.json");
+    ok(&[
+        "--quiet",
+        "model",
+        "init",
+        "--preset",
+        "molformer-tiny",
+        "--tokenizer",
+        &tok,
+        "--out",
+        &p("m"),
+    ]);
+    std::fs::write(p("in.smi"), "CCO\nC[NH3+]\nCC(=O)[O-]\nCC[O-]\n").unwrap();
+    let err = ok(&[
+        "--quiet",
+        "embed",
+        "--model",
+        &p("m"),
+        "-i",
+        &p("in.smi"),
+        "-o",
+        &p("e.csv"),
+    ]);
+    assert!(
+        err.contains("3 of 4 molecules (75.0 %) have tokens outside the model's vocabulary")
+            && err.contains("(3 tokens: 3 → <unk>)")
+            && err.contains("most frequent: [O-] ×2, [NH3+] ×1"),
+        "{err}"
+    );
+    let mut csv = String::from("smiles,y\n");
+    for k in 1..=15 {
+        csv.push_str(&format!("{}O,{k}\n", "C".repeat(k)));
+        csv.push_str(&format!("{}[O-],{}\n", "C".repeat(k), k + 1));
+    }
+    std::fs::write(p("train.csv"), csv).unwrap();
+    let err = ok(&[
+        "--quiet",
+        "finetune",
+        "--model",
+        &p("m"),
+        "--dataset",
+        &p("train.csv"),
+        "--smiles-col",
+        "smiles",
+        "--target-cols",
+        "y",
+        "--task",
+        "regression",
+        "--split",
+        "random",
+        "--seeds",
+        "0",
+        "--epochs",
+        "1",
+        "--out",
+        &p("ft"),
+    ]);
+    assert!(
+        err.contains("15 of 30 molecules (50.0 %) have tokens outside"),
+        "{err}"
+    );
+    let err = ok(&[
+        "--quiet",
+        "predict",
+        "--model",
+        &p("ft"),
+        "-i",
+        &p("in.smi"),
+        "-o",
+        &p("pred.txt"),
+    ]);
+    assert!(err.contains("3 of 4 molecules (75.0 %)"), "{err}");
+}

@@ -12,6 +12,7 @@ pub mod escape;
 pub mod foreign;
 mod hf;
 pub mod oov;
+pub mod oov_tally;
 pub mod pretokenize;
 pub mod sentencepiece;
 pub mod vocab;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, TokenizeError};
 pub use oov::{Fallback, OovPolicy};
+pub use oov_tally::OovTally;
 pub use pretokenize::{
     scan_selfies, scan_smiles, split_selfies, split_smiles, SELFIES_PATTERN, SMILES_PATTERN,
 };

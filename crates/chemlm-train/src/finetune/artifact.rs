@@ -17,7 +17,7 @@ use candle_core::Device;
 use chemlm_data::{TaskType, Tokenizer};
 use chemlm_models::Model;
 
-use super::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
+use super::encode::{embed_pooled, encode_for_model_tallied, EncodeOptions, Pooling};
 use super::head::{Head, HeadConfig};
 use super::standardize::Standardizer;
 use super::train::to_original_units;
@@ -114,6 +114,8 @@ pub struct FinetunedModel {
     pub head: Head,
     pub tokenizer: Tokenizer,
     pub meta: FinetuneMeta,
+    /// Out-of-vocabulary tokens of every molecule encoded so far (see [`FinetunedModel::encode`]).
+    pub oov: chemlm_data::OovTally,
 }
 
 impl FinetunedModel {
@@ -153,16 +155,19 @@ impl FinetunedModel {
             head,
             tokenizer,
             meta,
+            oov: chemlm_data::OovTally::new(),
         })
     }
 
-    /// Token ids of one molecule, exactly as in training.
+    /// Token ids of one molecule, exactly as in training; its out-of-vocabulary tokens are
+    /// counted in [`FinetunedModel::oov`].
     pub fn encode(&self, smiles: &str) -> std::result::Result<Vec<u32>, String> {
-        encode_for_model(
+        encode_for_model_tallied(
             &self.tokenizer,
             smiles,
             self.meta.encode,
             self.model.config().max_positions(),
+            Some(&self.oov),
         )
     }
 

@@ -40,6 +40,18 @@ pub fn encode_for_model(
     opts: EncodeOptions,
     max_len: usize,
 ) -> std::result::Result<Vec<u32>, String> {
+    encode_for_model_tallied(tok, smiles, opts, max_len, None)
+}
+
+/// [`encode_for_model`] that also counts the molecule's out-of-vocabulary tokens into `tally`
+/// (for the end-of-job report of `embed`, `predict` and `finetune`).
+pub fn encode_for_model_tallied(
+    tok: &Tokenizer,
+    smiles: &str,
+    opts: EncodeOptions,
+    max_len: usize,
+    tally: Option<&chemlm_data::OovTally>,
+) -> std::result::Result<Vec<u32>, String> {
     let mol = chemlm_chem::Molecule::from_smiles(smiles).map_err(|e| e.to_string())?;
     let smiles = if opts.canonicalize {
         mol.canonical_smiles().map_err(|e| e.to_string())?
@@ -55,6 +67,9 @@ pub fn encode_for_model(
     let mut ids = tok
         .encode_with(&text, true, opts.oov)
         .map_err(|e| e.to_string())?;
+    if let Some(t) = tally {
+        t.record(tok, &text, opts.oov);
+    }
     if ids.len() > max_len {
         if !opts.truncate || max_len < 2 {
             return Err(format!(

@@ -26,7 +26,9 @@ pub mod teacher;
 pub mod train;
 
 pub use artifact::{save_model_dir, save_with_tokenizer, FinetuneMeta, FinetunedModel};
-pub use encode::{encode_for_model, pad_batch, pool, EncodeOptions, Pooling};
+pub use encode::{
+    encode_for_model, encode_for_model_tallied, pad_batch, pool, EncodeOptions, Pooling,
+};
 pub use head::{Head, HeadConfig};
 pub use loss::{
     finetune_batch_loss, masked_bce_with_logits, masked_regression_loss, BatchLoss, RegressionLoss,
@@ -36,8 +38,8 @@ pub use split::halve_test_folds;
 pub use standardize::Standardizer;
 pub use teacher::{StudentTask, TeacherEmbeddingCache, TeacherOutputs, TeacherRun};
 pub use train::{
-    embed_dataset, encode_all, fit_fold, fit_fold_distilled, to_original_units, EpochRecord,
-    FinetuneConfig, FoldData, FoldOutcome, Regime,
+    embed_dataset, encode_all, encode_all_tallied, fit_fold, fit_fold_distilled, to_original_units,
+    EpochRecord, FinetuneConfig, FoldData, FoldOutcome, Regime,
 };
 
 /// Why fine-tuning or prediction failed.

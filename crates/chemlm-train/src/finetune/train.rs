@@ -644,9 +644,20 @@ pub fn encode_all(
     opts: EncodeOptions,
     max_len: usize,
 ) -> Vec<std::result::Result<Vec<u32>, String>> {
+    encode_all_tallied(tok, smiles, opts, max_len, None)
+}
+
+/// [`encode_all`] counting out-of-vocabulary tokens into `tally`.
+pub fn encode_all_tallied(
+    tok: &chemlm_data::Tokenizer,
+    smiles: &[String],
+    opts: EncodeOptions,
+    max_len: usize,
+    tally: Option<&chemlm_data::OovTally>,
+) -> Vec<std::result::Result<Vec<u32>, String>> {
     use rayon::prelude::*;
     smiles
         .par_iter()
-        .map(|s| super::encode::encode_for_model(tok, s, opts, max_len))
+        .map(|s| super::encode::encode_for_model_tallied(tok, s, opts, max_len, tally))
         .collect()
 }

@@ -9,9 +9,11 @@
 use crate::output::Output;
 use anyhow::{bail, Context, Result};
 use chemlm_data::open_input;
-use chemlm_data::{OovPolicy, Tokenizer};
+use chemlm_data::{OovPolicy, OovTally, Tokenizer};
 use chemlm_models::Model;
-use chemlm_train::finetune::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
+use chemlm_train::finetune::encode::{
+    embed_pooled, encode_for_model_tallied, EncodeOptions, Pooling,
+};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -55,13 +57,14 @@ pub fn encode_molecule(
     canonicalize: bool,
     oov: OovPolicy,
     max_len: usize,
+    tally: &OovTally,
 ) -> std::result::Result<Vec<u32>, String> {
     let opts = EncodeOptions {
         canonicalize,
         truncate: false,
         oov,
     };
-    encode_for_model(tok, smiles, opts, max_len)
+    encode_for_model_tallied(tok, smiles, opts, max_len, Some(tally))
 }
 
 /// Where embedding rows go.
@@ -171,6 +174,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     }
     let pad = tok.special_ids().pad;
     let max_len = model.config().max_positions();
+    let tally = OovTally::new();
     let source = a
         .input
         .as_deref()
@@ -219,7 +223,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
             lines
                 .par_iter()
                 .map(|l| match l.as_ref().map(|l| l.split_whitespace().next()) {
-                    Ok(Some(m)) => encode_molecule(&tok, m, a.canonicalize, oov, max_len),
+                    Ok(Some(m)) => encode_molecule(&tok, m, a.canonicalize, oov, max_len, &tally),
                     Ok(None) => Err("empty line".to_string()),
                     Err(reason) => Err(reason.clone()),
                 })
@@ -259,6 +263,9 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         "embed: {total} lines, {} embedded, {bad} invalid",
         total - bad
     );
+    if let Some(s) = tally.summary(10) {
+        eprintln!("warning: {source}: {s}");
+    }
     Ok(())
 }
 

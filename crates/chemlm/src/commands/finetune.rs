@@ -28,10 +28,10 @@ use chemlm_data::{Metric, OovPolicy, TaskType, Tokenizer};
 use chemlm_models::Model;
 use chemlm_train::distill::TaskDistillConfig;
 use chemlm_train::finetune::{
-    embed_dataset, encode_all, fit_fold_distilled, results_csv, save_model_dir, summarize,
-    summary_markdown, EncodeOptions, EpochRecord, FinetuneConfig, FinetuneMeta, FoldData, Pooling,
-    Regime, RegressionLoss, RunResult, StudentTask, TeacherEmbeddingCache, TeacherOutputs,
-    TeacherRun,
+    embed_dataset, encode_all, encode_all_tallied, fit_fold_distilled, results_csv, save_model_dir,
+    summarize, summary_markdown, EncodeOptions, EpochRecord, FinetuneConfig, FinetuneMeta,
+    FoldData, Pooling, Regime, RegressionLoss, RunResult, StudentTask, TeacherEmbeddingCache,
+    TeacherOutputs, TeacherRun,
 };
 use clap::Args;
 
@@ -385,7 +385,11 @@ pub fn run_dataset_taught(
     let pooling = cfg.pooling.unwrap_or_else(|| Pooling::for_model(&base));
     let mut untruncated = cfg.encode;
     untruncated.truncate = false;
-    let encoded = encode_all(&tok, &ds.smiles, cfg.encode, max_len);
+    let tally = chemlm_data::OovTally::new();
+    let encoded = encode_all_tallied(&tok, &ds.smiles, cfg.encode, max_len, Some(&tally));
+    if let Some(s) = tally.summary(10) {
+        eprintln!("warning: {}: {s}", ds.name);
+    }
     let truncated = encode_all(&tok, &ds.smiles, untruncated, max_len)
         .iter()
         .zip(&encoded)

@@ -156,6 +156,9 @@ pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {
     sink.finish()?;
     bar.finish_and_clear();
     eprintln!("predict: {total} lines, {} ok, {bad} invalid", total - bad);
+    if let Some(s) = fm.oov.summary(10) {
+        eprintln!("warning: {source}: {s}");
+    }
     Ok(())
 }
 
