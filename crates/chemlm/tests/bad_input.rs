@@ -343,4 +343,36 @@ fn out_of_vocabulary_tokens_are_reported() {
         &p("pred.txt"),
     ]);
     assert!(err.contains("3 of 4 molecules (75.0 %)"), "{err}");
+    // §1.11: a data set whose molecules are all invalid names the count and the first reasons.
+    std::fs::write(p("bad.csv"), "smiles,y\nC1CC,1\nc1cccc1,2\nC(C(C,3\n").unwrap();
+    let o = chemlm(&[
+        "--quiet",
+        "finetune",
+        "--model",
+        &p("m"),
+        "--dataset",
+        &p("bad.csv"),
+        "--smiles-col",
+        "smiles",
+        "--target-cols",
+        "y",
+        "--task",
+        "regression",
+        "--split",
+        "random",
+        "--seeds",
+        "0",
+        "--epochs",
+        "1",
+        "--out",
+        &p("ft-bad"),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("none of the 3 molecules can be encoded")
+            && err.contains("line 2: ")
+            && err.contains("line 4: "),
+        "{err}"
+    );
 }

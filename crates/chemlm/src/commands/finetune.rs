@@ -400,6 +400,24 @@ pub fn run_dataset_taught(
         .enumerate()
         .filter_map(|(i, e)| e.as_ref().err().map(|r| (i, r.clone())))
         .collect();
+    if !ds.smiles.is_empty() && skipped.len() == ds.smiles.len() {
+        let first: Vec<String> = skipped
+            .iter()
+            .take(5)
+            .map(|(i, r)| {
+                format!(
+                    "line {}: {r}",
+                    ds.lines.get(*i).copied().unwrap_or(*i as u64)
+                )
+            })
+            .collect();
+        bail!(
+            "{}: none of the {} molecules can be encoded for this model (first reasons: {})",
+            ds.path.display(),
+            ds.smiles.len(),
+            first.join("; ")
+        );
+    }
     let seqs: Vec<Option<Vec<u32>>> = encoded.into_iter().map(|e| e.ok()).collect();
 
     // Splits first (cheap), so a teacher trained on other splits, seeds or folds is refused
