@@ -300,3 +300,43 @@ fn end_to_end_on_handmade_csv() {
     )
     .is_err());
 }
+
+/// Issue 17 §1.11: a split that leaves no training (or test) molecules says so, with the counts
+/// and the first excluded lines, instead of failing inside a model fit.
+#[test]
+fn an_empty_training_split_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    // Acyclic molecules share one (empty) scaffold: the balanced scaffold split sends the whole
+    // set to test, as chemprop does.
+    let mut s = String::from("smiles,y\n");
+    for k in 1..=20 {
+        s.push_str(&format!("{}O,{k}\n", "C".repeat(k)));
+    }
+    s.push_str("C1CC,0\n");
+    let path = dir.path().join("chains.csv");
+    std::fs::write(&path, s).unwrap();
+    let ds = LabeledDataset::from_csv(
+        &path,
+        &LabeledCsvOptions {
+            smiles_column: Some("smiles".into()),
+            target_columns: Some(vec!["y".into()]),
+            task_type: Some(TaskType::Regression),
+            name: Some("chains".into()),
+        },
+    )
+    .unwrap();
+    let cfg = BaselineConfig {
+        models: BaselineKind::parse_list("ridge", ds.task_type).unwrap(),
+        seeds: vec![0],
+        split: SplitMethod::Scaffold { balanced: true },
+        ..Default::default()
+    };
+    let err = run_baselines(&ds, &cfg, None, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("split (seed 0) leaves 0 training and 20 test molecules of 21")
+            && err.contains("1 molecule(s) excluded, e.g. line 22: "),
+        "{err}"
+    );
+}

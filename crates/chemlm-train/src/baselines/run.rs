@@ -319,6 +319,30 @@ pub fn run_baselines(
                 .collect()
         };
         let (train, valid, test) = (usable(&fold.train), usable(&fold.valid), usable(&fold.test));
+        if train.is_empty() || test.is_empty() {
+            let reasons: Vec<String> = skipped
+                .iter()
+                .take(3)
+                .map(|(i, r)| {
+                    format!(
+                        "line {}: {r}",
+                        ds.lines.get(*i).copied().unwrap_or(*i as u64)
+                    )
+                })
+                .collect();
+            return Err(BaselineError::Invalid(format!(
+                "{}: the {} split (seed {seed}) leaves {} training and {} test molecules of {}; \
+                 {} molecule(s) excluded{}{}",
+                ds.path.display(),
+                cfg.split.name(),
+                train.len(),
+                test.len(),
+                ds.len(),
+                skipped.len(),
+                if reasons.is_empty() { "" } else { ", e.g. " },
+                reasons.join("; ")
+            )));
+        }
         let bits = |rows: &[usize]| -> Vec<&[u32]> {
             rows.iter()
                 .map(|&r| feats.bits[r].as_deref().unwrap_or(&[]))
