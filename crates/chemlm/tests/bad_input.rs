@@ -375,4 +375,32 @@ fn out_of_vocabulary_tokens_are_reported() {
             && err.contains("line 4: "),
         "{err}"
     );
+    // A scaffold split of acyclic molecules (one empty scaffold, sent whole to test as chemprop
+    // does) is explained before any training.
+    let o = chemlm(&[
+        "--quiet",
+        "finetune",
+        "--model",
+        &p("m"),
+        "--dataset",
+        &p("train.csv"),
+        "--smiles-col",
+        "smiles",
+        "--target-cols",
+        "y",
+        "--task",
+        "regression",
+        "--seeds",
+        "0",
+        "--epochs",
+        "1",
+        "--out",
+        &p("ft-scaffold"),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("split (seed 0, fold 0) leaves 0 training and 30 test molecules of 30"),
+        "{err}"
+    );
 }

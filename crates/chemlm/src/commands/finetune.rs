@@ -428,6 +428,37 @@ pub fn run_dataset_taught(
         .iter()
         .map(|&seed| make_seed_split(ds, &plan, sizes, seed, source))
         .collect::<Result<_>>()?;
+    // A split with no training or test molecule cannot give a result: say why before any work.
+    for split in &seed_splits {
+        for (fold_i, fold) in split.folds.iter().enumerate() {
+            let usable = |rows: &[usize]| rows.iter().filter(|&&r| seqs[r].is_some()).count();
+            let (train, test) = (usable(&fold.train), usable(&fold.test));
+            if train == 0 || test == 0 {
+                let excluded: Vec<String> = split
+                    .excluded
+                    .iter()
+                    .map(|e| (e.index, e.reason.clone()))
+                    .chain(skipped.iter().cloned())
+                    .take(3)
+                    .map(|(i, r)| {
+                        format!("line {}: {r}", ds.lines.get(i).copied().unwrap_or(i as u64))
+                    })
+                    .collect();
+                bail!(
+                    "{}: the {} split (seed {}, fold {fold_i}) leaves {train} training and {test} \
+                     test molecules of {}; {} excluded by the split, {} unencodable{}{}",
+                    ds.path.display(),
+                    split.method.name(),
+                    split.seed,
+                    ds.smiles.len(),
+                    split.excluded.len(),
+                    skipped.len(),
+                    if excluded.is_empty() { "" } else { ", e.g. " },
+                    excluded.join("; ")
+                );
+            }
+        }
+    }
     if let Some(t) = &teacher {
         for split in &seed_splits {
             t.check_split(split.seed, &split.folds_sha256)
