@@ -173,16 +173,21 @@ pub fn sample_batch(
     let mut all: Vec<Vec<u32>> = vec![vec![bos]; count];
     let mut next: Vec<u32> = vec![bos; count];
     for _ in 0..max_new {
-        let logits = if use_cache {
-            let ids = Tensor::from_vec(next.clone(), (count, 1), &device)?;
-            model.forward_cached(&ids, &mut cache)?
-        } else {
-            let len = all[0].len();
-            let flat: Vec<u32> = all.iter().flatten().copied().collect();
-            let ids = Tensor::from_vec(flat, (count, len), &device)?;
-            let mask = ids.ones_like()?;
-            model.forward_logits(&ids, &mask, false)?
-        };
+        // Inference mode (no op graph kept): memory stays one step's activations plus the cache,
+        // whatever the number of steps or of batches.
+        let logits = crate::grad_mode::inference(|| {
+            if use_cache {
+                let ids = Tensor::from_vec(next.clone(), (count, 1), &device)?;
+                model.forward_cached(&ids, &mut cache)
+            } else {
+                let len = all[0].len();
+                let flat: Vec<u32> = all.iter().flatten().copied().collect();
+                let ids = Tensor::from_vec(flat, (count, len), &device)?;
+                let mask = ids.ones_like()?;
+                model.forward_logits(&ids, &mask, false)
+            }
+        })?
+        .detach();
         let s = logits.dim(1)?;
         let last: Vec<Vec<f32>> = logits
             .narrow(1, s - 1, 1)?

@@ -146,3 +146,25 @@ fn filters_restrict_the_support() {
     .validate()
     .is_err());
 }
+
+/// Issue 17 §1.13: in inference mode (as `sample_batch` runs) the KV cache holds no op graph, so
+/// sampling memory is one step's activations plus the cache; outside it the graph is kept (the
+/// check can fail).
+#[test]
+fn the_kv_cache_keeps_no_graph_in_inference_mode() {
+    use chemlm_models::KvCache;
+    let model = tiny_gpt(5);
+    let gpt = model.as_gpt_neo().unwrap();
+    let ids = candle_core::Tensor::new(&[[BOS], [BOS]], &Device::Cpu).unwrap();
+    let step = |cache: &mut KvCache| {
+        gpt.forward_cached(&ids, cache).unwrap();
+        gpt.forward_cached(&ids, cache).unwrap();
+    };
+    let mut cache = KvCache::new();
+    chemlm_models::grad_mode::inference(|| step(&mut cache));
+    assert_eq!(cache.len(), 2);
+    assert!(!cache.holds_graph());
+    let mut tracked = KvCache::new();
+    step(&mut tracked);
+    assert!(tracked.holds_graph());
+}
