@@ -67,47 +67,9 @@ pub fn cosine(a: &[f64], b: &[f64]) -> Option<f64> {
     (aa > 0.0 && bb > 0.0).then(|| ab / (aa.sqrt() * bb.sqrt()))
 }
 
-/// Ranks starting at 1, ties sharing their mean rank (as `scipy.stats.rankdata`).
-pub fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut out = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
-            j += 1;
-        }
-        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            out[k] = mean_rank;
-        }
-        i = j + 1;
-    }
-    out
-}
-
-/// Pearson correlation; `None` for fewer than 2 points or a constant input.
-pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let n = x.len();
-    if n < 2 || y.len() != n {
-        return None;
-    }
-    let mx = x.iter().sum::<f64>() / n as f64;
-    let my = y.iter().sum::<f64>() / n as f64;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (&a, &b) in x.iter().zip(y) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx) * (a - mx);
-        syy += (b - my) * (b - my);
-    }
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
-}
-
-/// Spearman's rank correlation (Pearson on tie-averaged ranks, as `scipy.stats.spearmanr`).
-pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
-    pearson(&ranks(x), &ranks(y))
-}
+/// Tie-averaged ranks and Spearman's correlation are the project's own (TPE uses them for its
+/// rank agreement), as `scipy.stats.rankdata` and `scipy.stats.spearmanr` compute them.
+pub use chemlm_train::tpe::{average_ranks as ranks, spearman};
 
 /// The strict upper triangle (`i < j`) of a row-major `n x n` matrix.
 pub fn upper_triangle(a: &[f64], n: usize) -> Vec<f64> {

@@ -313,8 +313,9 @@ impl Search<'_> {
         if self.steps >= MATCH_STEP_LIMIT {
             return false;
         }
-        let i = self.order[depth];
-        let placed: Vec<usize> = self.order[..depth].to_vec();
+        let order = self.order;
+        let i = order[depth];
+        let placed = &order[..depth];
         let mut options: Vec<usize> = Vec::new();
         if let Some(h) = self.hint[i] {
             options.push(h);
@@ -326,7 +327,7 @@ impl Search<'_> {
                 .filter(|&g| Some(g) != self.hint[i]),
         );
         for g in options {
-            if !self.fits(i, g, &placed) {
+            if !self.fits(i, g, placed) {
                 continue;
             }
             self.map[i] = g;

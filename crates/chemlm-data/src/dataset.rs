@@ -41,6 +41,24 @@ pub struct LabeledCsvOptions {
 }
 
 impl LabeledDataset {
+    /// 1-based file line of row `row` (the row number itself if out of range).
+    pub fn line_of(&self, row: usize) -> u64 {
+        self.lines.get(row).copied().unwrap_or(row as u64)
+    }
+
+    /// The first `n` of `rows` (row index, reason) as `line L: reason; …`, for error messages.
+    pub fn describe_rows<'a>(
+        &self,
+        rows: impl IntoIterator<Item = (usize, &'a str)>,
+        n: usize,
+    ) -> String {
+        rows.into_iter()
+            .take(n)
+            .map(|(i, r)| format!("line {}: {r}", self.line_of(i)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.smiles.len()

@@ -283,6 +283,35 @@ fn out_of_vocabulary_tokens_are_reported() {
         "--out",
         &p("m"),
     ]);
+    // `finetune` of the model `m` on a regression CSV, one seed, one epoch.
+    let finetune = |data: &str, out: &str, random_split: bool| -> Output {
+        let mut a: Vec<String> = [
+            "--quiet",
+            "finetune",
+            "--model",
+            &p("m"),
+            "--dataset",
+            &p(data),
+        ]
+        .map(String::from)
+        .to_vec();
+        a.extend(
+            [
+                "--smiles-col",
+                "smiles",
+                "--target-cols",
+                "y",
+                "--task",
+                "regression",
+            ]
+            .map(String::from),
+        );
+        if random_split {
+            a.extend(["--split", "random"].map(String::from));
+        }
+        a.extend(["--seeds", "0", "--epochs", "1", "--out", &p(out)].map(String::from));
+        chemlm(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
     std::fs::write(p("in.smi"), "CCO\nC[NH3+]\nCC(=O)[O-]\nCC[O-]\n").unwrap();
     let err = ok(&[
         "--quiet",
@@ -306,28 +335,9 @@ fn out_of_vocabulary_tokens_are_reported() {
         csv.push_str(&format!("{}[O-],{}\n", "C".repeat(k), k + 1));
     }
     std::fs::write(p("train.csv"), csv).unwrap();
-    let err = ok(&[
-        "--quiet",
-        "finetune",
-        "--model",
-        &p("m"),
-        "--dataset",
-        &p("train.csv"),
-        "--smiles-col",
-        "smiles",
-        "--target-cols",
-        "y",
-        "--task",
-        "regression",
-        "--split",
-        "random",
-        "--seeds",
-        "0",
-        "--epochs",
-        "1",
-        "--out",
-        &p("ft"),
-    ]);
+    let o = finetune("train.csv", "ft", true);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
     assert!(
         err.contains("15 of 30 molecules (50.0 %) have tokens outside"),
         "{err}"
@@ -345,28 +355,7 @@ fn out_of_vocabulary_tokens_are_reported() {
     assert!(err.contains("3 of 4 molecules (75.0 %)"), "{err}");
     // §1.11: a data set whose molecules are all invalid names the count and the first reasons.
     std::fs::write(p("bad.csv"), "smiles,y\nC1CC,1\nc1cccc1,2\nC(C(C,3\n").unwrap();
-    let o = chemlm(&[
-        "--quiet",
-        "finetune",
-        "--model",
-        &p("m"),
-        "--dataset",
-        &p("bad.csv"),
-        "--smiles-col",
-        "smiles",
-        "--target-cols",
-        "y",
-        "--task",
-        "regression",
-        "--split",
-        "random",
-        "--seeds",
-        "0",
-        "--epochs",
-        "1",
-        "--out",
-        &p("ft-bad"),
-    ]);
+    let o = finetune("bad.csv", "ft-bad", true);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -377,26 +366,7 @@ fn out_of_vocabulary_tokens_are_reported() {
     );
     // A scaffold split of acyclic molecules (one empty scaffold, sent whole to test as chemprop
     // does) is explained before any training.
-    let o = chemlm(&[
-        "--quiet",
-        "finetune",
-        "--model",
-        &p("m"),
-        "--dataset",
-        &p("train.csv"),
-        "--smiles-col",
-        "smiles",
-        "--target-cols",
-        "y",
-        "--task",
-        "regression",
-        "--seeds",
-        "0",
-        "--epochs",
-        "1",
-        "--out",
-        &p("ft-scaffold"),
-    ]);
+    let o = finetune("train.csv", "ft-scaffold", false);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

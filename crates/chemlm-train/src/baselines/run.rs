@@ -320,16 +320,7 @@ pub fn run_baselines(
         };
         let (train, valid, test) = (usable(&fold.train), usable(&fold.valid), usable(&fold.test));
         if train.is_empty() || test.is_empty() {
-            let reasons: Vec<String> = skipped
-                .iter()
-                .take(3)
-                .map(|(i, r)| {
-                    format!(
-                        "line {}: {r}",
-                        ds.lines.get(*i).copied().unwrap_or(*i as u64)
-                    )
-                })
-                .collect();
+            let reasons = ds.describe_rows(skipped.iter().map(|(i, r)| (*i, r.as_str())), 3);
             return Err(BaselineError::Invalid(format!(
                 "{}: the {} split (seed {seed}) leaves {} training and {} test molecules of {}; \
                  {} molecule(s) excluded{}{}",
@@ -340,7 +331,7 @@ pub fn run_baselines(
                 ds.len(),
                 skipped.len(),
                 if reasons.is_empty() { "" } else { ", e.g. " },
-                reasons.join("; ")
+                reasons
             )));
         }
         let bits = |rows: &[usize]| -> Vec<&[u32]> {
@@ -409,7 +400,7 @@ pub fn run_baselines(
     skipped.sort();
     report.skipped = skipped
         .into_iter()
-        .map(|(i, r)| (ds.lines.get(i).copied().unwrap_or(i as u64), r))
+        .map(|(i, r)| (ds.line_of(i), r))
         .collect();
     Ok(report)
 }

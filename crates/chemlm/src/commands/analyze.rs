@@ -174,51 +174,54 @@ fn print_summary(r: &AttentionReport) {
         r.atom_order_permuted
     );
     println!("head-mean attention vs structure (mean ± standard error over molecules):");
-    println!(
-        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
+    let row = |label: &str, cells: [String; 6]| {
+        println!(
+            "{label:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
+            cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]
+        );
+    };
+    let stats_row = |label: &str, s: &chemlm_analysis::attention::HeadStats| {
+        let c = &s.cosine;
+        row(
+            label,
+            [
+                fmt(&c[0]),
+                fmt(&c[1]),
+                fmt(&c[2]),
+                fmt(&c[3]),
+                fmt(&s.spearman_distance),
+                fmt(&s.far_bond_auc),
+            ],
+        );
+    };
+    row(
         "layer",
-        "cos 1 bond",
-        "cos 2 bonds",
-        "cos 3 bonds",
-        "cos 4+ bonds",
-        "Spearman dist",
-        "far-bond AUC"
+        [
+            "cos 1 bond",
+            "cos 2 bonds",
+            "cos 3 bonds",
+            "cos 4+ bonds",
+            "Spearman dist",
+            "far-bond AUC",
+        ]
+        .map(String::from),
     );
     for l in &r.per_layer {
-        let c = &l.head_mean.cosine;
-        println!(
-            "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
-            l.layer,
-            fmt(&c[0]),
-            fmt(&c[1]),
-            fmt(&c[2]),
-            fmt(&c[3]),
-            fmt(&l.head_mean.spearman_distance),
-            fmt(&l.head_mean.far_bond_auc)
-        );
+        stats_row(&l.layer.to_string(), &l.head_mean);
     }
     let u = &r.uniform_baseline;
-    println!(
-        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
+    row(
         "unif.",
-        fmt(&u[0]),
-        fmt(&u[1]),
-        fmt(&u[2]),
-        fmt(&u[3]),
-        "0",
-        "0.5"
+        [
+            fmt(&u[0]),
+            fmt(&u[1]),
+            fmt(&u[2]),
+            fmt(&u[3]),
+            "0".into(),
+            "0.5".into(),
+        ],
     );
-    let q = &r.sequence_baseline;
-    println!(
-        "{:>6} {:>13} {:>13} {:>13} {:>13} {:>15} {:>13}",
-        "1/|Δt|",
-        fmt(&q.cosine[0]),
-        fmt(&q.cosine[1]),
-        fmt(&q.cosine[2]),
-        fmt(&q.cosine[3]),
-        fmt(&q.spearman_distance),
-        fmt(&q.far_bond_auc)
-    );
+    stats_row("1/|Δt|", &r.sequence_baseline);
     println!(
         "(unif.: uniform attention; 1/|Δt|: attention 1/(token distance), the string alone; \
          far-bond AUC: bonded vs non-bonded atom pairs 3+ tokens apart, 0.5 = chance)"

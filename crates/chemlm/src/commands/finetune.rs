@@ -401,21 +401,12 @@ pub fn run_dataset_taught(
         .filter_map(|(i, e)| e.as_ref().err().map(|r| (i, r.clone())))
         .collect();
     if !ds.smiles.is_empty() && skipped.len() == ds.smiles.len() {
-        let first: Vec<String> = skipped
-            .iter()
-            .take(5)
-            .map(|(i, r)| {
-                format!(
-                    "line {}: {r}",
-                    ds.lines.get(*i).copied().unwrap_or(*i as u64)
-                )
-            })
-            .collect();
+        let first = ds.describe_rows(skipped.iter().map(|(i, r)| (*i, r.as_str())), 5);
         bail!(
             "{}: none of the {} molecules can be encoded for this model (first reasons: {})",
             ds.path.display(),
             ds.smiles.len(),
-            first.join("; ")
+            first
         );
     }
     let seqs: Vec<Option<Vec<u32>>> = encoded.into_iter().map(|e| e.ok()).collect();
@@ -434,16 +425,14 @@ pub fn run_dataset_taught(
             let usable = |rows: &[usize]| rows.iter().filter(|&&r| seqs[r].is_some()).count();
             let (train, test) = (usable(&fold.train), usable(&fold.test));
             if train == 0 || test == 0 {
-                let excluded: Vec<String> = split
-                    .excluded
-                    .iter()
-                    .map(|e| (e.index, e.reason.clone()))
-                    .chain(skipped.iter().cloned())
-                    .take(3)
-                    .map(|(i, r)| {
-                        format!("line {}: {r}", ds.lines.get(i).copied().unwrap_or(i as u64))
-                    })
-                    .collect();
+                let excluded = ds.describe_rows(
+                    split
+                        .excluded
+                        .iter()
+                        .map(|e| (e.index, e.reason.as_str()))
+                        .chain(skipped.iter().map(|(i, r)| (*i, r.as_str()))),
+                    3,
+                );
                 bail!(
                     "{}: the {} split (seed {}, fold {fold_i}) leaves {train} training and {test} \
                      test molecules of {}; {} excluded by the split, {} unencodable{}{}",
@@ -454,7 +443,7 @@ pub fn run_dataset_taught(
                     split.excluded.len(),
                     skipped.len(),
                     if excluded.is_empty() { "" } else { ", e.g. " },
-                    excluded.join("; ")
+                    excluded
                 );
             }
         }
@@ -557,7 +546,7 @@ pub fn run_dataset_taught(
                         eprintln!(
                             "error: {}:{}: the teacher cannot encode this training molecule: {reason}",
                             ds.path.display(),
-                            ds.lines.get(*r).copied().unwrap_or(*r as u64)
+                            ds.line_of(*r)
                         );
                     }
                     if !failed.is_empty() {
@@ -671,7 +660,7 @@ pub fn run_dataset_taught(
     skipped.sort();
     run.skipped = skipped
         .into_iter()
-        .map(|(i, r)| (ds.lines.get(i).copied().unwrap_or(i as u64), r))
+        .map(|(i, r)| (ds.line_of(i), r))
         .collect();
     Ok(run)
 }
