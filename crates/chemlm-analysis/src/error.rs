@@ -18,3 +18,12 @@ pub enum AnalysisError {
 }
 
 pub type Result<T> = std::result::Result<T, AnalysisError>;
+
+impl From<chemlm_fs::FsError> for AnalysisError {
+    fn from(e: chemlm_fs::FsError) -> Self {
+        AnalysisError::Write {
+            path: e.path,
+            reason: e.source.to_string(),
+        }
+    }
+}

@@ -151,41 +151,26 @@ fn render(
 ) -> Result<Vec<std::path::PathBuf>> {
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
-    // Drawn under a hidden name and renamed, so a figure is either complete or absent (plotters
-    // picks the image format from the extension, hence the name keeps it).
-    let png_tmp = dir.join(format!(".{stem}.partial.png"));
-    let svg_tmp = dir.join(format!(".{stem}.partial.svg"));
-    let drawn = (|| {
-        {
-            let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
-            draw(&root, caption, panels).map_err(|e| plot_err(&png, e))?;
-            root.present().map_err(|e| plot_err(&png, e))?;
-        }
-        {
-            let root = SVGBackend::new(&svg_tmp, size).into_drawing_area();
-            draw(&root, caption, panels).map_err(|e| plot_err(&svg, e))?;
-            root.present().map_err(|e| plot_err(&svg, e))?;
-        }
-        std::fs::rename(&png_tmp, &png).map_err(|e| plot_err(&png, e))?;
-        std::fs::rename(&svg_tmp, &svg).map_err(|e| plot_err(&svg, e))
-    })();
-    if drawn.is_err() {
-        let _ = std::fs::remove_file(&png_tmp);
-        let _ = std::fs::remove_file(&svg_tmp);
-    }
-    drawn.map(|()| vec![png, svg])
+    // Drawn under a hidden temporary name and renamed, so a figure is either complete or
+    // absent (plotters picks the image format from the extension, hence the name keeps it).
+    chemlm_fs::write_via_path(&png, true, |tmp| -> Result<()> {
+        let root = BitMapBackend::new(tmp, size).into_drawing_area();
+        draw(&root, caption, panels).map_err(|e| plot_err(&png, e))?;
+        root.present().map_err(|e| plot_err(&png, e))
+    })?;
+    chemlm_fs::write_via_path(&svg, true, |tmp| -> Result<()> {
+        let root = SVGBackend::new(tmp, size).into_drawing_area();
+        draw(&root, caption, panels).map_err(|e| plot_err(&svg, e))?;
+        root.present().map_err(|e| plot_err(&svg, e))
+    })?;
+    Ok(vec![png, svg])
 }
 
 /// Writes `report.json` into `dir` atomically (a hidden temporary file renamed into place).
 pub fn write_report(report: &AttentionReport, dir: &Path) -> Result<std::path::PathBuf> {
     let path = dir.join("report.json");
-    let tmp = dir.join(".report.json.partial");
     let text = serde_json::to_string_pretty(report).map_err(|e| plot_err(&path, e))?;
-    let written = std::fs::write(&tmp, text + "\n").and_then(|()| std::fs::rename(&tmp, &path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(plot_err(&path, e));
-    }
+    chemlm_fs::write_bytes(&path, (text + "\n").as_bytes()).map_err(|e| plot_err(&path, e))?;
     Ok(path)
 }
 

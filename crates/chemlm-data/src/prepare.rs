@@ -549,8 +549,20 @@ pub fn prepare(
             )));
         }
     }
-    let out = &cfg.out_dir;
-    fs::create_dir_all(out).map_err(|e| DataError::io(out, e))?;
+    // Everything is written into a hidden sibling and swapped in whole at the end, so a data set
+    // prepared earlier stays usable through any failure or kill of this run; a directory of
+    // other files is never swept away with it.
+    let dest = &cfg.out_dir;
+    let holds_data = dest.join(crate::shards::MANIFEST_FILE).exists();
+    if !holds_data && fs::read_dir(dest).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(DataError::Invalid(format!(
+            "{}: not empty and holds no prepared data set (no {}); give a new or empty directory",
+            dest.display(),
+            crate::shards::MANIFEST_FILE
+        )));
+    }
+    let staged = chemlm_fs::AtomicDir::create(dest)?;
+    let out = staged.path();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()
@@ -778,6 +790,7 @@ pub fn prepare(
         created_by: format!("chemlm-data {}", env!("CARGO_PKG_VERSION")),
     };
     write_manifest(out, &manifest)?;
+    staged.commit()?;
     Ok(summary)
 }
 

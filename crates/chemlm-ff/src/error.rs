@@ -34,3 +34,12 @@ pub enum FfError {
 
 /// Result type of the force-field crate.
 pub type FfResult<T> = std::result::Result<T, FfError>;
+
+impl From<chemlm_fs::FsError> for FfError {
+    fn from(e: chemlm_fs::FsError) -> Self {
+        FfError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

@@ -60,8 +60,8 @@ pub struct MdReport {
 }
 
 struct Sink {
-    traj: Option<(std::io::BufWriter<std::fs::File>, PathBuf)>,
-    log: Option<(std::io::BufWriter<std::fs::File>, PathBuf)>,
+    traj: Option<chemlm_fs::AtomicFile>,
+    log: Option<chemlm_fs::AtomicFile>,
     progress: Box<dyn FnMut(u64)>,
 }
 
@@ -71,65 +71,21 @@ fn io_err(path: &Path, e: std::io::Error) -> AtomsError {
 
 impl Observer for Sink {
     fn on_record(&mut self, r: &MdRecord) -> chemlm_atoms::Result<()> {
-        if let Some((w, p)) = &mut self.log {
+        if let Some(w) = &mut self.log {
             let line = serde_json::to_string(r)
                 .map_err(|e| AtomsError::Invalid(format!("MD log record: {e}")))?;
-            writeln!(w, "{line}").map_err(|e| io_err(p, e))?;
+            writeln!(w, "{line}").map_err(|e| io_err(w.temp(), e))?;
         }
         (self.progress)(r.step);
         Ok(())
     }
 
     fn on_frame(&mut self, s: &Structure) -> chemlm_atoms::Result<()> {
-        if let Some((w, _)) = &mut self.traj {
+        if let Some(w) = &mut self.traj {
             write_extxyz_to(w, std::slice::from_ref(s))?;
         }
         Ok(())
     }
-}
-
-fn partial(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.partial"))
-}
-
-fn open(path: &Path) -> FfResult<(std::io::BufWriter<std::fs::File>, PathBuf)> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| FfError::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
-    }
-    let tmp = partial(path);
-    let f = std::fs::File::create(&tmp).map_err(|e| FfError::Io {
-        path: tmp.clone(),
-        source: e,
-    })?;
-    Ok((std::io::BufWriter::new(f), tmp))
-}
-
-fn finish(
-    w: Option<(std::io::BufWriter<std::fs::File>, PathBuf)>,
-    to: Option<&Path>,
-) -> FfResult<()> {
-    if let (Some((w, tmp)), Some(to)) = (w, to) {
-        let f = w.into_inner().map_err(|e| FfError::Io {
-            path: tmp.clone(),
-            source: e.into_error(),
-        })?;
-        f.sync_all().map_err(|e| FfError::Io {
-            path: tmp.clone(),
-            source: e,
-        })?;
-        std::fs::rename(&tmp, to).map_err(|e| FfError::Io {
-            path: to.to_path_buf(),
-            source: e,
-        })?;
-    }
-    Ok(())
 }
 
 /// Runs `job` with `model`; `progress` is called with the step of every logged record.
@@ -151,25 +107,27 @@ pub fn run(
         start.velocities = Some(v);
     }
     let mut sink = Sink {
-        traj: job.trajectory.as_deref().map(open).transpose()?,
-        log: job.log.as_deref().map(open).transpose()?,
+        traj: job
+            .trajectory
+            .as_deref()
+            .map(chemlm_fs::AtomicFile::create)
+            .transpose()?,
+        log: job
+            .log
+            .as_deref()
+            .map(chemlm_fs::AtomicFile::create)
+            .transpose()?,
         progress,
     };
     let mut calc = ModelCalculator::new(model, job.dtype, device.clone());
     let t0 = std::time::Instant::now();
     let result = run_md(&start, &mut calc, &job.config, &mut sink);
     let wall_s = t0.elapsed().as_secs_f64();
-    let run = match result {
-        Ok(r) => r,
-        Err(e) => {
-            for (_, tmp) in [sink.traj.take(), sink.log.take()].into_iter().flatten() {
-                let _ = std::fs::remove_file(tmp);
-            }
-            return Err(e.into());
-        }
-    };
-    finish(sink.traj.take(), job.trajectory.as_deref())?;
-    finish(sink.log.take(), job.log.as_deref())?;
+    // On an error the unfinished files are dropped, which removes them.
+    let run = result?;
+    for file in [sink.traj.take(), sink.log.take()].into_iter().flatten() {
+        file.commit()?;
+    }
     let records = run.records;
     let drift = if records.len() >= 2 {
         Some(drift_per_ps(&records, start.len())?)

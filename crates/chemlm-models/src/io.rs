@@ -12,7 +12,6 @@ use crate::error::{ModelError, ModelResult};
 use crate::model::Model;
 use candle_core::{DType, Device, Tensor};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const CONFIG_FILE: &str = "config.json";
@@ -399,26 +398,15 @@ pub fn config_for_tokenizer(config: &ModelConfig, tok: &TokenizerSpecials) -> Mo
     out
 }
 
-/// Write `bytes` to `path` atomically (temp file in the same dir, fsync, rename).
+/// Write `bytes` to `path` atomically (temporary sibling, fsync, rename; see [`chemlm_fs`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> ModelResult<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut tmp = tempfile_in(dir, path)?;
-    tmp.1
-        .write_all(bytes)
-        .map_err(|e| ModelError::io(&tmp.0, e))?;
-    tmp.1.sync_all().map_err(|e| ModelError::io(&tmp.0, e))?;
-    drop(tmp.1);
-    std::fs::rename(&tmp.0, path).map_err(|e| ModelError::io(path, e))
+    Ok(chemlm_fs::write_bytes(path, bytes)?)
 }
 
-fn tempfile_in(dir: &Path, target: &Path) -> ModelResult<(PathBuf, std::fs::File)> {
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let f = std::fs::File::create(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
-    Ok((tmp, f))
+impl From<chemlm_fs::FsError> for ModelError {
+    fn from(e: chemlm_fs::FsError) -> Self {
+        ModelError::io(e.path, e.source)
+    }
 }
 
 /// Every tensor to save: trainable weights and buffers, by HF name. Two departures from the
@@ -552,28 +540,17 @@ impl Model {
         let mut tensors = state_dict(self)?;
         tensors.extend(extra);
         let weights = dir.join(WEIGHTS_FILE);
-        let tmp = dir.join(format!(".{WEIGHTS_FILE}.tmp-{}", std::process::id()));
-        candle_core::safetensors::save(&tensors, &tmp)?;
-        // safetensors writes through a `NamedTempFile` (mode 0600, never fsynced): give the
-        // weights the mode config.json got from `File::create` (0666 minus the umask, 0644 as
-        // a rule) so other users can read a shared model, and flush them to disk before the
-        // rename so a crash cannot leave a renamed but empty weights file.
+        // safetensors writes through a `NamedTempFile` (mode 0600): give the weights the mode
+        // config.json got from `File::create` (0666 minus the umask, 0644 as a rule) so other
+        // users can read a shared model; `write_via_path` syncs and renames them into place.
         let config_path = dir.join(CONFIG_FILE);
         let config_mode = std::fs::metadata(&config_path)
             .map_err(|e| ModelError::io(&config_path, e))?
             .permissions();
-        let synced = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&tmp)
-            .and_then(|f| {
-                f.set_permissions(config_mode)?;
-                f.sync_all()
-            });
-        if let Err(e) = synced {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(ModelError::io(&tmp, e));
-        }
-        std::fs::rename(&tmp, &weights).map_err(|e| ModelError::io(&weights, e))?;
+        chemlm_fs::write_via_path(&weights, false, |tmp| -> ModelResult<()> {
+            candle_core::safetensors::save(&tensors, tmp)?;
+            std::fs::set_permissions(tmp, config_mode).map_err(|e| ModelError::io(tmp, e))
+        })?;
         if let Some((bytes, specials)) = tok {
             write_tokenizer_files(dir, &bytes, &specials, config.max_positions())?;
         }

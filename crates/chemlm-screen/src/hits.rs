@@ -1,9 +1,8 @@
 //! The hits CSV: `rank,score,smiles,id,line,nearest_active`, written to a temporary file next to the
 //! target and renamed into place, so an interrupted run never leaves a truncated result.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use crate::error::ScreenError;
 use crate::stream::Hit;
@@ -11,34 +10,16 @@ use crate::stream::Hit;
 /// Column names of the hits CSV, in order.
 pub const HEADER: [&str; 6] = ["rank", "score", "smiles", "id", "line", "nearest_active"];
 
-/// `dir/.name.tmp-PID` next to `path`, so the rename stays on one file system.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Writes `bytes` to `path` atomically (temporary file + rename).
+/// Writes `path` atomically through [`chemlm_fs`] (temporary sibling + rename; a stale
+/// temporary of a killed run is swept first).
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), ScreenError> {
-    let tmp = temp_path(path);
-    let io_err = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| ScreenError::Io { path: p, source }
-    };
-    let file = File::create(&tmp).map_err(io_err(&tmp))?;
-    let mut w = BufWriter::new(file);
-    let result = write(&mut w).and_then(|()| w.flush());
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(&tmp)(e));
-    }
-    drop(w);
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+    chemlm_fs::write_with(path, write).map_err(|e| ScreenError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// Writes the hits; `nearest_active` is the nearest query's name from `query_names` (its id, or

@@ -119,27 +119,9 @@ pub fn save_checkpoint(
 /// Fills a hidden sibling directory with `fill`, then renames it to `dir` (replacing an older
 /// one of the same name).
 pub fn write_dir_atomically(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let parent = dir
-        .parent()
-        .ok_or_else(|| TrainError::checkpoint(dir, "has no parent directory"))?;
-    std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = parent.join(format!(".tmp-{name}-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    if let Err(e) = fill(&tmp) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
-    }
-    std::fs::rename(&tmp, dir).map_err(|e| TrainError::io(dir, e))
+    let tmp = chemlm_fs::AtomicDir::create(dir)?;
+    fill(tmp.path())?;
+    Ok(tmp.commit()?)
 }
 
 /// Loads the trainer state, weights and optimizer state of checkpoint `dir`.

@@ -84,3 +84,9 @@ impl TrainError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, TrainError>;
+
+impl From<chemlm_fs::FsError> for TrainError {
+    fn from(e: chemlm_fs::FsError) -> Self {
+        TrainError::io(e.path, e.source)
+    }
+}

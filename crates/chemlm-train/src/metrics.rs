@@ -149,18 +149,13 @@ impl MetricsWriter {
         } else {
             Vec::new()
         };
-        let tmp = path.with_extension("jsonl.tmp");
-        {
-            let mut w = std::io::BufWriter::new(
-                std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?,
-            );
+        chemlm_fs::write_with(path, |w| {
             for line in &kept {
-                let s = serde_json::to_string(line).map_err(|e| TrainError::format(&tmp, e))?;
-                writeln!(w, "{s}").map_err(|e| TrainError::io(&tmp, e))?;
+                let s = serde_json::to_string(line).map_err(std::io::Error::other)?;
+                writeln!(w, "{s}")?;
             }
-            w.flush().map_err(|e| TrainError::io(&tmp, e))?;
-        }
-        std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))?;
+            Ok(())
+        })?;
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(path)

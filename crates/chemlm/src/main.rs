@@ -127,6 +127,8 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     runtime::configure(cli.device, cli.precision);
+    // Ctrl-C / SIGTERM remove every temporary output of the run before exiting.
+    output::install_handler();
     run_command(cli.command, cli.quiet)
 }
 

@@ -13,22 +13,17 @@ use anyhow::{bail, Context, Result};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
+use std::sync::Once;
 
-static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
 
-fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    LIVE.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Removes the registered temporary files on SIGINT/SIGTERM, then exits (130, as a shell does).
-fn install_handler() {
+/// Removes every temporary file or directory registered with [`chemlm_fs`] (this module's outputs
+/// and the libraries' run directories, checkpoints and models) on SIGINT/SIGTERM, then exits
+/// (130, as a shell does).
+pub fn install_handler() {
     HANDLER.call_once(|| {
         let r = ctrlc::set_handler(|| {
-            for p in live().iter() {
-                let _ = std::fs::remove_file(p);
-            }
+            chemlm_fs::remove_registered();
             eprintln!("interrupted: partial outputs removed, existing files left as they were");
             std::process::exit(130);
         });
@@ -46,43 +41,7 @@ enum Target {
     Direct,
 }
 
-/// `dir/.name.tmp-PID` next to `path`, so the rename stays on one file system.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Deletes `.name.tmp-PID` files next to `dst` whose process is gone (a run killed with SIGKILL).
-fn remove_stale_temps(dst: &Path) {
-    let (Some(dir), Some(name)) = (dst.parent(), dst.file_name()) else {
-        return;
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let prefix = format!(".{}.tmp-", name.to_string_lossy());
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let file = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file
-            .strip_prefix(&prefix)
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
-        if !alive && cfg!(target_os = "linux") {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
-}
+pub use chemlm_fs::temp_path;
 
 /// Checks `path` as an output destination and says how to write it.
 fn target(path: &Path) -> Result<Target> {
@@ -108,7 +67,7 @@ fn target(path: &Path) -> Result<Target> {
             );
         }
     }
-    remove_stale_temps(&dst);
+    chemlm_fs::sweep_stale(&dst);
     Ok(Target::Atomic {
         tmp: temp_path(&dst),
         dst,
@@ -129,7 +88,7 @@ impl Output {
         let target = target(path)?;
         let file = match &target {
             Target::Atomic { tmp, .. } => {
-                live().push(tmp.clone());
+                chemlm_fs::register(tmp);
                 File::create(tmp).with_context(|| format!("cannot create {}", tmp.display()))?
             }
             Target::Direct => std::fs::OpenOptions::new()
@@ -170,7 +129,7 @@ impl Output {
         if let Target::Atomic { tmp, dst } = &self.target {
             std::fs::rename(tmp, dst)
                 .with_context(|| format!("cannot move {} to {}", tmp.display(), dst.display()))?;
-            live().retain(|p| p != tmp);
+            chemlm_fs::unregister(tmp);
         }
         self.target = Target::Direct;
         Ok(())
@@ -182,7 +141,7 @@ impl Drop for Output {
         if let Target::Atomic { tmp, .. } = &self.target {
             self.file = None;
             let _ = std::fs::remove_file(tmp);
-            live().retain(|p| p != tmp);
+            chemlm_fs::unregister(tmp);
         }
     }
 }

@@ -211,10 +211,6 @@ pub(crate) fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -222,37 +218,29 @@ pub(crate) fn write_atomic(
             path: path.to_path_buf(),
             reason: "not a file name".into(),
         })?;
-    let tmp = TempGuard(dir.join(format!(".{name}.tmp-{}", std::process::id())));
-    let file = File::create(&tmp.0).map_err(|e| AtomsError::io(&tmp.0, e))?;
-    let gz = name.to_ascii_lowercase().ends_with(".gz");
-    let file = if gz {
-        let mut enc = flate2::write::GzEncoder::new(
-            std::io::BufWriter::new(file),
-            flate2::Compression::default(),
-        );
+    // As ASE: a missing directory is an error (a typo), not something to create.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(AtomsError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+            ));
+        }
+    }
+    let mut file = chemlm_fs::AtomicFile::create(path)?;
+    if name.to_ascii_lowercase().ends_with(".gz") {
+        let mut enc = flate2::write::GzEncoder::new(&mut file, flate2::Compression::default());
         fill(&mut enc)?;
-        let buf = enc.finish().map_err(|e| AtomsError::io(&tmp.0, e))?;
-        buf.into_inner()
-            .map_err(|e| AtomsError::io(&tmp.0, e.into_error()))?
+        enc.finish().map_err(|e| AtomsError::io(path, e))?;
     } else {
-        let mut buf = std::io::BufWriter::new(file);
-        fill(&mut buf)?;
-        buf.into_inner()
-            .map_err(|e| AtomsError::io(&tmp.0, e.into_error()))?
-    };
-    file.sync_all().map_err(|e| AtomsError::io(&tmp.0, e))?;
-    drop(file);
-    std::fs::rename(&tmp.0, path).map_err(|e| AtomsError::io(path, e))?;
-    std::mem::forget(tmp);
-    Ok(())
+        fill(&mut file)?;
+    }
+    Ok(file.commit()?)
 }
 
-/// Removes the temporary file it names when dropped (i.e. on every early return).
-struct TempGuard(PathBuf);
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+impl From<chemlm_fs::FsError> for AtomsError {
+    fn from(e: chemlm_fs::FsError) -> Self {
+        AtomsError::io(&e.path, e.source)
     }
 }
 

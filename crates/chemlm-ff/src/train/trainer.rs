@@ -581,8 +581,10 @@ struct Validation {
 fn write_json<T: Serialize>(path: &Path, value: &T) -> FfResult<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| FfError::Invalid(format!("{}: {e}", path.display())))?;
-    chemlm_models::io::write_atomic(path, format!("{text}\n").as_bytes())
-        .map_err(|e| FfError::Invalid(e.to_string()))
+    Ok(chemlm_fs::write_bytes(
+        path,
+        format!("{text}\n").as_bytes(),
+    )?)
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> FfResult<T> {

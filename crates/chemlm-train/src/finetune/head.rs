@@ -143,11 +143,8 @@ impl Head {
             .into_iter()
             .map(|(k, v)| (k, v.as_tensor().clone()))
             .collect();
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        candle_core::safetensors::save(&map, &tmp)?;
-        std::fs::rename(&tmp, path).map_err(|e| FinetuneError::File {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
+        chemlm_fs::write_via_path(path, false, |tmp| -> Result<()> {
+            Ok(candle_core::safetensors::save(&map, tmp)?)
         })
     }
 

@@ -53,6 +53,8 @@ pub enum FinetuneError {
     Data(#[from] chemlm_data::DataError),
     #[error(transparent)]
     Train(#[from] crate::error::TrainError),
+    #[error(transparent)]
+    Fs(#[from] chemlm_fs::FsError),
     #[error("{path}: {reason}")]
     File {
         path: std::path::PathBuf,

@@ -745,6 +745,15 @@ pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
             a.out.display()
         );
     }
+    // The run is built in a hidden sibling and swapped in whole at the end, so an old run
+    // survives any failure or kill; a directory of other files is never swept away with it.
+    let foreign = !holds_run && std::fs::read_dir(&a.out).is_ok_and(|mut d| d.next().is_some());
+    if foreign {
+        bail!(
+            "{} is not empty and holds no fine-tuning run: give a new or empty --out directory",
+            a.out.display()
+        );
+    }
     let mut cfg = a.opts.config()?;
     if let Some(t) = &a.teacher {
         cfg.distill = Some(TaskDistillConfig {
@@ -771,8 +780,7 @@ pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
             cfg.regime
         );
     }
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let staged = chemlm_fs::AtomicDir::create(&a.out)?;
     let kd = if a.teacher.is_some() { "+kd" } else { "" };
     let run = run_dataset_taught(
         &ds,
@@ -782,7 +790,7 @@ pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
         &a.opts,
         &format!("chemlm {:?}{kd}", cfg.regime).to_lowercase(),
         Some(RunOutputs {
-            dir: &a.out,
+            dir: staged.path(),
             save_models: true,
         }),
         quiet,
@@ -791,7 +799,8 @@ pub fn run(a: &FinetuneArgs, quiet: bool) -> Result<()> {
     for (line, reason) in &run.skipped {
         eprintln!("warning: {}:{line}: skipped: {reason}", ds.path.display());
     }
-    let md = write_run_files(&a.out, &ds, &source, &cfg, &a.opts, &a.model, &run)?;
+    let md = write_run_files(staged.path(), &ds, &source, &cfg, &a.opts, &a.model, &run)?;
+    staged.commit()?;
     print!("{md}");
     if !quiet {
         eprintln!(

@@ -181,17 +181,8 @@ fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
             model.config().vocab_size()
         );
     }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let dir = chemlm_fs::AtomicDir::create(out)?;
+    let tmp = dir.path().to_path_buf();
     let written = (|| -> Result<()> {
         // The source's own tokenizer side files, when it has them, then replace the ones
         // written from our roles (they are what the published tokenizer declares).
@@ -211,10 +202,10 @@ fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
         }
         Ok(())
     })();
-    if let Err(e) = written.and_then(|_| Ok(std::fs::rename(&tmp, out)?)) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e.context(format!("cannot write {}", out.display())));
-    }
+    // On an error the guard removes the temporary directory.
+    written
+        .and_then(|()| Ok(dir.commit()?))
+        .with_context(|| format!("cannot write {}", out.display()))?;
     let p = count_parameters(model.config())?;
     eprintln!(
         "wrote {} ({}, {} parameters, {} tokens{})",
