@@ -608,6 +608,80 @@ impl ModelConfig {
         }
     }
 
+    /// Every size field with the largest value accepted. The bounds are far above any published
+    /// model (MoLFormer-XL: hidden 768, T5-11B: d_ff 65536) and keep a corrupt or hostile
+    /// `config.json` from reaching the model as a zero width (which layers cannot split into
+    /// rows) or a size whose parameter count overflows.
+    fn dimensions(&self) -> Vec<(&'static str, usize, usize)> {
+        const VOCAB: usize = 1 << 24;
+        const WIDTH: usize = 1 << 16;
+        const FFN: usize = 1 << 18;
+        const LAYERS: usize = 1024;
+        const POSITIONS: usize = 1 << 20;
+        let mut d = vec![
+            ("vocab_size", self.vocab_size(), VOCAB),
+            ("hidden size", self.hidden_size(), WIDTH),
+            ("number of layers", self.num_layers(), LAYERS),
+            ("number of heads", self.num_heads(), WIDTH),
+        ];
+        match self {
+            ModelConfig::Bert(c) | ModelConfig::Roberta(c) => d.extend([
+                ("intermediate_size", c.intermediate_size, FFN),
+                (
+                    "max_position_embeddings",
+                    c.max_position_embeddings,
+                    POSITIONS,
+                ),
+                ("type_vocab_size", c.type_vocab_size, VOCAB),
+            ]),
+            ModelConfig::Albert(c) => d.extend([
+                ("embedding_size", c.embedding_size, WIDTH),
+                ("intermediate_size", c.intermediate_size, FFN),
+                (
+                    "max_position_embeddings",
+                    c.max_position_embeddings,
+                    POSITIONS,
+                ),
+                ("type_vocab_size", c.type_vocab_size, VOCAB),
+                ("num_hidden_groups", c.num_hidden_groups, LAYERS),
+            ]),
+            ModelConfig::Molformer(c) => d.extend([
+                ("intermediate_size", c.intermediate_size, FFN),
+                (
+                    "max_position_embeddings",
+                    c.max_position_embeddings,
+                    POSITIONS,
+                ),
+                ("num_random_features", c.num_random_features.max(1), WIDTH),
+            ]),
+            ModelConfig::GptNeo(c) => d.extend([
+                ("intermediate_size", c.intermediate_size.unwrap_or(1), FFN),
+                (
+                    "max_position_embeddings",
+                    c.max_position_embeddings,
+                    POSITIONS,
+                ),
+                ("window_size", c.window_size, POSITIONS),
+            ]),
+            ModelConfig::T5(c) => d.extend([
+                ("d_kv", c.d_kv, WIDTH),
+                ("d_ff", c.d_ff, FFN),
+                ("num_decoder_layers", c.decoder_layers(), LAYERS),
+                (
+                    "relative_attention_num_buckets",
+                    c.relative_attention_num_buckets,
+                    WIDTH,
+                ),
+                (
+                    "relative_attention_max_distance",
+                    c.relative_attention_max_distance,
+                    POSITIONS,
+                ),
+            ]),
+        }
+        d
+    }
+
     /// Longest sequence (in tokens, specials included) the model accepts. RoBERTa's first
     /// `pad_token_id + 1` position rows are never used by a real token (its positions start
     /// after the pad id), so ChemBERTa's 515 rows hold 513 tokens.
@@ -761,6 +835,14 @@ impl ModelConfig {
         );
         if h == 0 || heads == 0 || layers == 0 || vocab == 0 || self.max_positions() == 0 {
             return Err(ModelError::config(origin, "sizes must be positive"));
+        }
+        for (name, value, max) in self.dimensions() {
+            if value == 0 || value > max {
+                return Err(ModelError::config(
+                    origin,
+                    format!("{name} is {value}; it must be between 1 and {max}"),
+                ));
+            }
         }
         if !h.is_multiple_of(heads) && !matches!(self, ModelConfig::T5(_)) {
             return Err(ModelError::config(

@@ -14,6 +14,7 @@ pub mod error;
 pub mod eval;
 pub mod finetune;
 pub mod genmetrics;
+pub mod jsonl;
 pub mod metrics;
 pub mod objectives;
 pub mod optim;

@@ -9,7 +9,7 @@
 
 use crate::error::{Result, TrainError};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One training step.
@@ -176,18 +176,7 @@ impl MetricsWriter {
 
 /// Reads a `metrics.jsonl`, naming the line of any malformed entry.
 pub fn read_metrics(path: &Path) -> Result<Vec<MetricLine>> {
-    let f = std::fs::File::open(path).map_err(|e| TrainError::io(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| TrainError::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec: MetricLine = serde_json::from_str(&line)
-            .map_err(|e| TrainError::format(path, format!("line {}: {e}", i + 1)))?;
-        out.push(rec);
-    }
-    Ok(out)
+    crate::jsonl::read_jsonl(path)
 }
 
 #[cfg(test)]

@@ -55,6 +55,9 @@ fn lse<T: Real>(row: &[T]) -> T {
 }
 
 fn ce_forward<T: Real>(x: &[T], t: &[u32], v: usize, ignore: u32) -> Result<T> {
+    if v == 0 {
+        candle_core::bail!("cross entropy over zero classes");
+    }
     let rows = t.len();
     let per = rows_per_task(rows, v);
     let partial: Result<Vec<f64>> = x
@@ -75,6 +78,9 @@ fn ce_forward<T: Real>(x: &[T], t: &[u32], v: usize, ignore: u32) -> Result<T> {
 }
 
 fn ce_backward<T: Real>(x: &[T], t: &[u32], g: T, v: usize, ignore: u32) -> Result<Vec<T>> {
+    if v == 0 {
+        candle_core::bail!("cross entropy over zero classes");
+    }
     let mut out = vec![T::zr(); x.len()];
     let per = rows_per_task(t.len(), v);
     out.par_chunks_mut(per * v)

@@ -104,6 +104,12 @@ pub(crate) fn rows_per_task(rows: usize, width: usize) -> usize {
     target.clamp(1, rows.max(1))
 }
 
+/// Elements per rayon task for `len` elements in rows of `width`: whole rows, and never 0 (a
+/// zero-width tensor has no rows to split, but `par_chunks` refuses a chunk size of 0).
+pub(crate) fn row_chunk(len: usize, width: usize) -> usize {
+    (rows_per_task(len / width.max(1), width) * width).max(1)
+}
+
 pub(crate) fn contiguous<'a, T: WithDType>(
     s: &'a CpuStorage,
     l: &Layout,
@@ -140,7 +146,7 @@ struct SoftmaxBwd;
 
 fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
     let mut out = vec![T::zr(); x.len()];
-    let chunk = rows_per_task(x.len() / d.max(1), d) * d;
+    let chunk = row_chunk(x.len(), d);
     out.par_chunks_mut(chunk)
         .zip(x.par_chunks(chunk))
         .for_each(|(o, xs)| {
@@ -167,7 +173,7 @@ fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
 
 fn softmax_bwd_rows<T: Real>(y: &[T], g: &[T], d: usize) -> Vec<T> {
     let mut out = vec![T::zr(); y.len()];
-    let chunk = rows_per_task(y.len() / d.max(1), d) * d;
+    let chunk = row_chunk(y.len(), d);
     out.par_chunks_mut(chunk)
         .zip(y.par_chunks(chunk).zip(g.par_chunks(chunk)))
         .for_each(|(o, (ys, gs))| {
@@ -358,7 +364,7 @@ impl CustomOp3 for LayerNormOp {
                 );
             }
             let mut out = vec![T::zr(); x.len()];
-            let chunk = rows_per_task(x.len() / d.max(1), d) * d;
+            let chunk = row_chunk(x.len(), d);
             out.par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk))
                 .for_each(|(o, xs)| {
@@ -419,7 +425,7 @@ impl CustomOp3 for LayerNormBwd {
             let n = x.len();
             let mut out = vec![T::zr(); n + 2 * d];
             let (dx, rest) = out.split_at_mut(n);
-            let chunk = rows_per_task(n / d.max(1), d) * d;
+            let chunk = row_chunk(n, d);
             let (dgamma, dbeta) = dx
                 .par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk).zip(g.par_chunks(chunk)))
@@ -502,7 +508,7 @@ impl CustomOp2 for BiasAdd {
                 candle_core::bail!("bias add: bias of {} for width {d}", b.len());
             }
             let mut out = vec![T::zr(); x.len()];
-            let chunk = rows_per_task(x.len() / d.max(1), d) * d;
+            let chunk = row_chunk(x.len(), d);
             out.par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk))
                 .for_each(|(o, xs)| {
@@ -542,7 +548,7 @@ impl CustomOp1 for ColumnSum {
         let d = l.dims().last().copied().unwrap_or(1);
         dispatch_float!(s, self.name(), |T| {
             let g = contiguous::<T>(s, l, self.name())?;
-            let chunk = rows_per_task(g.len() / d.max(1), d) * d;
+            let chunk = row_chunk(g.len(), d);
             let partials: Vec<Vec<T>> = g
                 .par_chunks(chunk.max(1))
                 .map(|gs| {

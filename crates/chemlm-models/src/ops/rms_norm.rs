@@ -7,7 +7,7 @@
 //! `CustomOp` with its own backward (one pass each way instead of six ops and their temporaries)
 //! when fused ops are on; finite-difference tests below guard both.
 
-use super::fused::{contiguous, dispatch_float, rows_per_task, Real};
+use super::fused::{contiguous, dispatch_float, row_chunk, Real};
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, WithDType};
 use candle_core::{DType, Result, Tensor, D};
 use rayon::prelude::*;
@@ -67,7 +67,7 @@ impl CustomOp2 for RmsNormOp {
                 candle_core::bail!("rms norm: weight of {} for width {d}", w.len());
             }
             let mut out = vec![T::zr(); x.len()];
-            let chunk = rows_per_task(x.len() / d.max(1), d) * d;
+            let chunk = row_chunk(x.len(), d);
             out.par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk))
                 .for_each(|(o, xs)| {
@@ -126,7 +126,7 @@ impl CustomOp3 for RmsNormBwd {
             let n = x.len();
             let mut out = vec![T::zr(); n + d];
             let (dx, rest) = out.split_at_mut(n);
-            let chunk = rows_per_task(n / d.max(1), d) * d;
+            let chunk = row_chunk(n, d);
             let dw = dx
                 .par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk).zip(g.par_chunks(chunk)))

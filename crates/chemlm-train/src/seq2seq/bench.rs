@@ -23,7 +23,6 @@ use chemlm_textmetrics::meteor::Meteor;
 use chemlm_textmetrics::wordnet::WordNet;
 use chemlm_textmetrics::{actions, mol, reaction, tokenize};
 use serde::Serialize;
-use std::io::BufRead;
 use std::path::Path;
 use std::time::Instant;
 
@@ -33,20 +32,7 @@ pub const TOP_K: [usize; 4] = [1, 3, 5, 10];
 
 /// Reads `split.jsonl` of a seq2seq data directory; bad lines are errors naming file and line.
 pub fn read_examples(path: &Path) -> Result<Vec<Example>> {
-    let f = std::fs::File::open(path).map_err(|e| TrainError::io(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| TrainError::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let ex: Example = serde_json::from_str(&line).map_err(|e| TrainError::Format {
-            path: path.to_path_buf(),
-            reason: format!("line {}: {e}", i + 1),
-        })?;
-        out.push(ex);
-    }
-    Ok(out)
+    crate::jsonl::read_jsonl(path)
 }
 
 /// A translating model: the T5 and its tokenizer.
