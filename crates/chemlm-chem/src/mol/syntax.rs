@@ -11,7 +11,10 @@
 //!   clamp);
 //! - rewrites a branch dot into RDKit's meaning: the fragment after it is moved to the end as a
 //!   top-level `.` fragment, with ring-bond numbers renumbered uniquely first so that pairs still
-//!   close across the move (`C(C.C1)CC1` is one chain in RDKit).
+//!   close across the move (`C(C.C1)CC1` is one chain in RDKit);
+//! - resolves a ring bond written with different bond symbols at its two ends as RDKit does
+//!   (chematic refuses it): the opening end's symbol wins, unless it is directional (`/`, `\`) and
+//!   the closing one is not — `C=1CCCCC#1` is cyclohexene, `C/1CCCCC=1` too.
 //!
 //! Everything it cannot classify (an unknown character, unbalanced parentheses, an unclosed
 //! bracket) is left for chematic to report.
@@ -252,10 +255,13 @@ pub(crate) fn check(text: &str) -> Result<Option<String>, SyntaxError> {
     let mut atoms = 0usize;
     let mut cur: Option<usize> = None;
     let mut stack: Vec<Option<usize>> = Vec::new();
-    let mut open_rings: std::collections::HashMap<u32, usize> = Default::default();
+    // Open ring bonds: number → (atom, index of the bond token written before the number).
+    let mut open_rings: std::collections::HashMap<u32, (usize, Option<usize>)> = Default::default();
+    // Bond tokens that lose a ring-bond conflict and are left out of the rewritten text.
+    let mut dropped = vec![false; tokens.len()];
     let mut bonds: std::collections::HashSet<(usize, usize)> = Default::default();
     let key = |a: usize, b: usize| (a.min(b), a.max(b));
-    for t in &tokens {
+    for (ti, t) in tokens.iter().enumerate() {
         let sym = &text[t.start..t.end];
         if prev == Some(Kind::Bond) && !matches!(t.kind, Kind::Atom | Kind::Ring(_)) {
             return Err((
@@ -278,19 +284,32 @@ pub(crate) fn check(text: &str) -> Result<Option<String>, SyntaxError> {
                 let Some(c) = cur else {
                     return Ok(None);
                 };
+                let bond = (prev == Some(Kind::Bond)).then(|| ti - 1);
                 match open_rings.remove(&n) {
                     None => {
-                        open_rings.insert(n, c);
+                        open_rings.insert(n, (c, bond));
                     }
-                    Some(o) if o == c => {
+                    Some((o, _)) if o == c => {
                         return Err((t.start, format!("ring bond {n} closes on its own atom")))
                     }
-                    Some(o) => {
+                    Some((o, open_bond)) => {
                         if !bonds.insert(key(o, c)) {
                             return Err((
                                 t.start,
                                 format!("ring bond {n} joins two atoms already bonded"),
                             ));
+                        }
+                        if let (Some(a), Some(b)) = (open_bond, bond) {
+                            let sym_of = |i: usize| &text[tokens[i].start..tokens[i].end];
+                            if sym_of(a) != sym_of(b) {
+                                let directional = |i: usize| matches!(sym_of(i), "/" | "\\");
+                                let loser = if directional(a) && !directional(b) {
+                                    a
+                                } else {
+                                    b
+                                };
+                                dropped[loser] = true;
+                            }
                         }
                     }
                 }
@@ -348,10 +367,11 @@ pub(crate) fn check(text: &str) -> Result<Option<String>, SyntaxError> {
         Some(Kind::Dot) => return Err((text.len(), "SMILES cannot end with '.'".into())),
         _ => {}
     }
-    if !branch_dot || depth != 0 {
+    let conflicts = dropped.iter().any(|&d| d);
+    if depth != 0 || !(branch_dot || conflicts) {
         return Ok(None);
     }
-    Ok(Some(rewrite(text, &tokens)))
+    Ok(Some(rewrite(text, &tokens, &dropped)))
 }
 
 /// Ring-bond numbers made unique per pair (in order of appearance), so fragments can move.
@@ -386,7 +406,7 @@ fn ring_label(id: u32) -> String {
 fn emit(
     text: &str,
     tokens: &[Token],
-    rings: &[Option<u32>],
+    (rings, dropped): (&[Option<u32>], &[bool]),
     lo: usize,
     hi: usize,
     extra: &mut Vec<String>,
@@ -412,7 +432,7 @@ fn emit(
                     }
                     j += 1;
                 }
-                let frag = emit(text, tokens, rings, i + 1, j, extra);
+                let frag = emit(text, tokens, (rings, dropped), i + 1, j, extra);
                 extra.push(frag);
                 i = j;
                 continue;
@@ -420,6 +440,7 @@ fn emit(
             _ => {}
         }
         match rings[i] {
+            _ if dropped[i] => {}
             Some(id) => out.push_str(&ring_label(id)),
             None => out.push_str(&text[t.start..t.end]),
         }
@@ -428,10 +449,10 @@ fn emit(
     out
 }
 
-fn rewrite(text: &str, tokens: &[Token]) -> String {
+fn rewrite(text: &str, tokens: &[Token], dropped: &[bool]) -> String {
     let rings = unique_rings(tokens);
     let mut extra = Vec::new();
-    let mut out = emit(text, tokens, &rings, 0, tokens.len(), &mut extra);
+    let mut out = emit(text, tokens, (&rings, dropped), 0, tokens.len(), &mut extra);
     for f in extra {
         out.push('.');
         out.push_str(&f);
@@ -528,5 +549,15 @@ mod tests {
         );
         assert_eq!(check("C(C.C1)CC1").unwrap().as_deref(), Some("C(C)CC1.C1"));
         assert_eq!(check("C(C.C.C)C").unwrap().as_deref(), Some("C(C)C.C.C"));
+        // Ring bonds with two different symbols: RDKit's winner stays.
+        for (s, want) in [
+            ("C=1CCCCC#1", "C=1CCCCC1"),
+            ("C-1CCCCC=1", "C-1CCCCC1"),
+            ("C/1CCCCC=1", "C1CCCCC=1"),
+            ("C:1CCCCC/1", "C:1CCCCC1"),
+            ("C/1CCCCC\\1", "C/1CCCCC1"),
+        ] {
+            assert_eq!(check(s).unwrap().as_deref(), Some(want), "{s}");
+        }
     }
 }
