@@ -1,5 +1,5 @@
 //! SMILES: no input panics; what parses canonicalises, and the canonical SMILES reads back to
-//! itself.
+//! itself (or, as RDKit's, fails only to kekulize).
 #![no_main]
 use chemlm_chem::Molecule;
 use libfuzzer_sys::fuzz_target;
@@ -16,6 +16,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let again = Molecule::from_smiles(&canon)
         .unwrap_or_else(|e| panic!("{text:?} -> {canon:?} does not parse: {e}"));
-    let canon2 = again.canonical_smiles().expect("canonical of canonical");
+    let canon2 = match again.canonical_smiles() {
+        Ok(c) => c,
+        // As RDKit: some hypervalent aromatic systems are written in a form that does not
+        // kekulize when read back (see tests/parser_props.rs in chemlm-chem).
+        Err(e) if e.to_string().contains("kekulize") => return,
+        Err(e) => panic!("{text:?} -> {canon:?}: {e}"),
+    };
     assert_eq!(canon, canon2, "canonical form of {text:?} is not stable");
 });

@@ -129,3 +129,20 @@ proptest! {
         read_all(bytes)?;
     }
 }
+
+/// Found by the `extxyz` fuzz target: a corrupt count line made the reader reserve memory for the
+/// claimed atoms (5 GB for one line of 9 digits) before any atom line arrived.
+#[test]
+fn a_huge_count_line_is_a_bad_frame_not_an_allocation() {
+    let text = b"1000000000000\nProperties=species:S:1:pos:R:3\nH 0 0 0\n".to_vec();
+    let frames: Vec<_> = ExtxyzFrames::new(
+        std::io::Cursor::new(text),
+        "t.extxyz",
+        ReadOptions::default(),
+    )
+    .collect();
+    assert!(
+        matches!(frames.as_slice(), [Err(AtomsError::BadFrame { .. })]),
+        "{frames:?}"
+    );
+}

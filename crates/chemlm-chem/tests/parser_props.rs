@@ -83,9 +83,14 @@ fn check_smiles(text: &str) -> Result<(), TestCaseError> {
     };
     let again = Molecule::from_smiles(&canon)
         .map_err(|e| TestCaseError::fail(format!("{text:?} -> {canon:?} does not parse: {e}")))?;
-    let canon2 = again
-        .canonical_smiles()
-        .map_err(|e| TestCaseError::fail(format!("{text:?} -> {canon:?}: {e}")))?;
+    let canon2 = match again.canonical_smiles() {
+        Ok(c) => c,
+        // RDKit writes some hypervalent aromatic systems in a form it cannot read back
+        // (`Cc1n=n(-c2ccccc2)c2cs(…)cc12` → `…c2c1C=S(…)C=2`, "Can't kekulize"), and chemlm
+        // writes what RDKit writes; any other failure on our own output is a bug.
+        Err(e) if e.to_string().contains("kekulize") => return Ok(()),
+        Err(e) => return Err(TestCaseError::fail(format!("{text:?} -> {canon:?}: {e}"))),
+    };
     prop_assert_eq!(
         &canon2,
         &canon,
@@ -124,4 +129,23 @@ proptest! {
             }
         }
     }
+}
+
+/// Found by the `selfies` fuzz target: a symbol with an isotope above 65535 decoded to a SMILES that
+/// chemlm's own reader refuses. Such symbols are now not decodable; 65535 still is.
+#[test]
+fn selfies_isotopes_stay_within_what_smiles_reading_accepts() {
+    assert!(selfies::decoder("[306623S]").is_err());
+    assert!(selfies::decoder("[65536C]").is_err());
+    let s = selfies::decoder("[65535C]").unwrap();
+    Molecule::from_smiles(&s).unwrap();
+}
+
+/// Found by the `smiles` fuzz target, and RDKit's behaviour too: this molecule's canonical SMILES
+/// (identical to RDKit's) does not read back.
+#[test]
+fn canonical_output_matches_rdkit_even_where_rdkit_cannot_read_it_back() {
+    let canon = chemlm_chem::canonicalize("Cc1n=n(-c2ccccc2)c2cs(C(=O)NCc3ccco3)cc12").unwrap();
+    assert_eq!(canon, "Cc1nn(-c2ccccc2)c2c1C=S(C(=O)NCc1ccco1)C=2");
+    assert!(chemlm_chem::canonicalize(&canon).is_err());
 }

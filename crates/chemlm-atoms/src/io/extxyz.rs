@@ -509,17 +509,21 @@ struct Columns {
     check_species: bool,
 }
 
+/// Values reserved up front per column: the count line is only a claim until the atom lines
+/// arrive, so a corrupt count (`999999999`) must not reserve gigabytes; columns grow past this.
+const PREALLOCATE: usize = 1 << 16;
+
 impl Columns {
     fn new(props: &[Property], natoms: usize) -> Self {
         let data = props
             .iter()
             .map(|p| {
-                let n = natoms * p.ncols;
+                let n = natoms.saturating_mul(p.ncols);
                 match p.kind {
-                    'R' => ColumnData::Real(Vec::with_capacity(n)),
-                    'I' => ColumnData::Int(Vec::with_capacity(n)),
-                    'L' => ColumnData::Bool(Vec::with_capacity(n)),
-                    _ => ColumnData::Str(Vec::with_capacity(n)),
+                    'R' => ColumnData::Real(Vec::with_capacity(n.min(PREALLOCATE))),
+                    'I' => ColumnData::Int(Vec::with_capacity(n.min(PREALLOCATE))),
+                    'L' => ColumnData::Bool(Vec::with_capacity(n.min(PREALLOCATE))),
+                    _ => ColumnData::Str(Vec::with_capacity(n.min(PREALLOCATE))),
                 }
             })
             .collect();

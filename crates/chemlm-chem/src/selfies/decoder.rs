@@ -19,6 +19,9 @@ use super::graph::{MolGraph, NONE};
 use super::smiles_writer::{write_smiles, WriteFrame};
 use super::symbols::{index_code, SplitSelfies};
 
+/// Largest isotope a decoded symbol may carry (the SMILES reader's limit, see `mol::syntax`).
+const MAX_ISOTOPE: u32 = 65535;
+
 /// Reusable state of the decoder (one per thread).
 #[derive(Default)]
 pub(crate) struct DecoderScratch {
@@ -373,6 +376,11 @@ pub(crate) fn parse_atom_symbol(sym: &str) -> Option<(Option<u8>, Atom)> {
         let d = (body[i] - b'0') as u32;
         isotope = Some(isotope.unwrap_or(0).checked_mul(10)?.checked_add(d)?);
         i += 1;
+    }
+    // Above 65535 chemlm's SMILES reader refuses the isotope (RDKit would wrap it), so such a
+    // symbol is not one chemlm can decode into a molecule.
+    if isotope.is_some_and(|n| n > MAX_ISOTOPE) {
+        return None;
     }
     let el_start = i;
     if !body.get(i)?.is_ascii_uppercase() {
