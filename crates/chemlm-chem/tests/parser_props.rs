@@ -137,6 +137,8 @@ proptest! {
 fn selfies_isotopes_stay_within_what_smiles_reading_accepts() {
     assert!(selfies::decoder("[306623S]").is_err());
     assert!(selfies::decoder("[65536C]").is_err());
+    assert!(selfies::decoder("[C-11111]").is_err());
+    Molecule::from_smiles(&selfies::decoder("[C-99]").unwrap()).unwrap();
     let s = selfies::decoder("[65535C]").unwrap();
     Molecule::from_smiles(&s).unwrap();
 }

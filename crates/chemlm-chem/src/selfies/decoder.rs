@@ -21,6 +21,8 @@ use super::symbols::{index_code, SplitSelfies};
 
 /// Largest isotope a decoded symbol may carry (the SMILES reader's limit, see `mol::syntax`).
 const MAX_ISOTOPE: u32 = 65535;
+/// Largest charge magnitude a decoded symbol may carry (likewise).
+const MAX_CHARGE: i32 = 99;
 
 /// Reusable state of the decoder (one per thread).
 #[derive(Default)]
@@ -354,7 +356,8 @@ fn ring_symbol(sym: &str) -> Option<(u32, usize, u8, u8)> {
 /// `^\[([=#/\\]?)(\d*)([A-Z][a-z]?)([@]{0,2})((?:[H]\d)?)((?:[+-][1-9]+)?)\]$`.
 /// Returns the bond character and the atom. Bare organic-subset symbols (`[C]`, `[=N]`, `[Cl]`)
 /// give atoms with implicit hydrogens; everything else is a bracket atom with an explicit (maybe
-/// zero) hydrogen count. Isotopes and charges too large for `u32`/`i32` are rejected.
+/// zero) hydrogen count. Isotopes above 65535 and charges beyond ±99, which chemlm's SMILES reader
+/// refuses, are rejected.
 #[inline]
 pub(crate) fn parse_atom_symbol(sym: &str) -> Option<(Option<u8>, Atom)> {
     let b = sym.as_bytes();
@@ -420,6 +423,10 @@ pub(crate) fn parse_atom_symbol(sym: &str) -> Option<(Option<u8>, Atom)> {
             i += 1;
         }
         if i == start {
+            return None;
+        }
+        // Two digits are what chemlm's SMILES reader takes (RDKit reads `[C-11111]` as `[C-103]`).
+        if v > MAX_CHARGE {
             return None;
         }
         charge = if sign == b'+' { v } else { -v };
