@@ -15,7 +15,7 @@ status=0
 for t in "${targets[@]}"; do
   log=$(mktemp)
   cargo +nightly fuzz run -O "$t" "fuzz/corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=4096 \
-    -timeout=10 -print_final_stats=1 >"$log" 2>&1
+    -timeout=30 -print_final_stats=1 >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
   corpus=$(find "fuzz/corpus/$t" -type f | wc -l)

@@ -132,6 +132,7 @@ fn conflicting_ring_bond_symbols_follow_rdkit() {
         ("C=1CCCCC#1", "C1=CCCCC1"),
         ("C#1CCCCC=1", "C1#CCCCC1"),
         ("C/1CCCCC\\1", "C1CCCCC1"),
+        ("C\\1C=CC#CC\\1=CC#CC", "CC#CC=C1C#CC=CC1"),
         ("c-1ccccc:1", "c1ccccc1"),
         ("c:1ccccc-1", "c1ccccc1"),
         (

@@ -301,8 +301,10 @@ pub(crate) fn check(text: &str) -> Result<Option<String>, SyntaxError> {
                         }
                         if let (Some(a), Some(b)) = (open_bond, bond) {
                             let sym_of = |i: usize| &text[tokens[i].start..tokens[i].end];
-                            if sym_of(a) != sym_of(b) {
-                                let directional = |i: usize| matches!(sym_of(i), "/" | "\\");
+                            let directional = |i: usize| matches!(sym_of(i), "/" | "\\");
+                            // Two directional marks conflict even when equal (`C\1…C\1` asks for
+                            // opposite directions); RDKit keeps a plain single bond.
+                            if sym_of(a) != sym_of(b) || (directional(a) && directional(b)) {
                                 let loser = if directional(a) && !directional(b) {
                                     a
                                 } else {
@@ -556,6 +558,7 @@ mod tests {
             ("C/1CCCCC=1", "C1CCCCC=1"),
             ("C:1CCCCC/1", "C:1CCCCC1"),
             ("C/1CCCCC\\1", "C/1CCCCC1"),
+            ("C\\1CCCCC\\1", "C\\1CCCCC1"),
         ] {
             assert_eq!(check(s).unwrap().as_deref(), Some(want), "{s}");
         }
