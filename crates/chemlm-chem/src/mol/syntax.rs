@@ -39,6 +39,12 @@ struct Token {
     end: usize,
 }
 
+/// Most dummy atoms (`*`) accepted in a SMILES with aromatic atoms. Kekulization lets a dummy
+/// atom take either role in an aromatic system and backtracks over the choices, exponentially in
+/// their number (RDKit's too: 30 dummies in one string ran for over two minutes in both); no real
+/// molecule, polymer repeat unit or attachment-point SMILES comes near this.
+pub(crate) const MAX_AROMATIC_DUMMIES: usize = 8;
+
 /// Largest isotope or atom-map number chematic stores unchanged.
 const MAX_LABEL: u64 = 65535;
 
@@ -369,6 +375,37 @@ pub(crate) fn check(text: &str) -> Result<Option<String>, SyntaxError> {
         Some(Kind::Dot) => return Err((text.len(), "SMILES cannot end with '.'".into())),
         _ => {}
     }
+    // Aromatic systems with many dummy atoms: refused before kekulization can run away.
+    let is_dummy = |t: &Token| {
+        let sym = &text[t.start..t.end];
+        t.kind == Kind::Atom
+            && (sym == "*"
+                || sym
+                    .trim_start_matches('[')
+                    .trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with('*'))
+    };
+    let is_aromatic = |t: &Token| {
+        let sym = text[t.start..t.end].trim_start_matches('[');
+        let sym = sym.trim_start_matches(|c: char| c.is_ascii_digit());
+        (t.kind == Kind::Atom && sym.starts_with(|c: char| c.is_ascii_lowercase()))
+            || (t.kind == Kind::Bond && sym == ":")
+    };
+    if tokens.iter().any(is_aromatic) {
+        if let Some(t) = tokens
+            .iter()
+            .filter(|t| is_dummy(t))
+            .nth(MAX_AROMATIC_DUMMIES)
+        {
+            return Err((
+                t.start,
+                format!(
+                    "more than {MAX_AROMATIC_DUMMIES} dummy atoms ('*') with aromatic atoms: \
+                     kekulizing them takes time exponential in their number"
+                ),
+            ));
+        }
+    }
     let conflicts = dropped.iter().any(|&d| d);
     if depth != 0 || !(branch_dot || conflicts) {
         return Ok(None);
@@ -507,6 +544,9 @@ mod tests {
             "C1(C1)",
             "C12C.C12",
             "C12CCC12",
+            "c1cc(CN*****)********\\**********nnncnnnsnnnnnnnCnnn(OC)*c1",
+            "c1ccccc1*********",
+            "c1ccccc1[*][*][*][*][*][*][*][*][2*]",
         ] {
             assert!(check(s).is_err(), "{s} accepted");
         }
@@ -542,6 +582,8 @@ mod tests {
             "C1C.C1",
             "[nH]1cccc1",
             "[13CH3:7]C",
+            "c1ccccc1********",
+            "C*********************C",
         ] {
             assert_eq!(check(s).unwrap(), None, "{s}");
         }
