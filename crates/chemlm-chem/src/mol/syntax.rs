@@ -375,33 +375,36 @@ pub(crate) fn check(text: &str) -> Result<Option<String>, SyntaxError> {
         Some(Kind::Dot) => return Err((text.len(), "SMILES cannot end with '.'".into())),
         _ => {}
     }
-    // Aromatic systems with many dummy atoms: refused before kekulization can run away.
-    let is_dummy = |t: &Token| {
-        let sym = &text[t.start..t.end];
-        t.kind == Kind::Atom
-            && (sym == "*"
-                || sym
-                    .trim_start_matches('[')
-                    .trim_start_matches(|c: char| c.is_ascii_digit())
-                    .starts_with('*'))
+    // Aromatic systems with many dummy atoms: refused before kekulization can run away. Only
+    // dummies with two or more bonds count: a terminal one (an attachment point, `[16*]c1ccccc1`,
+    // as BRICS writes them) is never in a ring, so kekulization never chooses for it.
+    let sym_of = |t: &Token| {
+        text[t.start..t.end]
+            .trim_start_matches('[')
+            .trim_start_matches(|c: char| c.is_ascii_digit())
     };
-    let is_aromatic = |t: &Token| {
-        let sym = text[t.start..t.end].trim_start_matches('[');
-        let sym = sym.trim_start_matches(|c: char| c.is_ascii_digit());
-        (t.kind == Kind::Atom && sym.starts_with(|c: char| c.is_ascii_lowercase()))
-            || (t.kind == Kind::Bond && sym == ":")
-    };
-    if tokens.iter().any(is_aromatic) {
-        if let Some(t) = tokens
+    let aromatic = tokens.iter().any(|t| {
+        (t.kind == Kind::Atom && sym_of(t).starts_with(|c: char| c.is_ascii_lowercase()))
+            || (t.kind == Kind::Bond && sym_of(t) == ":")
+    });
+    if aromatic {
+        let mut degree = vec![0usize; atoms];
+        for &(a, b) in &bonds {
+            degree[a] += 1;
+            degree[b] += 1;
+        }
+        let inner_dummies = tokens
             .iter()
-            .filter(|t| is_dummy(t))
-            .nth(MAX_AROMATIC_DUMMIES)
-        {
+            .filter(|t| t.kind == Kind::Atom)
+            .zip(&degree)
+            .filter(|(t, &d)| d >= 2 && sym_of(t).starts_with('*'))
+            .map(|(t, _)| t);
+        if let Some(t) = inner_dummies.clone().nth(MAX_AROMATIC_DUMMIES) {
             return Err((
                 t.start,
                 format!(
-                    "more than {MAX_AROMATIC_DUMMIES} dummy atoms ('*') with aromatic atoms: \
-                     kekulizing them takes time exponential in their number"
+                    "more than {MAX_AROMATIC_DUMMIES} dummy atoms ('*') inside chains or rings \
+                     with aromatic atoms: kekulizing them takes time exponential in their number"
                 ),
             ));
         }
@@ -545,8 +548,8 @@ mod tests {
             "C12C.C12",
             "C12CCC12",
             "c1cc(CN*****)********\\**********nnncnnnsnnnnnnnCnnn(OC)*c1",
-            "c1ccccc1*********",
-            "c1ccccc1[*][*][*][*][*][*][*][*][2*]",
+            "c1ccccc1**********",
+            "c1ccccc1[*][*][*][*][*][*][*][*][2*][*]",
         ] {
             assert!(check(s).is_err(), "{s} accepted");
         }
@@ -582,8 +585,9 @@ mod tests {
             "C1C.C1",
             "[nH]1cccc1",
             "[13CH3:7]C",
-            "c1ccccc1********",
+            "c1ccccc1*********",
             "C*********************C",
+            "[1*]c1ccccc1.[2*]C.[3*]C.[4*]C.[5*]C.[6*]C.[7*]C.[8*]C.[9*]C.[10*]C",
         ] {
             assert_eq!(check(s).unwrap(), None, "{s}");
         }
