@@ -5,7 +5,11 @@ use chemlm_atoms::AtomsError;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let frames = ExtxyzFrames::new(std::io::Cursor::new(data), "fuzz.extxyz", ReadOptions::default());
+    let frames = ExtxyzFrames::new(
+        std::io::Cursor::new(data),
+        "fuzz.extxyz",
+        ReadOptions::default(),
+    );
     for f in frames.take(100_000) {
         match f {
             Ok(s) => {

@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
                 Err(DataError::Record { line, .. }) => line,
                 Err(_) => break,
             };
-            assert!(line >= last && line <= lines, "{format:?}: line {line} after {last} of {lines}");
+            assert!(
+                line >= last && line <= lines,
+                "{format:?}: line {line} after {last} of {lines}"
+            );
             last = line;
         }
     }
