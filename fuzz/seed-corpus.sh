@@ -4,7 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 c="$root/fuzz/corpus"
-mkdir -p "$c"/{smiles,selfies,tokenizer,readers,labeled_csv,config_json,safetensors,extxyz,jsonl}
+mkdir -p "$c"/{smiles,selfies,tokenizer,readers,labeled_csv,config_json,safetensors,extxyz,npz,jsonl}
+cp "$root"/crates/chemlm-atoms/tests/golden/io/*.npz "$c/npz/"
 n=0
 while read -r smi _; do
   [ -n "$smi" ] || continue

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-120}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(smiles selfies tokenizer readers labeled_csv config_json safetensors extxyz jsonl)
+[ ${#targets[@]} -gt 0 ] || targets=(smiles selfies tokenizer readers labeled_csv config_json safetensors extxyz npz jsonl)
 [ -d fuzz/corpus ] || fuzz/seed-corpus.sh
 cargo +nightly fuzz build -O || exit 1
 status=0
