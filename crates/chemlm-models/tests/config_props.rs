@@ -80,6 +80,8 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 1500,
         failure_persistence: None,
+        // Fixed, so that CI runs the same cases every time.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(17),
         ..ProptestConfig::default()
     })]
 

@@ -65,6 +65,8 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig {
             cases: 500,
             failure_persistence: None,
+            // Fixed, so that CI runs the same cases every time.
+            rng_seed: proptest::test_runner::RngSeed::Fixed(17),
             ..Default::default()
         })]
 
