@@ -96,6 +96,10 @@ fn writes_report_and_figures_for_linear_and_full_attention() {
             out.to_str().unwrap(),
         ]));
         assert!(stdout.contains("Spearman dist"), "{stdout}");
+        assert!(
+            stdout.contains("best at bonds the string hides"),
+            "{stdout}"
+        );
         let files: Vec<String> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -236,4 +236,10 @@ fn print_summary(r: &AttentionReport) {
             head(h)
         );
     }
+    if let Some((l, h, v)) = r.best_far_bond {
+        println!(
+            "best at bonds the string hides: layer {l}, {}: far-bond AUC {v:.3}",
+            head(h)
+        );
+    }
 }
