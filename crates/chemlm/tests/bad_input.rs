@@ -4,12 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn chemlm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chemlm"))
-        .args(args)
-        .output()
-        .expect("run chemlm")
-}
+mod common;
+
+use common::{chemlm, tiny_model};
 
 fn temps(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -250,7 +247,6 @@ fn runs_survive_bad_checkpoints_and_are_not_overwritten() {
 fn out_of_vocabulary_tokens_are_reported() {
     let d = tempfile::tempdir().unwrap();
     let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let ok = |args: &[&str]| {
         let o = chemlm(args);
         assert!(
@@ -261,40 +257,13 @@ fn out_of_vocabulary_tokens_are_reported() {
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
     // The MOSES fixture's vocabulary has no charged atoms.
-    let fixture = root.join("fixtures/moses-mini.smi");
-    ok(&[
-        "--quiet",
-        "data",
-        "prepare",
-        "--input",
-        fixture.to_str().unwrap(),
-        "--out",
-        &p("data"),
-    ]);
-    let tok = p("data/tokenizer.json");
-    ok(&[
-        "--quiet",
-        "model",
-        "init",
-        "--preset",
-        "molformer-tiny",
-        "--tokenizer",
-        &tok,
-        "--out",
-        &p("m"),
-    ]);
+    let m = tiny_model(d.path(), "smiles", "molformer-tiny");
+    let m = m.to_str().unwrap();
     // `finetune` of the model `m` on a regression CSV, one seed, one epoch.
     let finetune = |data: &str, out: &str, random_split: bool| -> Output {
-        let mut a: Vec<String> = [
-            "--quiet",
-            "finetune",
-            "--model",
-            &p("m"),
-            "--dataset",
-            &p(data),
-        ]
-        .map(String::from)
-        .to_vec();
+        let mut a: Vec<String> = ["--quiet", "finetune", "--model", m, "--dataset", &p(data)]
+            .map(String::from)
+            .to_vec();
         a.extend(
             [
                 "--smiles-col",
@@ -317,7 +286,7 @@ fn out_of_vocabulary_tokens_are_reported() {
         "--quiet",
         "embed",
         "--model",
-        &p("m"),
+        m,
         "-i",
         &p("in.smi"),
         "-o",

@@ -11,21 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn chemlm(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_chemlm"))
-        .args(args)
-        .output()
-        .expect("run chemlm")
-}
+mod common;
 
-fn ok(args: &[&str]) {
-    let o = chemlm(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
+use common::{fixture, ok, tiny_model};
 
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_chemlm"))
@@ -131,13 +119,9 @@ const LONG: Duration = Duration::from_secs(60);
 /// First-kill wait for commands that write only at the end (the kill lands mid-work).
 const SHORT: Duration = Duration::from_millis(1500);
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/moses-mini.smi")
-}
-
 /// The MOSES fixture's SMILES, repeated to `n` lines.
 fn library(n: usize) -> String {
-    let text = std::fs::read_to_string(fixture()).unwrap();
+    let text = std::fs::read_to_string(fixture("moses-mini.smi")).unwrap();
     let smiles: Vec<&str> = text
         .lines()
         .filter_map(|l| l.split_whitespace().next())
@@ -177,7 +161,7 @@ fn kill9_data_prepare() {
     let d = tempfile::tempdir().unwrap();
     let (input, data) = (d.path().join("big.smi"), d.path().join("data"));
     std::fs::write(&input, library(300_000)).unwrap();
-    let (fixture, input, data_s) = (path(&fixture()), path(&input), path(&data));
+    let (fixture, input, data_s) = (path(&fixture("moses-mini.smi")), path(&input), path(&data));
     let prepare = |inp: &str| {
         let mut a = vec!["--quiet", "data", "prepare", "--input", inp];
         a.extend([
@@ -208,23 +192,8 @@ fn kill9_data_prepare() {
 fn kill9_finetune() {
     let d = tempfile::tempdir().unwrap();
     let p = |n: &str| path(&d.path().join(n));
-    let (fixture, data, model, csv, ft) =
-        (path(&fixture()), p("data"), p("model"), p("y.csv"), p("ft"));
-    ok(&[
-        "--quiet", "data", "prepare", "--input", &fixture, "--kind", "smiles", "--out", &data,
-    ]);
-    let tok = format!("{data}/tokenizer.json");
-    ok(&[
-        "--quiet",
-        "model",
-        "init",
-        "--preset",
-        "molformer-tiny",
-        "--tokenizer",
-        &tok,
-        "--out",
-        &model,
-    ]);
+    let model = path(&tiny_model(d.path(), "smiles", "molformer-tiny"));
+    let (csv, ft) = (p("y.csv"), p("ft"));
     let rows: Vec<String> = library(300)
         .lines()
         .enumerate()
@@ -307,22 +276,8 @@ fn kill9_screen() {
 fn kill9_generate() {
     let d = tempfile::tempdir().unwrap();
     let p = |n: &str| path(&d.path().join(n));
-    let (fixture, data, model, out) = (path(&fixture()), p("data"), p("model"), p("gen.smi"));
-    ok(&[
-        "--quiet", "data", "prepare", "--input", &fixture, "--kind", "selfies", "--out", &data,
-    ]);
-    let tok = format!("{data}/tokenizer.json");
-    ok(&[
-        "--quiet",
-        "model",
-        "init",
-        "--preset",
-        "gpt-small",
-        "--tokenizer",
-        &tok,
-        "--out",
-        &model,
-    ]);
+    let model = path(&tiny_model(d.path(), "selfies", "gpt-small"));
+    let out = p("gen.smi");
     std::fs::write(&out, "old\n").unwrap();
     let intact = || std::fs::read_to_string(&out).unwrap() == "old\n";
     let generate = |num: &str| {

@@ -393,13 +393,13 @@ pub(crate) fn check(text: &str) -> Result<Option<String>, SyntaxError> {
             degree[a] += 1;
             degree[b] += 1;
         }
-        let inner_dummies = tokens
+        let mut inner_dummies = tokens
             .iter()
             .filter(|t| t.kind == Kind::Atom)
             .zip(&degree)
             .filter(|(t, &d)| d >= 2 && sym_of(t).starts_with('*'))
             .map(|(t, _)| t);
-        if let Some(t) = inner_dummies.clone().nth(MAX_AROMATIC_DUMMIES) {
+        if let Some(t) = inner_dummies.nth(MAX_AROMATIC_DUMMIES) {
             return Err((
                 t.start,
                 format!(
