@@ -6,29 +6,14 @@
 //! Each command runs in its own process because the device/precision choice is process-wide.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn chemlm(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_chemlm"))
-        .args(args)
-        .env_remove("CHEMLM_DEVICE")
-        .env_remove("CHEMLM_PRECISION")
-        .output()
-        .expect("run chemlm")
-}
+mod common;
 
-fn ok(args: &[&str]) {
-    let out = chemlm(args);
-    assert!(
-        out.status.success(),
-        "chemlm {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{chemlm, ok};
 
 fn read_csv(p: &Path) -> Vec<Vec<f64>> {
     std::fs::read_to_string(p)

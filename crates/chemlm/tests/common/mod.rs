@@ -6,10 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs the binary with `args`.
+/// Runs the binary with `args`, on its defaults whatever device or precision the calling
+/// environment asks for.
 pub fn chemlm(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chemlm"))
         .args(args)
+        .env_remove("CHEMLM_DEVICE")
+        .env_remove("CHEMLM_PRECISION")
         .output()
         .expect("run chemlm")
 }
