@@ -345,7 +345,7 @@ type AtomMaps = Vec<Vec<Vec<f64>>>;
 /// One forward pass over `batch`; the atom-token maps of each molecule.
 fn attention_maps(model: &Model, batch: &[&Prepared], pad: u32) -> Result<Vec<AtomMaps>> {
     let seqs: Vec<&[u32]> = batch.iter().map(|p| p.ids.as_slice()).collect();
-    let (ids, mask) = chemlm_train::finetune::encode::pad_batch(&seqs, pad, model.device())?;
+    let (ids, mask) = chemlm_models::encode::pad_batch(&seqs, pad, model.device())?;
     let request = OutputRequest {
         logits: false,
         hidden_states: false,

@@ -220,3 +220,68 @@ pub fn sample_batch(
     }
     Ok(out)
 }
+
+/// One generated molecule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Generated {
+    /// The model's string (SELFIES or SMILES).
+    pub raw: String,
+    /// SMILES, empty when not decodable (no `<eos>` within the token budget, or an empty string).
+    pub smiles: String,
+}
+
+/// Samples `num` molecules from a causal LM (`gpt_neo`) and its tokenizer, `batch` sequences per
+/// pass; sample `i` draws from the stream of (`cfg.seed`, `i`), so the result does not depend on
+/// the batch size or thread count. `progress` gets the number of molecules done after each pass.
+/// A SELFIES model's strings are decoded to SMILES. The front door of `chemlm generate`, its
+/// benchmark and the Python module.
+pub fn sample_molecules(
+    model: &crate::Model,
+    tok: &chemlm_data::Tokenizer,
+    num: usize,
+    batch: usize,
+    cfg: &SamplingConfig,
+    progress: &mut dyn FnMut(usize),
+) -> crate::ModelResult<Vec<Generated>> {
+    let invalid = |reason: String| crate::ModelError::config("generate", reason);
+    if batch == 0 {
+        return Err(invalid("the batch size must be positive".into()));
+    }
+    cfg.validate().map_err(invalid)?;
+    let Some(gpt) = model.as_gpt_neo() else {
+        return Err(invalid(format!(
+            "generation needs a causal LM (gpt_neo), this model is {}",
+            model.config().architecture()
+        )));
+    };
+    let sp = tok.special_ids();
+    let mut out = Vec::with_capacity(num);
+    let mut first = 0usize;
+    while first < num {
+        let n = batch.min(num - first);
+        let samples = sample_batch(gpt, sp.bos, sp.eos, first as u64, n, cfg, true)?;
+        for s in samples {
+            out.push(decode_sample(tok, &s.ids, s.finished));
+        }
+        first += n;
+        progress(first);
+    }
+    Ok(out)
+}
+
+fn decode_sample(tok: &chemlm_data::Tokenizer, ids: &[u32], finished: bool) -> Generated {
+    let raw = tok.decode(ids, true).unwrap_or_default();
+    if !finished || raw.is_empty() {
+        return Generated {
+            raw,
+            smiles: String::new(),
+        };
+    }
+    let smiles = match tok.kind() {
+        chemlm_data::TokenizerKind::Selfies => {
+            chemlm_chem::selfies::decoder(&raw).unwrap_or_default()
+        }
+        chemlm_data::TokenizerKind::Smiles => raw.clone(),
+    };
+    Generated { raw, smiles }
+}

@@ -12,6 +12,8 @@ pub mod bert;
 pub mod blocks;
 pub mod config;
 pub mod device;
+pub mod embedder;
+pub mod encode;
 pub mod error;
 pub mod generate;
 pub mod gpt_neo;

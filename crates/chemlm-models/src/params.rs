@@ -173,3 +173,26 @@ pub fn flops_per_token(config: &ModelConfig) -> ModelResult<u64> {
     };
     Ok(6 * n_compute + attn)
 }
+
+/// Architecture, sizes, parameter counts and training FLOPs per token of a config, as the JSON
+/// object `chemlm model info` prints and Python's `Model.info()` returns.
+pub fn describe(config: &ModelConfig) -> ModelResult<serde_json::Value> {
+    let p = count_parameters(config)?;
+    Ok(serde_json::json!({
+        "architecture": config.architecture(),
+        "hf_class": config.hf_class(),
+        "objective": config.kind(),
+        "layers": config.num_layers(),
+        "hidden_size": config.hidden_size(),
+        "heads": config.num_heads(),
+        "vocab_size": config.vocab_size(),
+        "max_positions": config.max_positions(),
+        "parameters": {
+            "total": p.total,
+            "non_embedding": p.non_embedding,
+            "all_trainable": p.all,
+        },
+        "flops_per_token": flops_per_token(config)?,
+        "flops_formula": "training, forward+backward: 6*N_non_embedding + attention term (Kaplan et al. 2020; see chemlm_models::params)",
+    }))
+}

@@ -10,10 +10,10 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use chemlm_chem::Molecule;
 use chemlm_data::Tokenizer;
+use chemlm_models::embedder::{EmbedOptions, Embedder as ModelsEmbedder};
+use chemlm_models::encode::Pooling;
 use chemlm_models::Model;
-use chemlm_train::finetune::encode::{embed_pooled, encode_for_model, EncodeOptions, Pooling};
 
 use crate::error::ScreenError;
 use crate::scorer::{Aggregate, Score, Scorer};
@@ -158,13 +158,11 @@ impl<E: Embedder> Scorer for EmbeddingScorer<E> {
     }
 }
 
-/// Embeddings of a chemlm model directory: mean of the final hidden states over real tokens.
+/// Embeddings of a chemlm model directory: mean of the final hidden states over real tokens, by
+/// the library's [`chemlm_models::embedder::Embedder`] (as `chemlm embed` and Python), which also
+/// refuses molecules RDKit cannot sanitize so both scorers accept the same molecules.
 pub struct ModelEmbedder {
-    model: Model,
-    tokenizer: Tokenizer,
-    encode: EncodeOptions,
-    max_len: usize,
-    micro_batch: usize,
+    inner: ModelsEmbedder,
     name: String,
 }
 
@@ -197,94 +195,45 @@ impl ModelEmbedder {
             c.num_layers(),
             c.hidden_size()
         );
-        Ok(Self {
-            max_len: c.max_positions(),
-            model,
-            tokenizer,
-            // A truncated molecule would be scored as a different one: reject it instead.
-            encode: EncodeOptions {
-                canonicalize,
-                truncate: false,
-                oov: chemlm_data::OovPolicy::Unk,
-            },
-            micro_batch: 32,
-            name,
-        })
+        let opts = EmbedOptions {
+            canonicalize,
+            oov: chemlm_data::OovPolicy::Unk,
+            pooling: Pooling::Mean,
+            batch_size: 32,
+            // A molecule RDKit cannot sanitize (`c1cccc1`: parses, cannot be kekulized) is
+            // rejected with the same check and reason as the fingerprint scorer, so both scorers
+            // accept the same library molecules and actives and their hit lists compare.
+            require_sanitizable: true,
+        };
+        let inner = ModelsEmbedder::new(model, tokenizer, opts).map_err(ScreenError::Invalid)?;
+        Ok(Self { inner, name })
     }
 
     /// Molecules per forward pass (default 32).
     pub fn with_micro_batch(mut self, n: usize) -> Self {
-        self.micro_batch = n.max(1);
+        self.inner = self.inner.with_batch_size(n);
         self
     }
 
     /// The model.
     pub fn model(&self) -> &Model {
-        &self.model
-    }
-
-    /// One forward pass over already encoded molecules; rows in the same order.
-    fn forward(&self, seqs: &[&[u32]]) -> candle_core::Result<Vec<Vec<f32>>> {
-        let pad = self.tokenizer.special_ids().pad;
-        embed_pooled(&self.model, seqs, pad, Pooling::Mean)?.to_vec2()
-    }
-}
-
-impl ModelEmbedder {
-    /// Token ids of one molecule. A molecule RDKit cannot sanitize (`c1cccc1`: parses, cannot be
-    /// kekulized) is rejected with the same check and reason as the fingerprint scorer
-    /// ([`Molecule::check_sanitizable`]), so both scorers accept the same library molecules and
-    /// the same actives, and their hit lists and invalid-line counts compare.
-    fn encode(&self, smiles: &str) -> Result<Vec<u32>, String> {
-        Molecule::from_smiles(smiles)
-            .and_then(|m| m.check_sanitizable())
-            .map_err(|e| e.to_string())?;
-        encode_for_model(&self.tokenizer, smiles, self.encode, self.max_len)
+        self.inner.model()
     }
 }
 
 impl Embedder for ModelEmbedder {
     fn embed_batch(&self, smiles: &[&str]) -> Vec<Result<Vec<f32>, String>> {
-        let encoded: Vec<Result<Vec<u32>, String>> =
-            smiles.iter().map(|s| self.encode(s)).collect();
-        // Sort by length and cut into forward passes of `micro_batch` molecules, so each pass
-        // carries little padding; results go back in input order.
-        let mut order: Vec<usize> = (0..encoded.len()).filter(|&i| encoded[i].is_ok()).collect();
-        order.sort_by_key(|&i| encoded[i].as_ref().map(Vec::len).unwrap_or(0));
-        let seqs: Vec<&[u32]> = order
-            .iter()
-            .filter_map(|&i| encoded[i].as_ref().ok().map(Vec::as_slice))
-            .collect();
-        let mut out: Vec<Result<Vec<f32>, String>> = encoded
-            .iter()
-            .map(|e| match e {
-                Ok(_) => Err("not embedded".to_string()),
-                Err(reason) => Err(reason.clone()),
-            })
-            .collect();
-        if seqs.is_empty() {
-            return out;
+        match self.inner.embed(smiles) {
+            Ok(rows) => rows,
+            Err(e) => smiles
+                .iter()
+                .map(|_| Err(format!("model forward pass failed: {e}")))
+                .collect(),
         }
-        let micro = self.micro_batch.max(1);
-        for (idx, batch) in order.chunks(micro).zip(seqs.chunks(micro)) {
-            match self.forward(batch) {
-                Ok(rows) => {
-                    for (&i, row) in idx.iter().zip(rows) {
-                        out[i] = Ok(row);
-                    }
-                }
-                Err(e) => {
-                    for &i in idx {
-                        out[i] = Err(format!("model forward pass failed: {e}"));
-                    }
-                }
-            }
-        }
-        out
     }
 
     fn dim(&self) -> usize {
-        self.model.config().hidden_size()
+        self.inner.dim()
     }
 
     fn describe(&self) -> String {
@@ -296,6 +245,7 @@ impl Embedder for ModelEmbedder {
 mod tests {
     use super::*;
     use crate::scorer::FingerprintKind;
+    use chemlm_chem::Molecule;
     use chemlm_data::{TokenizerKind, VocabConfig};
     use chemlm_models::{presets, ModelConfig};
 

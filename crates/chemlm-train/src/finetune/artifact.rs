@@ -17,11 +17,11 @@ use candle_core::Device;
 use chemlm_data::{TaskType, Tokenizer};
 use chemlm_models::Model;
 
-use super::encode::{embed_pooled, encode_for_model_tallied, EncodeOptions, Pooling};
 use super::head::{Head, HeadConfig};
 use super::standardize::Standardizer;
 use super::train::to_original_units;
 use super::{FinetuneError, Result};
+use chemlm_models::encode::{embed_pooled, encode_for_model_tallied, EncodeOptions, Pooling};
 
 /// File names inside a fine-tuned model directory.
 pub const META_FILE: &str = "finetune.json";
@@ -105,6 +105,48 @@ impl FinetuneMeta {
             TaskType::Regression
         }
     }
+}
+
+/// The fine-tuned model directory `path` names: `path` itself when it holds [`META_FILE`], else
+/// the first fit's best model of a `chemlm finetune` run directory (`seed-S[-fold-F]/best`, the
+/// smallest seed and fold). One rule for `chemlm predict`, screening and Python's `Model.load`.
+pub fn resolve_run_dir(path: &Path) -> Result<PathBuf> {
+    if path.join(META_FILE).is_file() {
+        return Ok(path.to_path_buf());
+    }
+    let mut best: Option<(u64, usize, PathBuf)> = None;
+    let entries = std::fs::read_dir(path).map_err(|e| FinetuneError::File {
+        path: path.to_path_buf(),
+        reason: format!("cannot read: {e}"),
+    })?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("seed-") else {
+            continue;
+        };
+        let (seed, fold) = match rest.split_once("-fold-") {
+            Some((s, f)) => (s.parse::<u64>().ok(), f.parse::<usize>().ok()),
+            None => (rest.parse::<u64>().ok(), Some(0)),
+        };
+        let (Some(seed), Some(fold)) = (seed, fold) else {
+            continue;
+        };
+        let dir = e.path().join("best");
+        if dir.join(META_FILE).is_file()
+            && best
+                .as_ref()
+                .map(|b| (seed, fold) < (b.0, b.1))
+                .unwrap_or(true)
+        {
+            best = Some((seed, fold, dir));
+        }
+    }
+    best.map(|(_, _, d)| d).ok_or_else(|| FinetuneError::File {
+        path: path.to_path_buf(),
+        reason: format!(
+            "neither a fine-tuned model ({META_FILE}) nor a finetune run with seed-*/best"
+        ),
+    })
 }
 
 /// A loaded fine-tuned model.

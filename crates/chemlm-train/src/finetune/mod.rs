@@ -16,7 +16,6 @@
 
 pub mod artifact;
 pub mod batches;
-pub mod encode;
 pub mod head;
 pub mod loss;
 pub mod report;
@@ -26,7 +25,7 @@ pub mod teacher;
 pub mod train;
 
 pub use artifact::{save_model_dir, save_with_tokenizer, FinetuneMeta, FinetunedModel};
-pub use encode::{
+pub use chemlm_models::encode::{
     encode_for_model, encode_for_model_tallied, pad_batch, pool, EncodeOptions, Pooling,
 };
 pub use head::{Head, HeadConfig};

@@ -10,7 +10,6 @@ use chemlm_models::{LanguageModel, Model};
 use rand::seq::SliceRandom;
 
 use super::batches::{length_grouped, WINDOW_BATCHES};
-use super::encode::{embed_all, pad_batch, pool, EncodeOptions, Pooling};
 use super::head::{dropout_rng, Head, HeadConfig};
 use super::loss::{finetune_batch_loss, RegressionLoss};
 use super::standardize::Standardizer;
@@ -19,6 +18,7 @@ use super::{FinetuneError, Result};
 use crate::baselines::evaluate;
 use crate::distill::task::TaskDistillConfig;
 use crate::optim::{clip_grad_norm, AdamW, AdamWConfig, DecayRule, Optimizer, ParamSet};
+use chemlm_models::encode::{embed_all, pad_batch, pool, EncodeOptions, Pooling};
 
 /// Which weights train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -658,6 +658,6 @@ pub fn encode_all_tallied(
     use rayon::prelude::*;
     smiles
         .par_iter()
-        .map(|s| super::encode::encode_for_model_tallied(tok, s, opts, max_len, tally))
+        .map(|s| chemlm_models::encode::encode_for_model_tallied(tok, s, opts, max_len, tally))
         .collect()
 }

@@ -9,11 +9,10 @@
 use crate::output::Output;
 use anyhow::{bail, Context, Result};
 use chemlm_data::open_input;
-use chemlm_data::{OovPolicy, OovTally, Tokenizer};
+use chemlm_data::{OovPolicy, Tokenizer};
+use chemlm_models::embedder::{EmbedOptions, Embedder};
+use chemlm_models::encode::Pooling;
 use chemlm_models::Model;
-use chemlm_train::finetune::encode::{
-    embed_pooled, encode_for_model_tallied, EncodeOptions, Pooling,
-};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -46,25 +45,6 @@ pub struct EmbedArgs {
     /// Exit non-zero at the first invalid line.
     #[arg(long)]
     pub strict: bool,
-}
-
-/// Token ids of one input molecule (the library's encoder, so `embed`, `finetune` and `predict`
-/// tokenise identically). Too-long molecules are rejected, not truncated: a truncated embedding
-/// would silently describe a different molecule.
-pub fn encode_molecule(
-    tok: &Tokenizer,
-    smiles: &str,
-    canonicalize: bool,
-    oov: OovPolicy,
-    max_len: usize,
-    tally: &OovTally,
-) -> std::result::Result<Vec<u32>, String> {
-    let opts = EncodeOptions {
-        canonicalize,
-        truncate: false,
-        oov,
-    };
-    encode_for_model_tallied(tok, smiles, opts, max_len, Some(tally))
 }
 
 /// Where embedding rows go.
@@ -149,12 +129,6 @@ impl Writer {
     }
 }
 
-/// Embeds `seqs` (already tokenised) in one padded batch (mean pooling); rows in the given order.
-fn embed_batch(model: &Model, seqs: &[Vec<u32>], pad: u32) -> Result<Vec<Vec<f32>>> {
-    let refs: Vec<&[u32]> = seqs.iter().map(|s| s.as_slice()).collect();
-    Ok(embed_pooled(model, &refs, pad, Pooling::Mean)?.to_vec2::<f32>()?)
-}
-
 pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     if a.batch_size == 0 {
         bail!("--batch-size must be positive");
@@ -164,24 +138,23 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
     let tok_path = a.model.join(chemlm_models::io::TOKENIZER_FILE);
     let tok = Tokenizer::load_dir(&a.model)
         .with_context(|| format!("cannot load the tokenizer of {}", a.model.display()))?;
-    if tok.vocab_size() > model.config().vocab_size() {
-        bail!(
-            "{}: tokenizer has {} tokens but the model only {}",
-            tok_path.display(),
-            tok.vocab_size(),
-            model.config().vocab_size()
-        );
-    }
-    let pad = tok.special_ids().pad;
-    let max_len = model.config().max_positions();
-    let tally = OovTally::new();
+    let oov = OovPolicy::parse(&a.oov).with_context(|| format!("--oov: {:?}", a.oov))?;
+    let opts = EmbedOptions {
+        canonicalize: a.canonicalize,
+        oov,
+        pooling: Pooling::Mean,
+        batch_size: a.batch_size,
+        require_sanitizable: false,
+    };
+    let embedder = Embedder::new(model, tok, opts)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", tok_path.display()))?;
     let source = a
         .input
         .as_deref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "<stdin>".into());
     let mut reader = open_input(a.input.as_deref())?;
-    let (mut writer, out) = Writer::create(&a.output, model.config().hidden_size())?;
+    let (mut writer, out) = Writer::create(&a.output, embedder.dim())?;
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -194,10 +167,9 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         );
         b
     };
-    // Read a window of lines, sort the good ones by length so batches carry little padding,
-    // embed, then write rows back in input order.
+    // Read a window of lines and embed it (the embedder sorts by length so batches carry little
+    // padding), then write rows back in input order.
     let window = a.batch_size * 16;
-    let oov = OovPolicy::parse(&a.oov).with_context(|| format!("--oov: {:?}", a.oov))?;
     let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
     let mut buf = Vec::new();
     if a.skip_header {
@@ -223,26 +195,14 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
             lines
                 .par_iter()
                 .map(|l| match l.as_ref().map(|l| l.split_whitespace().next()) {
-                    Ok(Some(m)) => encode_molecule(&tok, m, a.canonicalize, oov, max_len, &tally),
+                    Ok(Some(m)) => embedder.encode(m),
                     Ok(None) => Err("empty line".to_string()),
                     Err(reason) => Err(reason.clone()),
                 })
                 .collect()
         };
-        let mut order: Vec<usize> = (0..encoded.len()).filter(|&i| encoded[i].is_ok()).collect();
-        order.sort_by_key(|&i| encoded[i].as_ref().map(|v| v.len()).unwrap_or(0));
-        let mut rows: Vec<Option<Vec<f32>>> = vec![None; encoded.len()];
-        for chunk in order.chunks(a.batch_size) {
-            let seqs: Vec<Vec<u32>> = chunk
-                .iter()
-                .filter_map(|&i| encoded[i].as_ref().ok().cloned())
-                .collect();
-            for (&i, e) in chunk.iter().zip(embed_batch(&model, &seqs, pad)?) {
-                rows[i] = Some(e);
-            }
-            bar.inc(chunk.len() as u64);
-        }
-        for (i, r) in encoded.iter().enumerate() {
+        let rows = embedder.embed_encoded(encoded, &mut |n| bar.inc(n as u64))?;
+        for r in &rows {
             line_no += 1;
             total += 1;
             if let Err(reason) = r {
@@ -254,7 +214,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
                 }
                 bar.suspend(|| eprintln!("warning: {source}:{line_no}: {reason}"));
             }
-            writer.row(rows[i].as_deref())?;
+            writer.row(r.as_deref().ok())?;
         }
     }
     writer.finish(out)?;
@@ -263,7 +223,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         "embed: {total} lines, {} embedded, {bad} invalid",
         total - bad
     );
-    if let Some(s) = tally.summary(10) {
+    if let Some(s) = embedder.oov_tally().summary(10) {
         eprintln!("warning: {source}: {s}");
     }
     Ok(())

@@ -7,8 +7,8 @@
 //! measurable; the count is reported at the end. Outputs are written atomically.
 
 use anyhow::{bail, Context, Result};
-use chemlm_data::{Tokenizer, TokenizerKind};
-use chemlm_models::generate::{sample_batch, SamplingConfig};
+use chemlm_data::Tokenizer;
+use chemlm_models::generate::{sample_molecules, Generated, SamplingConfig};
 use chemlm_models::Model;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -70,17 +70,8 @@ pub struct GenerateArgs {
     pub selfies_out: Option<PathBuf>,
 }
 
-/// One decoded sample.
-#[derive(Debug, Clone, Default)]
-pub struct Generated {
-    /// The model's string (SELFIES or SMILES).
-    pub raw: String,
-    /// SMILES, empty when not decodable.
-    pub smiles: String,
-}
-
-/// Samples `num` molecules from the model directory `dir`; returns them in sample order and the
-/// seconds spent.
+/// Samples `num` molecules from the model directory `dir` (the library's
+/// [`sample_molecules`] with a progress bar); returns them in sample order and the seconds spent.
 pub fn generate(
     dir: &Path,
     num: usize,
@@ -94,48 +85,24 @@ pub fn generate(
     cfg.validate().map_err(anyhow::Error::msg)?;
     let model = Model::load(dir, &crate::runtime::device()?)
         .with_context(|| format!("cannot load model {}", dir.display()))?;
-    let Some(gpt) = model.as_gpt_neo() else {
+    if model.as_gpt_neo().is_none() {
         bail!(
             "{}: generation needs a causal LM (gpt_neo), this model is {}",
             dir.display(),
             model.config().architecture()
         );
-    };
+    }
     let tok_path = dir.join(chemlm_models::io::TOKENIZER_FILE);
     let tok = Tokenizer::load_dir(dir)
         .with_context(|| format!("cannot load the tokenizer of {}", tok_path.display()))?;
-    let sp = tok.special_ids();
     let bar = bar(quiet, num as u64);
     let t0 = Instant::now();
-    let mut out = Vec::with_capacity(num);
-    let mut first = 0usize;
-    while first < num {
-        let n = batch.min(num - first);
-        let samples = sample_batch(gpt, sp.bos, sp.eos, first as u64, n, cfg, true)
-            .with_context(|| format!("sampling molecules {first}..{}", first + n))?;
-        for s in samples {
-            out.push(decode(&tok, &s.ids, s.finished));
-        }
-        first += n;
-        bar.set_position(first as u64);
-    }
+    let out = sample_molecules(&model, &tok, num, batch, cfg, &mut |done| {
+        bar.set_position(done as u64)
+    })
+    .context("sampling molecules")?;
     bar.finish_and_clear();
     Ok((out, t0.elapsed().as_secs_f64()))
-}
-
-fn decode(tok: &Tokenizer, ids: &[u32], finished: bool) -> Generated {
-    let raw = tok.decode(ids, true).unwrap_or_default();
-    if !finished || raw.is_empty() {
-        return Generated {
-            raw,
-            smiles: String::new(),
-        };
-    }
-    let smiles = match tok.kind() {
-        TokenizerKind::Selfies => chemlm_chem::selfies::decoder(&raw).unwrap_or_default(),
-        TokenizerKind::Smiles => raw.clone(),
-    };
-    Generated { raw, smiles }
 }
 
 fn bar(quiet: bool, len: u64) -> ProgressBar {

@@ -2,7 +2,7 @@
 //! directories.
 
 use anyhow::{Context, Result};
-use chemlm_models::{count_parameters, flops_per_token, presets, Model, ModelConfig};
+use chemlm_models::{count_parameters, presets, Model, ModelConfig};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -64,27 +64,13 @@ pub struct InitArgs {
     pub seed: u64,
 }
 
-/// The JSON `info` prints for one config.
+/// The JSON `info` prints for one config (the library's description plus where it came from).
 pub fn describe(config: &ModelConfig, source: &str) -> Result<serde_json::Value> {
-    let p = count_parameters(config)?;
-    Ok(serde_json::json!({
-        "source": source,
-        "architecture": config.architecture(),
-        "hf_class": config.hf_class(),
-        "objective": config.kind(),
-        "layers": config.num_layers(),
-        "hidden_size": config.hidden_size(),
-        "heads": config.num_heads(),
-        "vocab_size": config.vocab_size(),
-        "max_positions": config.max_positions(),
-        "parameters": {
-            "total": p.total,
-            "non_embedding": p.non_embedding,
-            "all_trainable": p.all,
-        },
-        "flops_per_token": flops_per_token(config)?,
-        "flops_formula": "training, forward+backward: 6*N_non_embedding + attention term (Kaplan et al. 2020; see chemlm_models::params)",
-    }))
+    let mut v = chemlm_models::params::describe(config)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("source".into(), serde_json::Value::from(source));
+    }
+    Ok(v)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends quietly instead of panicking like `println!`.

@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use chemlm_train::finetune::artifact::META_FILE;
 use chemlm_train::finetune::FinetunedModel;
 use clap::Args;
 
@@ -31,41 +30,7 @@ pub struct PredictArgs {
 
 /// The model directory `path` names (see the module docs).
 pub fn resolve_model_dir(path: &Path) -> Result<PathBuf> {
-    if path.join(META_FILE).is_file() {
-        return Ok(path.to_path_buf());
-    }
-    let mut best: Option<(u64, usize, PathBuf)> = None;
-    let entries =
-        std::fs::read_dir(path).with_context(|| format!("cannot read {}", path.display()))?;
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix("seed-") else {
-            continue;
-        };
-        let (seed, fold) = match rest.split_once("-fold-") {
-            Some((s, f)) => (s.parse::<u64>().ok(), f.parse::<usize>().ok()),
-            None => (rest.parse::<u64>().ok(), Some(0)),
-        };
-        let (Some(seed), Some(fold)) = (seed, fold) else {
-            continue;
-        };
-        let dir = e.path().join("best");
-        if dir.join(META_FILE).is_file()
-            && best
-                .as_ref()
-                .map(|b| (seed, fold) < (b.0, b.1))
-                .unwrap_or(true)
-        {
-            best = Some((seed, fold, dir));
-        }
-    }
-    match best {
-        Some((_, _, d)) => Ok(d),
-        None => bail!(
-            "{}: neither a fine-tuned model ({META_FILE}) nor a finetune run with seed-*/best",
-            path.display()
-        ),
-    }
+    Ok(chemlm_train::finetune::artifact::resolve_run_dir(path)?)
 }
 
 pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {

@@ -1,9 +1,11 @@
-//! Molecule → token ids → pooled embedding: the one place fine-tuning, prediction and
-//! `chemlm embed` turn SMILES into encoder input, so training and inference can never disagree.
+//! Molecule → token ids → pooled embedding: the one place fine-tuning, prediction, screening,
+//! `chemlm embed` and the Python module turn SMILES into encoder input, so training and inference
+//! can never disagree. It lives beside the models (not under fine-tuning) because every
+//! front-end that feeds a model molecules needs it.
 
+use crate::{LanguageModel, Model};
 use candle_core::{Device, Tensor};
 use chemlm_data::{OovPolicy, Tokenizer, TokenizerKind};
-use chemlm_models::{LanguageModel, Model};
 
 /// How a molecule is turned into token ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -133,11 +135,9 @@ impl Pooling {
 /// Pools `hidden` `[batch, seq, dim]` with `mask` `[batch, seq]` into `[batch, dim]`.
 pub fn pool(hidden: &Tensor, mask: &Tensor, pooling: Pooling) -> candle_core::Result<Tensor> {
     match pooling {
-        Pooling::Mean => chemlm_models::blocks::masked_mean(hidden, mask),
+        Pooling::Mean => crate::blocks::masked_mean(hidden, mask),
         // f32 like the mean (autocast hidden states are half precision).
-        Pooling::Cls => {
-            Ok(chemlm_models::precision::upcast(&hidden.narrow(1, 0, 1)?.squeeze(1)?)?.0)
-        }
+        Pooling::Cls => Ok(crate::precision::upcast(&hidden.narrow(1, 0, 1)?.squeeze(1)?)?.0),
     }
 }
 
@@ -153,7 +153,7 @@ pub fn embed_pooled(
 ) -> candle_core::Result<Tensor> {
     let (ids, mask) = pad_batch(seqs, pad, model.device())?;
     // Inference mode detaches after every layer, so peak memory is one layer's activations.
-    let pooled = chemlm_models::grad_mode::inference(|| {
+    let pooled = crate::grad_mode::inference(|| {
         if pooling == Pooling::Mean {
             model.embed(&ids, &mask)
         } else {
