@@ -121,3 +121,24 @@ def test_screen_equals_chemlm_screen(run, tmp_path):
     assert [h["smiles"] for h in from_list] == [h["smiles"] for h in hits]
     with pytest.raises(ValueError):
         chemlm.screen(["CCO"], ["C1CC"])
+
+
+def test_load_from_hub_cache_offline(encoder_dir, tmp_path, monkeypatch):
+    """`hf:ORG/NAME` resolves through the Hugging Face cache layout (what huggingface_hub wrote),
+    offline, to the same model as the directory."""
+    import shutil
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--chemlm-test--tiny"
+    snap = repo / "snapshots" / commit
+    shutil.copytree(encoder_dir, snap)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    m = chemlm.Model.load("hf:chemlm-test/tiny")
+    assert m.path.startswith(str(snap))
+    ref = chemlm.Model.load(encoder_dir)
+    np.testing.assert_array_equal(m.embed(["CCO", "c1ccccc1"]), ref.embed(["CCO", "c1ccccc1"]))
+    with pytest.raises(chemlm.ChemlmError):
+        chemlm.Model.load("hf:chemlm-test/absent")

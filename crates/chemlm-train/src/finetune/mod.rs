@@ -9,7 +9,8 @@
 //! validation epoch. Everything random (init, dropout, shuffling) comes from seeded ChaCha
 //! streams, so a run is reproducible on CPU.
 //!
-//! The best model is saved as a directory ([`artifact`]) that `chemlm predict` reloads.
+//! The best model is saved as a directory ([`artifact`]) that `chemlm predict` reloads. A whole
+//! run (splits, seeds, fits, run directory) is [`run::run`].
 //!
 //! Task-stage distillation ([`teacher`]): a fine-tuned teacher run's predictions for the
 //! training molecules are mixed into the loss as soft targets ([`fit_fold_distilled`]).
@@ -19,6 +20,7 @@ pub mod batches;
 pub mod head;
 pub mod loss;
 pub mod report;
+pub mod run;
 pub mod split;
 pub mod standardize;
 pub mod teacher;
@@ -33,6 +35,10 @@ pub use loss::{
     finetune_batch_loss, masked_bce_with_logits, masked_regression_loss, BatchLoss, RegressionLoss,
 };
 pub use report::{results_csv, summarize, summary_markdown, RunResult, Summary};
+pub use run::{
+    check_out_dir, make_seed_split, primary_key, run_dataset, write_run_files, DatasetRun,
+    FinishedRun, RunOutputs, RunSpec, SplitOptions, SplitPlan,
+};
 pub use split::halve_test_folds;
 pub use standardize::Standardizer;
 pub use teacher::{StudentTask, TeacherEmbeddingCache, TeacherOutputs, TeacherRun};

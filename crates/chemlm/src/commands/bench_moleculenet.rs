@@ -20,7 +20,8 @@ use chemlm_train::finetune::report::fmt_pm;
 use chemlm_train::finetune::{results_csv, summarize, RunResult};
 use clap::Args;
 
-use super::finetune::{primary_key, run_dataset, write_run_files, FinetuneOpts, RunOutputs};
+use super::finetune::FinetuneOpts;
+use chemlm_train::finetune::{primary_key, run_dataset, write_run_files, RunOutputs, SplitPlan};
 
 /// MoLFormer-XL fine-tuned test scores (Ross et al. 2022, Nat. Mach. Intell., Tables 1 and 2;
 /// ROC-AUC as fractions, RMSE in the data sets' units), scaffold splits.
@@ -106,6 +107,8 @@ pub fn run(a: &BenchMoleculenetArgs, quiet: bool) -> Result<()> {
         opts.seeds.truncate(1);
     }
     let cfg = opts.config()?;
+    let split_opts = opts.split_options();
+    let dev = crate::runtime::device()?;
     let names: Vec<String> = match &a.datasets {
         Some(d) => d.clone(),
         None => (if delicate { DELICATE } else { MOLECULENET })
@@ -149,23 +152,33 @@ pub fn run(a: &BenchMoleculenetArgs, quiet: bool) -> Result<()> {
             &source,
             &a.model,
             &cfg,
-            &opts,
+            &split_opts,
             &label,
             Some(RunOutputs {
                 dir: &dir,
                 save_models: a.save_models,
             }),
             quiet,
+            None,
+            &dev,
         )?;
-        write_run_files(&dir, &ds_for_run, &source, &cfg, &opts, &a.model, &run)?;
+        write_run_files(
+            &dir,
+            &ds_for_run,
+            &source,
+            &cfg,
+            &split_opts,
+            &a.model,
+            &run,
+        )?;
         speed.0 += run.train_molecules;
         speed.1 += run.train_seconds;
         all.extend(run.results.iter().cloned());
         if !a.no_baselines && !delicate {
-            let (plan, sizes) = opts.split()?;
+            let (plan, sizes) = split_opts.plan()?;
             let split = match plan {
-                super::finetune::SplitPlan::Plain(m) => m,
-                super::finetune::SplitPlan::Delicate { .. } => unreachable!("checked above"),
+                SplitPlan::Plain(m) => m,
+                SplitPlan::Delicate { .. } => unreachable!("checked above"),
             };
             if matches!(split, SplitMethod::KFold { .. }) {
                 eprintln!("note: baselines run on the first fold only for k-fold splits");
