@@ -6,9 +6,10 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 use rayon::prelude::*;
 
-use crate::errors::{split, Failures, InvalidMoleculeError};
+use crate::errors::{fill_rows, map_strings, split, Failures, InvalidMoleculeError};
 
 fn canon(s: &str) -> Result<String, String> {
     Molecule::from_smiles(s)
@@ -40,47 +41,24 @@ fn morgan(s: &str, radius: u32, n_bits: usize) -> Result<Fingerprint, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Bits as a `0/1` row.
-fn bits_row(s: &str, radius: u32, n_bits: usize) -> Result<Vec<u8>, String> {
-    let mut v = vec![0u8; n_bits];
-    for b in morgan(s, radius, n_bits)?.on_bits() {
-        v[b] = 1;
+/// Bits as a `0/1` row, written into `row` (`n_bits` long, zeroed).
+fn bits_into(s: &str, radius: u32, row: &mut [u8]) -> Result<(), String> {
+    for b in morgan(s, radius, row.len())?.on_bits() {
+        row[b] = 1;
     }
-    Ok(v)
+    Ok(())
 }
 
-/// Counts (RDKit's hashed Morgan counts) as a float row.
-fn counts_row(s: &str, radius: u32, n_bits: usize) -> Result<Vec<f32>, String> {
-    let mut v = vec![0f32; n_bits];
+/// Counts (RDKit's hashed Morgan counts) written into `row` (`n_bits` long, zeroed).
+fn counts_into(s: &str, radius: u32, row: &mut [f32]) -> Result<(), String> {
     let mol = Molecule::from_smiles(s).map_err(|e| e.to_string())?;
     for (b, c) in mol
-        .morgan_counts(radius, n_bits)
+        .morgan_counts(radius, row.len())
         .map_err(|e| e.to_string())?
     {
-        v[b as usize] = c as f32;
+        row[b as usize] = c as f32;
     }
-    Ok(v)
-}
-
-/// `[n, n_bits]` rows computed on the rayon pool; a failure's row is `fill`.
-fn matrix<T: Copy + Send + numpy::Element>(
-    py: Python<'_>,
-    smiles: &[String],
-    n_bits: usize,
-    fill: T,
-    f: impl Fn(&str) -> Result<Vec<T>, String> + Sync,
-) -> PyResult<(Array2<T>, Failures)> {
-    let (rows, failures) = py.detach(|| split(smiles.par_iter().map(|s| f(s)).collect()));
-    let mut flat = Vec::with_capacity(smiles.len() * n_bits);
-    for r in &rows {
-        match r {
-            Some(v) => flat.extend_from_slice(v),
-            None => flat.extend(std::iter::repeat_n(fill, n_bits)),
-        }
-    }
-    let arr = Array2::from_shape_vec((smiles.len(), n_bits), flat)
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok((arr, failures))
+    Ok(())
 }
 
 fn bad(s: &str, reason: String) -> PyErr {
@@ -93,8 +71,8 @@ fn canon_one(py: Python<'_>, smiles: &str) -> PyResult<String> {
 }
 
 #[pyfunction]
-fn canon_many(py: Python<'_>, smiles: Vec<String>) -> (Vec<Option<String>>, Failures) {
-    py.detach(|| split(smiles.par_iter().map(|s| canon(s)).collect()))
+fn canon_many(py: Python<'_>, smiles: Vec<String>) -> (Vec<Option<Py<PyString>>>, Failures) {
+    map_strings(py, &smiles, canon)
 }
 
 #[pyfunction]
@@ -110,8 +88,8 @@ fn scaffold_many(
     py: Python<'_>,
     smiles: Vec<String>,
     generic: bool,
-) -> (Vec<Option<String>>, Failures) {
-    py.detach(|| split(smiles.par_iter().map(|s| scaffold(s, generic)).collect()))
+) -> (Vec<Option<Py<PyString>>>, Failures) {
+    map_strings(py, &smiles, |s| scaffold(s, generic))
 }
 
 /// One fingerprint: `uint8` bits or `float32` counts, length `n_bits`.
@@ -125,13 +103,13 @@ fn fingerprint_one<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     check_morgan(radius, n_bits)?;
     Ok(if counts {
-        let v = py
-            .detach(|| counts_row(smiles, radius, n_bits))
+        let mut v = vec![0f32; n_bits];
+        py.detach(|| counts_into(smiles, radius, &mut v))
             .map_err(|r| bad(smiles, r))?;
         PyArray1::from_vec(py, v).into_any()
     } else {
-        let v = py
-            .detach(|| bits_row(smiles, radius, n_bits))
+        let mut v = vec![0u8; n_bits];
+        py.detach(|| bits_into(smiles, radius, &mut v))
             .map_err(|r| bad(smiles, r))?;
         PyArray1::from_vec(py, v).into_any()
     })
@@ -148,14 +126,23 @@ fn fingerprint_many<'py>(
     counts: bool,
 ) -> PyResult<(Bound<'py, PyAny>, Failures)> {
     check_morgan(radius, n_bits)?;
+    let shape = (smiles.len(), n_bits);
+    let shape_err = |e: numpy::ndarray::ShapeError| PyValueError::new_err(e.to_string());
     Ok(if counts {
-        let (a, f) = matrix(py, &smiles, n_bits, f32::NAN, |s| {
-            counts_row(s, radius, n_bits)
-        })?;
-        (a.into_pyarray(py).into_any(), f)
+        // Rows start at 0 (counts are set in place); a failed row becomes NaN afterwards.
+        let (mut flat, failures) = fill_rows(py, &smiles, n_bits, 0f32, |s, row| {
+            counts_into(s, radius, row)
+        });
+        for (i, _) in &failures {
+            flat[i * n_bits..(i + 1) * n_bits].fill(f32::NAN);
+        }
+        let arr = Array2::from_shape_vec(shape, flat).map_err(shape_err)?;
+        (arr.into_pyarray(py).into_any(), failures)
     } else {
-        let (a, f) = matrix(py, &smiles, n_bits, 0u8, |s| bits_row(s, radius, n_bits))?;
-        (a.into_pyarray(py).into_any(), f)
+        let (flat, failures) =
+            fill_rows(py, &smiles, n_bits, 0u8, |s, row| bits_into(s, radius, row));
+        let arr = Array2::from_shape_vec(shape, flat).map_err(shape_err)?;
+        (arr.into_pyarray(py).into_any(), failures)
     })
 }
 

@@ -49,3 +49,64 @@ pub fn split<T>(results: Vec<Result<T, String>>) -> (Vec<Option<T>>, Failures) {
         .collect();
     (values, failures)
 }
+
+/// Molecules per thread handed to the rayon pool at once by the list calls.
+const CHUNK_PER_THREAD: usize = 1024;
+
+/// `f` over `items` on the rayon pool with the GIL released, a chunk at a time, each chunk's
+/// strings turned into Python objects before the next: a list call then holds little Rust memory
+/// at once. (Measured: canonicalising 100k molecules in one piece ran 20% slower than in chunks of
+/// a few thousand, glibc's arena filling with long-lived results between the temporaries.)
+pub fn map_strings(
+    py: pyo3::Python<'_>,
+    items: &[String],
+    f: impl Fn(&str) -> Result<String, String> + Sync,
+) -> (Vec<Option<pyo3::Py<pyo3::types::PyString>>>, Failures) {
+    use rayon::prelude::*;
+    let chunk = CHUNK_PER_THREAD * rayon::current_num_threads().max(1);
+    let mut out = Vec::with_capacity(items.len());
+    let mut failures = Vec::new();
+    for (c, part) in items.chunks(chunk).enumerate() {
+        let results: Vec<Result<String, String>> =
+            py.detach(|| part.par_iter().map(|s| f(s)).collect());
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(s) => out.push(Some(pyo3::types::PyString::new(py, &s).unbind())),
+                Err(reason) => {
+                    failures.push((c * chunk + i, reason));
+                    out.push(None);
+                }
+            }
+        }
+    }
+    (out, failures)
+}
+
+/// `[items.len(), dim]` rows written in place by `f` on the rayon pool (GIL released); a row whose
+/// `f` fails is filled with `fill` and its reason returned.
+pub fn fill_rows<T: Copy + Send + Sync>(
+    py: pyo3::Python<'_>,
+    items: &[String],
+    dim: usize,
+    fill: T,
+    f: impl Fn(&str, &mut [T]) -> Result<(), String> + Sync,
+) -> (Vec<T>, Failures) {
+    use rayon::prelude::*;
+    py.detach(|| {
+        let mut flat = vec![fill; items.len() * dim];
+        let errors: Vec<Option<String>> = if dim == 0 {
+            items.par_iter().map(|s| f(s, &mut []).err()).collect()
+        } else {
+            flat.par_chunks_mut(dim)
+                .zip(items.par_iter())
+                .map(|(row, s)| f(s, row).err().inspect(|_| row.fill(fill)))
+                .collect()
+        };
+        let failures = errors
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.map(|r| (i, r)))
+            .collect();
+        (flat, failures)
+    })
+}

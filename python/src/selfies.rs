@@ -7,9 +7,9 @@ use std::sync::{Arc, RwLock};
 use chemlm_chem::selfies::{self, Constraints};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use rayon::prelude::*;
+use pyo3::types::PyString;
 
-use crate::errors::{split, DecoderError, EncoderError, Failures};
+use crate::errors::{map_strings, DecoderError, EncoderError, Failures};
 
 /// The constraints `encoder`/`decoder` use, as `selfies.set_semantic_constraints` sets them.
 /// (The Rust crate's own process-wide switch only knows presets; Python also allows a dict.)
@@ -56,15 +56,18 @@ fn selfies_encoder_batch(
     py: Python<'_>,
     smiles: Vec<String>,
     strict: bool,
-) -> (Vec<Option<String>>, Failures) {
+) -> (Vec<Option<Py<PyString>>>, Failures) {
     let c = current();
-    py.detach(|| split(smiles.par_iter().map(|s| encode(s, &c, strict)).collect()))
+    map_strings(py, &smiles, |s| encode(s, &c, strict))
 }
 
 #[pyfunction]
-fn selfies_decoder_batch(py: Python<'_>, selfies: Vec<String>) -> (Vec<Option<String>>, Failures) {
+fn selfies_decoder_batch(
+    py: Python<'_>,
+    selfies: Vec<String>,
+) -> (Vec<Option<Py<PyString>>>, Failures) {
     let c = current();
-    py.detach(|| split(selfies.par_iter().map(|s| decode(s, &c)).collect()))
+    map_strings(py, &selfies, |s| decode(s, &c))
 }
 
 /// The symbols up to the first malformed one, and the error there (the Python layer yields the

@@ -46,6 +46,15 @@ pub enum TrainError {
         /// What was wrong.
         reason: String,
     },
+    /// A model could not be built, loaded or saved.
+    #[error(transparent)]
+    Model(#[from] chemlm_models::ModelError),
+    /// Token shards or a tokenizer could not be read.
+    #[error(transparent)]
+    Dataset(#[from] chemlm_data::DataError),
+    /// A run cannot start or go on (the message names the file or setting and why).
+    #[error("{0}")]
+    Run(String),
     /// Training produced a non-finite loss.
     #[error("non-finite loss {loss} at step {step}")]
     NonFinite {

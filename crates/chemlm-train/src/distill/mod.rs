@@ -13,6 +13,7 @@
 //!   regression heads.
 
 pub mod config;
+pub mod general;
 pub mod losses;
 pub mod objective;
 pub mod projection;

@@ -123,13 +123,13 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
         ModelCommand::Init(a) => {
             let mut cfg = match (&a.preset, &a.model_config) {
                 (Some(p), _) => presets::preset(p)?,
-                (None, Some(path)) => super::train_common::read_model_config(path)?,
+                (None, Some(path)) => chemlm_train::run_dir::read_model_config(path)?,
                 (None, None) => anyhow::bail!("give --preset or --model-config"),
             };
             if let Some(t) = &a.tokenizer {
                 let tok = chemlm_data::Tokenizer::load(t)?;
                 cfg.set_vocab_size(tok.vocab_size());
-                cfg.set_special_token_ids(super::train_common::tokenizer_ids(&tok));
+                cfg.set_special_token_ids(chemlm_train::run_dir::tokenizer_ids(&tok));
             }
             let model = Model::new(&cfg, &crate::runtime::device()?, a.seed)?;
             model.save(&a.out, a.tokenizer.as_deref())?;

@@ -1,21 +1,22 @@
-//! `chemlm pretrain` for encoder-decoder (T5) models: teacher-forced seq2seq training on a
-//! directory written by `chemlm data seq2seq` (paired token shards + tokenizer), with the same
-//! trainer, checkpoints, resume, early stopping and outputs as masked/causal pretraining.
+//! Pretraining an encoder-decoder (T5): teacher-forced seq2seq training on a directory written by
+//! `chemlm data seq2seq` (paired token shards + tokenizer), with the same trainer, checkpoints,
+//! resume, early stopping and outputs as masked/causal pretraining.
 //!
-//! `--init DIR` starts from any T5 directory (a released checkpoint, safetensors or
-//! pytorch_model.bin): its vocabulary must equal the data's tokenizer. GT4SD's recipe is the
+//! `f.init` starts from any T5 directory (a released checkpoint, safetensors or
+//! pytorch_model.bin): its vocabulary must cover the data's tokenizer. GT4SD's recipe is the
 //! preset `configs/pretrain-t5-gt4sd.toml` (AdamW, lr 6e-4 decayed by 0.99 each epoch, batches of
 //! 8 pairs x 4 accumulation steps).
 
-use super::pretrain::PretrainFile;
-use super::train_common;
-use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
 use chemlm_data::seq2seq::Seq2SeqShards;
 use chemlm_models::{Model, ModelConfig};
-use chemlm_train::seq2seq::{PairSource, Seq2SeqObjective};
-use chemlm_train::{BatchingConfig, TrainError, Trainer};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+
+use super::{ctx, run_err, PretrainFile};
+use crate::seq2seq::{PairSource, Seq2SeqObjective};
+use crate::{BatchingConfig, Result, TrainError, Trainer};
 
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -49,7 +50,7 @@ fn batching(f: &PretrainFile, shuffle: bool) -> BatchingConfig {
 
 /// Copies the tokenizer files (tokenizer.json and, when the data has one, escape.json) into a
 /// model directory so it can translate on its own.
-fn copy_tokenizer_files(files: &[(PathBuf, &'static str)], dir: &Path) -> Result<(), TrainError> {
+fn copy_tokenizer_files(files: &[(PathBuf, &'static str)], dir: &Path) -> Result<()> {
     for (src, name) in files {
         let bytes = std::fs::read(src).map_err(|e| TrainError::io(src, e))?;
         chemlm_models::io::write_atomic(&dir.join(name), &bytes)
@@ -58,21 +59,28 @@ fn copy_tokenizer_files(files: &[(PathBuf, &'static str)], dir: &Path) -> Result
     Ok(())
 }
 
-pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> Result<()> {
-    let data_dir = f
-        .data
-        .clone()
-        .context("no training data: give --data DIR (from `chemlm data seq2seq`)")?;
+/// Trains the T5 of `config` on a `chemlm data seq2seq` directory as `f` says; returns
+/// `summary.json` as one JSON line.
+pub fn run(
+    f: &PretrainFile,
+    config: ModelConfig,
+    resume: bool,
+    device: &Device,
+    quiet: bool,
+) -> Result<String> {
+    let data_dir = f.data.clone().ok_or_else(|| {
+        run_err("no training data: give --data DIR (from `chemlm data seq2seq`)".into())
+    })?;
     let out = f
         .out
         .clone()
-        .context("no output directory: give --out DIR")?;
-    let data = Seq2SeqShards::open(&data_dir).with_context(|| {
+        .ok_or_else(|| run_err("no output directory: give --out DIR".into()))?;
+    let data = Seq2SeqShards::open(&data_dir).map_err(ctx({
         format!(
             "opening {} (a T5 model trains on `chemlm data seq2seq` output)",
             data_dir.display()
         )
-    })?;
+    }))?;
     let tokenizer = data.tokenizer()?;
     let mut config = config;
     if f.init.is_none() {
@@ -84,28 +92,27 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
             pad: Some(sp.pad),
         });
     } else if config.vocab_size() < tokenizer.vocab_size() {
-        bail!(
+        return Err(run_err(format!(
             "the model's vocabulary ({}) is smaller than the data's tokenizer ({})",
             config.vocab_size(),
             tokenizer.vocab_size()
-        );
+        )));
     }
-    let device = crate::runtime::device()?;
     let model = match &f.init {
-        Some(dir) => Model::load(dir, &device)
-            .with_context(|| format!("cannot load --init {}", dir.display()))?,
-        None => Model::new(&config, &device, f.train.seed)?,
+        Some(dir) => Model::load(dir, device)
+            .map_err(ctx(format!("cannot load --init {}", dir.display())))?,
+        None => Model::new(&config, device, f.train.seed)?,
     };
     let t5 = model
         .as_t5()
-        .context("seq2seq training needs an encoder-decoder (T5) model")?;
+        .ok_or_else(|| run_err("seq2seq training needs an encoder-decoder (T5) model".into()))?;
     let counts = model.parameter_count()?;
 
     let train_split = data.split(&f.train_split)?;
     let pairs = PairSource::new(train_split.pairs(), tokenizer.pad_id(), batching(f, true))?;
     let (train_batches_per_epoch, train_pairs) = (pairs.batches_per_epoch(), pairs.len());
     // Batches are prepared on a background thread while the model trains.
-    let mut train = chemlm_train::Prefetch::new(pairs, 4);
+    let mut train = crate::Prefetch::new(pairs, 4);
     let mut valid = if data.split_names().contains(&f.valid_split) {
         let v = data.split(&f.valid_split)?;
         (!v.is_empty())
@@ -124,10 +131,11 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
         tc.lr_decay_every = updates_per_epoch;
     }
 
-    let existing = train_common::open_run_dir(&out, resume)?;
+    let existing = crate::run_dir::open_run_dir(&out, resume)?;
     let mut resolved = f.clone();
     resolved.train = tc.clone();
-    let text = toml::to_string_pretty(&resolved).context("serialising the resolved config")?;
+    let text = toml::to_string_pretty(&resolved)
+        .map_err(ctx("serialising the resolved config".to_string()))?;
     chemlm_models::io::write_atomic(&out.join("pretrain.toml"), text.as_bytes())?;
 
     // tokenizer.json goes through `Model::save`, which also writes tokenizer_config.json and
@@ -135,10 +143,7 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
     let tokenizer_path = data.tokenizer_path();
     let mut tok_files = Vec::new();
     if let Some(e) = &data.manifest().escape {
-        tok_files.push((
-            data_dir.join(e),
-            chemlm_train::seq2seq::translate::ESCAPE_FILE,
-        ));
+        tok_files.push((data_dir.join(e), crate::seq2seq::translate::ESCAPE_FILE));
     }
     let mut trainer = Trainer::new(tc, model.varmap(), Some(&out))?;
     trainer.set_quiet(quiet);
@@ -154,15 +159,13 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
         }));
     }
     if resume {
-        train_common::resume(&mut trainer, existing, &out, &mut train, &model, &device)?;
+        crate::run_dir::resume(&mut trainer, existing, &out, &mut train, &model, device)?;
     }
     let objective = Seq2SeqObjective::new(t5, device.clone());
     let summary = trainer.fit(
         &objective,
         &mut train,
-        valid
-            .as_mut()
-            .map(|v| v as &mut dyn chemlm_train::BatchSource),
+        valid.as_mut().map(|v| v as &mut dyn crate::BatchSource),
     )?;
     let model_dir = out.join("model");
     model.save(&model_dir, Some(&tokenizer_path))?;
@@ -184,5 +187,5 @@ pub fn run(f: &PretrainFile, config: ModelConfig, resume: bool, quiet: bool) -> 
         stopped_early: summary.stopped_early,
         model_dir: &model_dir,
     };
-    train_common::write_summary(&out, &s)
+    crate::run_dir::write_summary(&out, &s)
 }

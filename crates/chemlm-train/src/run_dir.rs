@@ -1,19 +1,26 @@
-//! Run-directory wiring shared by the commands that train a language model on token shards
-//! (`chemlm pretrain`, `chemlm distill`): a run directory is never overwritten by accident, every
-//! checkpoint is a complete model directory, and `--resume` continues from the newest one with
-//! the model's non-trainable buffers restored too.
+//! Run-directory wiring shared by everything that trains a language model on token shards
+//! (pretraining, seq2seq pretraining, general distillation; moved out of the CLI in issue 18): a
+//! run directory is never overwritten by accident, every checkpoint is a complete model
+//! directory, and a resumed run continues from the newest usable checkpoint with the model's
+//! non-trainable buffers restored too.
 
-use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
 use candle_core::{Device, Var};
 use chemlm_models::config::SpecialTokenIds;
 use chemlm_models::{Model, ModelConfig};
-use chemlm_train::{checkpoint, BatchSource, TrainError, Trainer};
-use std::path::{Path, PathBuf};
 
-/// Reads a `--model-config`/`--student-config` file: JSON (a saved model's `config.json`) when it
-/// ends in `.json`, chemlm's TOML otherwise.
+use crate::{checkpoint, BatchSource, Result, TrainError, Trainer};
+
+fn run_err(msg: String) -> TrainError {
+    TrainError::Run(msg)
+}
+
+/// Reads a model config file: JSON (a saved model's `config.json`) when it ends in `.json`,
+/// chemlm's TOML otherwise.
 pub fn read_model_config(p: &Path) -> Result<ModelConfig> {
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    let text =
+        std::fs::read_to_string(p).map_err(|e| run_err(format!("reading {}: {e}", p.display())))?;
     let origin = p.display().to_string();
     if p.extension().is_some_and(|e| e == "json") {
         Ok(ModelConfig::from_json(&text, &origin)?)
@@ -40,19 +47,19 @@ pub fn tokenizer_ids(tok: &chemlm_data::Tokenizer) -> SpecialTokenIds {
 pub fn open_run_dir(out: &Path, resume: bool) -> Result<Option<PathBuf>> {
     let existing = checkpoint::latest_checkpoint(out)?;
     if existing.is_some() && !resume {
-        bail!(
+        return Err(run_err(format!(
             "{} already holds checkpoints: pass --resume to continue that run, or choose another --out",
             out.display()
-        );
+        )));
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
     Ok(existing)
 }
 
 /// Makes every checkpoint (and `best/`) of `trainer` a model directory of `model` with the
 /// tokenizer at `tokenizer`, so any of them can be loaded, evaluated or fine-tuned directly.
 /// `extra` variables (distillation's projections) are added to its weights file: `Model::load`
-/// ignores them, `--resume` needs them.
+/// ignores them, resuming needs them.
 pub fn save_model_checkpoints(
     trainer: &mut Trainer,
     model: &Model,
@@ -72,10 +79,11 @@ pub fn save_model_checkpoints(
     }));
 }
 
-/// `--resume`: restores the trainer and `train`'s position from `existing` (the newest
+/// Resuming: restores the trainer and `train`'s position from `existing` (the newest
 /// checkpoint of `out`, an error when there is none), then `model`'s non-trainable buffers
 /// (MoLFormer's random features), which live outside the trainer's variables, from the
-/// checkpoint's weights file.
+/// checkpoint's weights file. A checkpoint cut short (a full disk, a crash mid-copy) is named on
+/// stderr and skipped for the one before it.
 pub fn resume(
     trainer: &mut Trainer,
     existing: Option<PathBuf>,
@@ -85,10 +93,11 @@ pub fn resume(
     device: &Device,
 ) -> Result<()> {
     if existing.is_none() {
-        bail!("--resume: no checkpoint in {}", out.display());
+        return Err(run_err(format!(
+            "--resume: no checkpoint in {}",
+            out.display()
+        )));
     }
-    // Newest first; a checkpoint cut short (a full disk, a crash mid-copy) is named and skipped
-    // for the one before it.
     let mut candidates = checkpoint::list_checkpoints(out)?;
     candidates.reverse();
     let mut failures = Vec::new();
@@ -98,16 +107,19 @@ pub fn resume(
             let cfg_path = dir.join("config.json");
             if cfg_path.exists() {
                 let text = std::fs::read_to_string(&cfg_path)
-                    .with_context(|| format!("reading {}", cfg_path.display()))?;
+                    .map_err(|e| run_err(format!("reading {}: {e}", cfg_path.display())))?;
                 ModelConfig::from_json(&text, &cfg_path.display().to_string())?;
                 if !dir.join("tokenizer.json").exists() {
-                    bail!("{}: tokenizer.json is missing", dir.display());
+                    return Err(run_err(format!(
+                        "{}: tokenizer.json is missing",
+                        dir.display()
+                    )));
                 }
             }
             trainer.resume_from(&dir, train)?;
             let w = dir.join(chemlm_models::io::WEIGHTS_FILE);
             let saved = candle_core::safetensors::load(&w, device)
-                .with_context(|| format!("{}: unreadable weights", w.display()))?;
+                .map_err(|e| run_err(format!("{}: unreadable weights: {e}", w.display())))?;
             for (name, _) in model.buffers()? {
                 if let Some(t) = saved.get(&name) {
                     model.set_buffer(&name, t)?;
@@ -122,24 +134,25 @@ pub fn resume(
             }
             Err(e) => {
                 eprintln!(
-                    "warning: checkpoint {} is unusable ({e:#}); trying the one before it",
+                    "warning: checkpoint {} is unusable ({e}); trying the one before it",
                     dir.display()
                 );
-                failures.push(format!("{}: {e:#}", dir.display()));
+                failures.push(format!("{}: {e}", dir.display()));
             }
         }
     }
-    bail!(
+    Err(run_err(format!(
         "--resume: no usable checkpoint in {}:\n  {}",
         out.display(),
         failures.join("\n  ")
-    )
+    )))
 }
 
-/// Writes a run's `summary.json` (atomically) and prints it as one JSON line.
-pub fn write_summary<S: serde::Serialize>(out: &Path, summary: &S) -> Result<()> {
-    let json = serde_json::to_string_pretty(summary)?;
-    chemlm_models::io::write_atomic(&out.join("summary.json"), json.as_bytes())?;
-    println!("{}", serde_json::to_string(summary)?);
-    Ok(())
+/// Writes a run's `summary.json` atomically; returns the summary as one JSON line (the CLI
+/// prints it).
+pub fn write_summary<S: serde::Serialize>(out: &Path, summary: &S) -> Result<String> {
+    let path = out.join("summary.json");
+    let json = serde_json::to_string_pretty(summary).map_err(|e| TrainError::format(&path, e))?;
+    chemlm_models::io::write_atomic(&path, json.as_bytes())?;
+    serde_json::to_string(summary).map_err(|e| TrainError::format(&path, e))
 }
