@@ -17,6 +17,7 @@ pub mod atomic;
 pub mod convert;
 pub mod dataset;
 pub mod download;
+pub mod embeddings;
 pub mod error;
 pub mod prepare;
 pub mod reader;

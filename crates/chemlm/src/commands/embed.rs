@@ -8,6 +8,7 @@
 
 use crate::output::Output;
 use anyhow::{bail, Context, Result};
+use chemlm_data::embeddings::{EmbeddingFormat, EmbeddingWriter};
 use chemlm_data::open_input;
 use chemlm_data::{OovPolicy, Tokenizer};
 use chemlm_models::embedder::{EmbedOptions, Embedder};
@@ -15,7 +16,7 @@ use chemlm_models::encode::Pooling;
 use chemlm_models::Model;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -47,86 +48,17 @@ pub struct EmbedArgs {
     pub strict: bool,
 }
 
-/// Where embedding rows go.
-enum Writer {
-    Csv(BufWriter<std::fs::File>),
-    /// Header rewritten at the end, once the row count is known.
-    Npy {
-        w: BufWriter<std::fs::File>,
-        rows: u64,
-        dim: usize,
-    },
-}
-
-const NPY_HEADER: usize = 128;
-
-fn npy_header(rows: u64, dim: usize) -> Vec<u8> {
-    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dim}), }}");
-    let mut h = b"\x93NUMPY\x01\x00".to_vec();
-    let len = NPY_HEADER - 10;
-    h.extend_from_slice(&(len as u16).to_le_bytes());
-    let mut d = dict.into_bytes();
-    d.resize(len - 1, b' ');
-    d.push(b'\n');
-    h.extend_from_slice(&d);
-    h
-}
-
-impl Writer {
-    fn create(path: &Path, dim: usize) -> Result<(Self, Output)> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if !matches!(ext.as_str(), "npy" | "csv") {
-            bail!("{}: output must end in .npy or .csv", path.display());
-        }
-        let mut out = Output::create(path)?;
-        let mut w = BufWriter::with_capacity(1 << 20, out.file()?);
-        let writer = match ext.as_str() {
-            "npy" => {
-                w.write_all(&npy_header(0, dim))?;
-                Writer::Npy { w, rows: 0, dim }
-            }
-            "csv" => Writer::Csv(w),
-            _ => bail!("{}: output must end in .npy or .csv", path.display()),
-        };
-        Ok((writer, out))
-    }
-
-    /// `None` = a bad input line.
-    fn row(&mut self, v: Option<&[f32]>) -> Result<()> {
-        match self {
-            Writer::Csv(w) => {
-                if let Some(v) = v {
-                    let s: Vec<String> = v.iter().map(|x| format!("{x}")).collect();
-                    w.write_all(s.join(",").as_bytes())?;
-                }
-                w.write_all(b"\n")?;
-            }
-            Writer::Npy { w, rows, dim } => {
-                let nan = vec![f32::NAN; *dim];
-                for x in v.unwrap_or(&nan) {
-                    w.write_all(&x.to_le_bytes())?;
-                }
-                *rows += 1;
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self, out: Output) -> Result<()> {
-        match self {
-            Writer::Csv(mut w) => w.flush()?,
-            Writer::Npy { mut w, rows, dim } => {
-                w.seek(SeekFrom::Start(0))?;
-                w.write_all(&npy_header(rows, dim))?;
-                w.flush()?;
-            }
-        }
-        out.commit()
-    }
+/// Opens `path` for the embedding matrix (atomically written; the format from its extension).
+fn create_writer(
+    path: &Path,
+    dim: usize,
+) -> Result<(EmbeddingWriter<BufWriter<std::fs::File>>, Output)> {
+    let Some(format) = EmbeddingFormat::from_path(path) else {
+        bail!("{}: output must end in .npy or .csv", path.display());
+    };
+    let mut out = Output::create(path)?;
+    let w = BufWriter::with_capacity(1 << 20, out.file()?);
+    Ok((EmbeddingWriter::new(w, format, dim)?, out))
 }
 
 pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
@@ -154,7 +86,7 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "<stdin>".into());
     let mut reader = open_input(a.input.as_deref())?;
-    let (mut writer, out) = Writer::create(&a.output, embedder.dim())?;
+    let (mut writer, out) = create_writer(&a.output, embedder.dim())?;
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -217,7 +149,8 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
             writer.row(r.as_deref().ok())?;
         }
     }
-    writer.finish(out)?;
+    writer.finish()?;
+    out.commit()?;
     bar.finish_and_clear();
     eprintln!(
         "embed: {total} lines, {} embedded, {bad} invalid",
@@ -308,10 +241,18 @@ mod tests {
         run(&args(dir.path(), &input, "e.npy"), true).unwrap();
         let bytes = std::fs::read(dir.path().join("e.npy")).unwrap();
         assert_eq!(&bytes[..6], b"\x93NUMPY");
-        let header = String::from_utf8_lossy(&bytes[10..NPY_HEADER]);
+        let header = String::from_utf8_lossy(&bytes[10..chemlm_data::embeddings::NPY_HEADER_LEN]);
         assert!(header.contains("'shape': (6, 16)"), "{header}");
-        assert_eq!(bytes.len(), NPY_HEADER + 6 * 16 * 4);
-        let row1 = f32::from_le_bytes(bytes[NPY_HEADER + 64..NPY_HEADER + 68].try_into().unwrap());
+        assert_eq!(
+            bytes.len(),
+            chemlm_data::embeddings::NPY_HEADER_LEN + 6 * 16 * 4
+        );
+        let row1 = f32::from_le_bytes(
+            bytes[chemlm_data::embeddings::NPY_HEADER_LEN + 64
+                ..chemlm_data::embeddings::NPY_HEADER_LEN + 68]
+                .try_into()
+                .unwrap(),
+        );
         assert!(row1.is_nan(), "bad line must be a NaN row");
 
         let mut strict = args(dir.path(), &input, "s.csv");
