@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the chemlm Python module into a private virtual environment and runs its tests
 # (python/tests) against the `chemlm` binary of the same checkout. The README's test command runs
-# this after `cargo test`, so the debug build it reuses is already there; CHEMLM_PY_PROFILE=release
-# tests the release wheel instead (what `pip install ./python` builds).
+# this after `cargo test`, whose binary (cargo's `test` profile) it reuses; the module itself is a
+# `dev` build (a cdylib cannot be built under the `test` profile). CHEMLM_PY_PROFILE=release tests
+# the release wheel instead (what `pip install ./python` builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -18,7 +19,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-test.txt
 # The binary the tests compare against (built by `cargo test --workspace` already; cheap if so).
-cargo build --quiet -p chemlm $([ "$profile" = release ] && echo --release)
+bin_profile=$([ "$profile" = release ] && echo release || echo test)
+cargo build --quiet -p chemlm --profile "$bin_profile"
 bin_dir=$([ "$profile" = release ] && echo release || echo debug)
 MATURIN_PEP517_ARGS="--profile $profile" \
     "$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps \

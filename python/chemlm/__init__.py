@@ -122,8 +122,10 @@ class Model:
         self._m = native
 
     @classmethod
-    def load(cls, source: Union[str, "os.PathLike[str]"], device: str = "cpu") -> "Model":
-        """Loads a model. ``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``."""
+    def load(cls, source: Union[str, "os.PathLike[str]"], device: str = "auto") -> "Model":
+        """Loads a model. ``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (a GPU when the
+        module was built with ``--features cuda`` and one is present, else the CPU), as the
+        command line's ``--device``."""
         return cls(_native.Model.load(os.fspath(source), device))
 
     @property

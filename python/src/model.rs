@@ -63,7 +63,7 @@ impl PyModel {
 impl PyModel {
     /// See `chemlm.Model.load`.
     #[staticmethod]
-    #[pyo3(signature = (source, device = "cpu"))]
+    #[pyo3(signature = (source, device = "auto"))]
     fn load(py: Python<'_>, source: &str, device: &str) -> PyResult<Self> {
         let spec: DeviceSpec = device
             .parse()

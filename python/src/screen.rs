@@ -4,7 +4,6 @@
 use std::io::{BufRead, Cursor};
 use std::path::Path;
 
-use candle_core::Device;
 use chemlm_screen::{
     screen as run_screen, Aggregate, EmbeddingScorer, FingerprintKind, FingerprintScorer,
     ModelEmbedder, PredictionScorer, Scorer, ScreenOptions,
@@ -28,7 +27,10 @@ fn scorer(
     predict_task: Option<usize>,
     canonicalize: bool,
 ) -> PyResult<Box<dyn Scorer>> {
-    let dev = Device::Cpu;
+    // As the command line's default `--device auto`: a GPU when built with CUDA and present.
+    let dev = chemlm_models::DeviceSpec::Auto
+        .resolve()
+        .map_err(chemlm_err)?;
     if let Some(task) = predict_task {
         let Some(dir) = model else {
             return Err(PyValueError::new_err(
