@@ -89,6 +89,9 @@ enum Command {
     /// Model analyses: attention maps against bond topology and 3-D geometry (QM9).
     #[command(subcommand)]
     Analyze(commands::analyze::AnalyzeCommand),
+    /// Serve models over HTTP: /embed, /predict, /generate, /canon, /selfies (dynamic batching,
+    /// Prometheus /metrics, OpenAPI at /openapi.json).
+    Serve(commands::serve::ServeArgs),
 }
 
 /// Keeps freed tensor memory in the process instead of handing it back to the kernel.
@@ -127,8 +130,11 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     runtime::configure(cli.device, cli.precision);
-    // Ctrl-C / SIGTERM remove every temporary output of the run before exiting.
-    output::install_handler();
+    // Ctrl-C / SIGTERM remove every temporary output of the run before exiting; the server
+    // handles them itself (it finishes the requests in flight first).
+    if !matches!(cli.command, Command::Serve(_)) {
+        output::install_handler();
+    }
     run_command(cli.command, cli.quiet)
 }
 
@@ -198,6 +204,7 @@ fn run_command(mut command: Command, quiet: bool) -> anyhow::Result<()> {
         Command::Ff(c) => commands::ff::run(&c, quiet),
         Command::Bench(c) => commands::bench::run(&c, quiet),
         Command::Analyze(c) => commands::analyze::run(&c, quiet),
+        Command::Serve(a) => commands::serve::run(&a, quiet),
     }
 }
 

@@ -27,4 +27,5 @@ pub mod quickstart;
 pub mod scale;
 pub mod screen;
 pub mod seq2seq;
+pub mod serve;
 pub mod tpe;

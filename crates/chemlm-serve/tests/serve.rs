@@ -1,0 +1,290 @@
+//! The server in process on 127.0.0.1 with tiny random models: every endpoint, per-item errors,
+//! dynamic batching equal to unbatched embedding, limits, malformed bodies and a graceful shutdown
+//! that finishes the request in flight (back-pressure: the batcher's unit tests).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use candle_core::Device;
+use chemlm_data::{Tokenizer, TokenizerKind, VocabConfig};
+use chemlm_models::embedder::{EmbedOptions, Embedder};
+use chemlm_models::{presets, Model};
+use chemlm_serve::batcher::BatchPolicy;
+use chemlm_serve::ServeConfig;
+use serde_json::{json, Value};
+
+const CORPUS: [&str; 6] = [
+    "CCO",
+    "c1ccccc1O",
+    "CC(=O)Nc1ccc(O)cc1",
+    "ClCBr",
+    "CC(C)CC(=O)O",
+    "C1CCNCC1",
+];
+
+/// A small random model of `preset` with a SMILES tokenizer, saved under `dir/name`.
+fn tiny(dir: &Path, name: &str, preset: &str) -> std::path::PathBuf {
+    let tok = Tokenizer::build(TokenizerKind::Smiles, CORPUS, &VocabConfig::default()).unwrap();
+    let mut cfg = presets::preset(preset).unwrap();
+    cfg.set_vocab_size(tok.vocab_size());
+    let model = Model::new(&cfg, &Device::Cpu, 7).unwrap();
+    let tok_path = dir.join(format!("{name}-tok.json"));
+    tok.save(&tok_path).unwrap();
+    let out = dir.join(name);
+    model.save(&out, Some(&tok_path)).unwrap();
+    out
+}
+
+struct Server {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(cfg: ServeConfig) -> Self {
+        let state = chemlm_serve::load(&cfg, &Device::Cpu).unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(l.local_addr().unwrap()).unwrap();
+                let app = chemlm_serve::router(state, &cfg);
+                chemlm_serve::serve(l, app, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Server {
+            url: format!("http://{addr}"),
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
+fn post(url: &str, path: &str, body: &Value) -> (u16, Value) {
+    let mut r = agent()
+        .post(format!("{url}{path}"))
+        .send_json(body)
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_json::<Value>().unwrap())
+}
+
+fn get(url: &str, path: &str) -> (u16, String) {
+    let mut r = agent().get(format!("{url}{path}")).call().unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
+
+fn config(models: Vec<(String, std::path::PathBuf)>) -> ServeConfig {
+    ServeConfig {
+        models,
+        ..ServeConfig::default()
+    }
+}
+
+#[test]
+fn endpoints_answer_per_item_and_describe_themselves() {
+    let d = tempfile::tempdir().unwrap();
+    let enc = tiny(d.path(), "enc", "molformer-tiny");
+    let gpt = tiny(d.path(), "gpt", "gpt-small");
+    let s = Server::start(config(vec![("enc".into(), enc), ("gpt".into(), gpt)]));
+
+    assert_eq!(get(&s.url, "/health"), (200, "{\"status\":\"ok\"}".into()));
+    let (st, info) = get(&s.url, "/info");
+    assert_eq!(st, 200);
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["default_model"], "enc");
+    assert_eq!(info["models"][1]["kind"], "causal-lm");
+
+    let (st, v) = post(
+        &s.url,
+        "/canon",
+        &json!({"smiles": ["OCC", "C1CC", "c1ccccc1"]}),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(v["results"][0]["smiles"], "CCO");
+    assert!(v["results"][1]["error"].as_str().unwrap().contains("ring"));
+    assert_eq!(v["results"][2]["smiles"], "c1ccccc1");
+    let (_, v) = post(&s.url, "/selfies", &json!({"smiles": ["c1ccccc1O"]}));
+    assert_eq!(
+        v["results"][0]["selfies"],
+        "[C][=C][C][=C][C][=C][Ring1][=Branch1][O]"
+    );
+
+    // Embeddings: default model, per-item error, and a named model.
+    let (st, v) = post(&s.url, "/embed", &json!({"smiles": ["CCO", "C1CC"]}));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["model"], "enc");
+    assert_eq!(v["results"][0]["embedding"].as_array().unwrap().len(), 64);
+    assert!(v["results"][1]["error"].is_string());
+    let (st, v) = post(
+        &s.url,
+        "/embed",
+        &json!({"model": "nope", "smiles": ["CCO"]}),
+    );
+    assert_eq!(st, 404, "{v}");
+
+    // Generation from the causal LM; not from the encoder; predictions need a fine-tuned model.
+    let (st, v) = post(
+        &s.url,
+        "/generate",
+        &json!({"model": "gpt", "n": 4, "seed": 3}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["molecules"].as_array().unwrap().len(), 4);
+    let (again_st, again) = post(
+        &s.url,
+        "/generate",
+        &json!({"model": "gpt", "n": 4, "seed": 3}),
+    );
+    assert_eq!((again_st, &again), (200, &v), "same seed, same molecules");
+    assert_eq!(post(&s.url, "/generate", &json!({"n": 2})).0, 400);
+    assert_eq!(post(&s.url, "/predict", &json!({"smiles": ["CCO"]})).0, 400);
+
+    // Malformed and unknown bodies are refused with a reason, and the server goes on.
+    let mut r = agent()
+        .post(format!("{}/embed", s.url))
+        .content_type("application/json")
+        .send("{\"smiles\": [\"CCO\"")
+        .unwrap();
+    assert!(r.status().is_client_error());
+    let _ = r.body_mut().read_to_string();
+    assert_eq!(post(&s.url, "/embed", &json!({"smile": ["CCO"]})).0, 422);
+    assert_eq!(get(&s.url, "/health").0, 200);
+
+    // The OpenAPI document lists every route; the metrics count what happened.
+    let (_, doc) = get(&s.url, "/openapi.json");
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    for (_, path, _) in chemlm_serve::api::ROUTES {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from openapi.json"
+        );
+    }
+    let (_, m) = get(&s.url, "/metrics");
+    assert!(
+        m.contains("chemlm_requests_total{endpoint=\"/embed\",status=\"200\"}"),
+        "{m}"
+    );
+    assert!(m.contains("chemlm_requests_total{endpoint=\"/embed\",status=\"404\"}"));
+    assert!(m.contains("chemlm_batch_molecules_count{model=\"enc/embed\"}"));
+    assert!(m.contains("chemlm_queue_depth{model=\"enc/embed\"} 0"));
+    assert!(m.contains("chemlm_request_seconds_bucket{endpoint=\"/canon\",le=\"+Inf\"} 1"));
+}
+
+#[test]
+fn concurrent_requests_are_merged_and_equal_unbatched_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let enc = tiny(d.path(), "enc", "molformer-tiny");
+    let mut cfg = config(vec![("enc".into(), enc.clone())]);
+    cfg.batch = BatchPolicy {
+        max_molecules: 64,
+        max_wait: Duration::from_millis(200),
+        queue: 64,
+    };
+    let s = Server::start(cfg);
+    // The same molecules one by one through the library, no server.
+    let alone = Embedder::load(&enc, &Device::Cpu, EmbedOptions::default()).unwrap();
+    let url = Arc::new(s.url.clone());
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let smiles = vec![CORPUS[i % CORPUS.len()], CORPUS[(i + 1) % CORPUS.len()]];
+                let (st, v) = post(&url, "/embed", &json!({ "smiles": smiles }));
+                assert_eq!(st, 200, "{v}");
+                (smiles, v)
+            })
+        })
+        .collect();
+    for t in threads {
+        let (smiles, v) = t.join().unwrap();
+        for (k, smi) in smiles.iter().enumerate() {
+            let want = alone.embed(&[smi]).unwrap().remove(0).unwrap();
+            let got: Vec<f32> = v["results"][k]["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-5, "{smi}: {a} vs {b}");
+            }
+        }
+    }
+    // Eight requests within the 200 ms window went through fewer than eight passes.
+    let (_, m) = get(&s.url, "/metrics");
+    let passes: u64 = m
+        .lines()
+        .find(|l| l.starts_with("chemlm_batch_molecules_count{model=\"enc/embed\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        (1..8).contains(&passes),
+        "{passes} passes for 8 requests\n{m}"
+    );
+}
+
+#[test]
+fn limits_and_graceful_shutdown() {
+    let d = tempfile::tempdir().unwrap();
+    let enc = tiny(d.path(), "enc", "molformer-tiny");
+    let mut cfg = config(vec![("enc".into(), enc)]);
+    cfg.max_body_bytes = 4096;
+    cfg.max_molecules = 10;
+    cfg.batch = BatchPolicy {
+        max_molecules: 1_000,
+        max_wait: Duration::from_millis(1000),
+        queue: 1,
+    };
+    let mut s = Server::start(cfg);
+    let big: Vec<String> = (0..11).map(|_| "CCO".to_string()).collect();
+    assert_eq!(post(&s.url, "/canon", &json!({ "smiles": big })).0, 413);
+    let huge = "C".repeat(10_000);
+    let mut r = agent()
+        .post(format!("{}/canon", s.url))
+        .send_json(json!({ "smiles": [huge] }))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let _ = r.body_mut().read_to_string();
+
+    // A request waits a full second for company; shutting down meanwhile still answers it.
+    let url = s.url.clone();
+    let first = std::thread::spawn(move || post(&url, "/embed", &json!({"smiles": ["CCO"]})));
+    std::thread::sleep(Duration::from_millis(300));
+    s.shutdown();
+    let (st, v) = first.join().unwrap();
+    assert_eq!(st, 200, "{v}");
+    assert!(v["results"][0]["embedding"].is_array());
+}
