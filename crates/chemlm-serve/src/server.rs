@@ -11,6 +11,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use candle_core::Device;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::api::{self, AppState};
@@ -95,6 +96,8 @@ pub fn router(state: Arc<AppState>, cfg: &ServeConfig) -> Router {
             api::record,
         ))
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
+        // Refuses a declared Content-Length over the limit before reading any of the body.
+        .layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             cfg.timeout,

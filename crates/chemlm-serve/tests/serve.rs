@@ -288,3 +288,105 @@ fn limits_and_graceful_shutdown() {
     assert_eq!(st, 200, "{v}");
     assert!(v["results"][0]["embedding"].is_array());
 }
+
+/// Resident memory of this process (the server runs in it), bytes.
+fn rss() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Reads an HTTP response head from `s` and returns its status code.
+fn status_of(s: &mut std::net::TcpStream) -> u16 {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") && buf.len() < 8192 {
+        match s.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&buf);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn faults_huge_body_disconnects_and_slow_clients_leave_others_answered() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let d = tempfile::tempdir().unwrap();
+    let enc = tiny(d.path(), "enc", "molformer-tiny");
+    let mut cfg = config(vec![("enc".into(), enc)]);
+    cfg.batch.max_wait = Duration::from_millis(300);
+    let s = Server::start(cfg);
+    let addr = s.url.trim_start_matches("http://").to_string();
+    let before = rss();
+
+    // A 100 MB body: refused from its Content-Length with 413, long before 100 MB are sent.
+    let mut c = TcpStream::connect(&addr).unwrap();
+    write!(
+        c,
+        "POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        100 << 20
+    )
+    .unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    let _ = c.write_all(&chunk); // may fail once the server has answered and closed
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(status_of(&mut c), 413);
+    drop(c);
+
+    // A client that promises a body and vanishes after ten bytes.
+    let mut c = TcpStream::connect(&addr).unwrap();
+    write!(
+        c,
+        "POST /canon HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"smiles\":"
+    )
+    .unwrap();
+    drop(c);
+    // A client that sends a whole /embed request and disconnects while it waits to be batched.
+    let mut c = TcpStream::connect(&addr).unwrap();
+    let body = "{\"smiles\": [\"CCO\", \"CCN\"]}";
+    write!(
+        c,
+        "POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    drop(c);
+
+    // A slow client dribbles its request head while others are answered promptly.
+    let slow_addr = addr.clone();
+    let slow = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(&slow_addr).unwrap();
+        for b in b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" {
+            c.write_all(&[*b]).unwrap();
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        status_of(&mut c)
+    });
+    for _ in 0..5 {
+        let t0 = std::time::Instant::now();
+        let (st, v) = post(&s.url, "/canon", &json!({"smiles": ["OCC"]}));
+        assert_eq!((st, v["results"][0]["smiles"].as_str()), (200, Some("CCO")));
+        assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+        let (st, _) = post(&s.url, "/embed", &json!({"smiles": ["CCO"]}));
+        assert_eq!(st, 200);
+    }
+    assert_eq!(slow.join().unwrap(), 200);
+    // Memory stays bounded: nothing like the 100 MB that was announced.
+    let grown = rss().saturating_sub(before);
+    assert!(
+        grown < 50 << 20,
+        "resident memory grew by {} MiB",
+        grown >> 20
+    );
+}
