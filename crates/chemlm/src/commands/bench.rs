@@ -23,6 +23,9 @@ pub enum BenchCommand {
     /// Text+Chem T5 evaluation: reactions (top-k, round trip), text↔molecule (MolT5's metrics),
     /// paragraph→actions, beside the published figures.
     TextChem(super::bench_text_chem::BenchTextChemArgs),
+    /// `/embed` of `chemlm serve` under 1–64 concurrent clients: molecules/s, p50/p99 latency,
+    /// beside the same model embedding in batch.
+    Serve(super::bench_serve::BenchServeArgs),
 }
 
 pub fn run(c: &BenchCommand, quiet: bool) -> anyhow::Result<()> {
@@ -36,5 +39,6 @@ pub fn run(c: &BenchCommand, quiet: bool) -> anyhow::Result<()> {
         BenchCommand::Moleculenet(a) => super::bench_moleculenet::run(a, quiet),
         BenchCommand::Seq2seq(a) => super::bench_seq2seq::run(a, quiet),
         BenchCommand::TextChem(a) => super::bench_text_chem::run(a, quiet),
+        BenchCommand::Serve(a) => super::bench_serve::run(a, quiet),
     }
 }

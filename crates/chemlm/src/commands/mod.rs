@@ -9,6 +9,7 @@ pub mod bench_moleculenet;
 pub mod bench_parity;
 pub mod bench_screen;
 pub mod bench_seq2seq;
+pub mod bench_serve;
 pub mod bench_text_chem;
 pub mod bench_train;
 pub mod bench_validity;
