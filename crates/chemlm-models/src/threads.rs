@@ -46,6 +46,13 @@ pub fn configured_threads() -> usize {
 /// thread that will run the work (a binary's `main`). Returns `None` when the global pool
 /// already existed (a library user built it, or rayon was used first): it is then left alone.
 pub fn init_global_pool() -> Option<PoolSetup> {
+    init_global_pool_with(true)
+}
+
+/// [`init_global_pool`], with the calling thread kept out of the pool when `caller_may_join` is
+/// false: for a caller that will block elsewhere (a server's event loop) instead of running the
+/// work, all `n` workers must be real threads, or half the pool would never take a job.
+pub fn init_global_pool_with(caller_may_join: bool) -> Option<PoolSetup> {
     if std::env::var_os(SPIN_VAR).is_none() {
         // Read by candle when its pool starts (first element-wise op), after this point. No
         // other thread exists yet in a binary that calls this first, as documented.
@@ -53,7 +60,7 @@ pub fn init_global_pool() -> Option<PoolSetup> {
     }
     let n = configured_threads();
     let opted_out = std::env::var("CHEMLM_CALLER_IN_POOL").is_ok_and(|v| v.trim() == "0");
-    let caller_is_worker = n >= 2 && !opted_out;
+    let caller_is_worker = n >= 2 && !opted_out && caller_may_join;
     let mut builder = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(|i| format!("chemlm-worker-{i}"));

@@ -17,7 +17,7 @@ use crate::metrics::Metrics;
 pub type Reply<T> = Result<Vec<Result<T, String>>, String>;
 
 /// The work of one merged pass: one result per molecule, in order.
-pub type Work<T> = Box<dyn Fn(&[&str]) -> Reply<T> + Send>;
+pub type Work<T> = Box<dyn Fn(&[&str]) -> Reply<T> + Send + Sync>;
 
 struct Job<T> {
     smiles: Vec<String>,
@@ -105,7 +105,10 @@ impl<T: Send + 'static> Batcher<T> {
                         .flat_map(|j| j.smiles.iter().map(String::as_str))
                         .collect();
                     metrics.batch(&name, all.len());
-                    match work(&all) {
+                    // Run the pass on one of rayon's workers: from this plain thread every
+                    // parallel op of the forward pass would be handed to the pool and waited
+                    // for (two thread wake-ups per op; see chemlm_models::threads).
+                    match rayon::scope(|_| work(&all)) {
                         Ok(rows) => {
                             let mut rows = rows.into_iter();
                             for j in jobs {

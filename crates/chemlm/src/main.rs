@@ -117,9 +117,15 @@ fn tune_allocator() {}
 
 fn main() -> anyhow::Result<()> {
     tune_allocator();
-    // The main thread runs the work; as a rayon worker it splits each op locally.
-    chemlm_models::threads::init_global_pool();
     let cli = Cli::parse();
+    // The main thread runs the work; as a rayon worker it splits each op locally. Not when it
+    // serves HTTP: it then waits in the event loop and the batch workers run the forward passes,
+    // so every rayon worker must be a thread of its own.
+    let serving = matches!(
+        cli.command,
+        Command::Serve(_) | Command::Bench(commands::bench::BenchCommand::Serve(_))
+    );
+    chemlm_models::threads::init_global_pool_with(!serving);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
