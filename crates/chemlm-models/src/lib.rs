@@ -40,5 +40,5 @@ pub use gpt_neo::KvCache;
 pub use model::{Model, Network};
 pub use params::{count_parameters, flops_per_token, ParamCount};
 pub use precision::{autocast, Precision};
-pub use t5::{T5Cache, T5};
+pub use t5::{T5Cache, T5DecodeState, TensorDecoding, T5};
 pub use traits::{LanguageModel, LmKind, ModelOutput, OutputRequest};

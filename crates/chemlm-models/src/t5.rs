@@ -23,6 +23,8 @@
 //! [`T5::new_cache`]; the self-attention keys/values grow by the tokens fed to
 //! [`T5::decode_cached`].
 
+mod cpu;
+
 use crate::blocks::attention::{merge_heads, softmax_attention, split_heads};
 use crate::blocks::dropout::ModelRng;
 use crate::blocks::{mask, Dropout, Linear};
@@ -706,24 +708,81 @@ impl LanguageModel for T5 {
     }
 }
 
-/// Decoding (greedy, beam, sampling in [`crate::seq2seq`]) over a [`T5Cache`].
+/// Decoder state of [`T5`]'s [`crate::seq2seq::Seq2SeqModel`] implementation: the CPU engine's
+/// buffers for an f32 model on the CPU, else a [`T5Cache`] of tensors.
+#[derive(Debug, Clone)]
+pub struct T5DecodeState(DecodeState);
+
+#[derive(Debug, Clone)]
+enum DecodeState {
+    Cpu(cpu::CpuDecodeState),
+    Tensors(T5Cache),
+}
+
+impl T5DecodeState {
+    /// Decoder positions fed so far.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            DecodeState::Cpu(s) => s.len(),
+            DecodeState::Tensors(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Rows (decoder sequences) held.
+    pub fn rows(&self) -> Result<usize> {
+        match &self.0 {
+            DecodeState::Cpu(s) => Ok(s.rows()),
+            DecodeState::Tensors(c) => c.rows(),
+        }
+    }
+
+    /// Whether the CPU engine (plain f32 buffers, see the `cpu` module) holds this state.
+    pub fn is_cpu_engine(&self) -> bool {
+        matches!(self.0, DecodeState::Cpu(_))
+    }
+}
+
+/// Decoding (greedy, beam, sampling in [`crate::seq2seq`]): an f32 model on the CPU without
+/// autocast decodes on the CPU engine (plain buffers, one GEMM per projection, caches never
+/// copied on beam reorders); anything else on the tensor path ([`TensorDecoding`]).
 impl crate::seq2seq::Seq2SeqModel for T5 {
-    type State = T5Cache;
+    type State = T5DecodeState;
 
-    fn start(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<T5Cache> {
+    fn start(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<T5DecodeState> {
+        if !self.cpu_decoding_applies() {
+            return Ok(T5DecodeState(DecodeState::Tensors(
+                TensorDecoding(self).start(input_ids, attention_mask)?,
+            )));
+        }
         let enc = crate::grad_mode::inference(|| self.encode(input_ids, attention_mask, false))?;
-        self.new_cache(&enc, attention_mask)
+        let st = crate::grad_mode::inference(|| self.cpu_start(&enc, attention_mask))?;
+        Ok(T5DecodeState(DecodeState::Cpu(st)))
     }
 
-    fn step(&self, state: &mut T5Cache, last: &Tensor) -> Result<Tensor> {
-        let rows = last.dim(0)?;
-        let ids = last.to_dtype(DType::U32)?.reshape((rows, 1))?;
-        let logits = crate::grad_mode::inference(|| self.decode_cached(&ids, state))?;
-        logits.squeeze(1)?.to_dtype(DType::F32)
+    fn step(&self, state: &mut T5DecodeState, last: &Tensor) -> Result<Tensor> {
+        match &mut state.0 {
+            DecodeState::Cpu(st) => {
+                let ids: Vec<u32> = last.to_dtype(DType::U32)?.flatten_all()?.to_vec1()?;
+                let rows = ids.len();
+                let logits = self.cpu_step(st, &ids)?;
+                Tensor::from_vec(logits, (rows, self.config.vocab_size), last.device())
+            }
+            DecodeState::Tensors(c) => TensorDecoding(self).step(c, last),
+        }
     }
 
-    fn select_rows(&self, state: &mut T5Cache, idx: &Tensor) -> Result<()> {
-        state.select_rows(idx)
+    fn select_rows(&self, state: &mut T5DecodeState, idx: &Tensor) -> Result<()> {
+        match &mut state.0 {
+            DecodeState::Cpu(st) => {
+                let idx: Vec<u32> = idx.to_dtype(DType::U32)?.flatten_all()?.to_vec1()?;
+                st.select_rows(&idx)
+            }
+            DecodeState::Tensors(c) => c.select_rows(idx),
+        }
     }
 
     fn decoder_start_token_id(&self) -> u32 {
@@ -736,6 +795,45 @@ impl crate::seq2seq::Seq2SeqModel for T5 {
 
     fn pad_token_id(&self) -> u32 {
         self.config.pad_token_id
+    }
+}
+
+/// A [`T5`] decoded on the tensor path whatever its device and dtype: a [`T5Cache`] of candle
+/// tensors grown and reordered with tensor ops. [`T5`] itself uses this path off the CPU or in
+/// half precision; wrapping a model in `TensorDecoding` forces it (to compare the two paths, or
+/// to measure what the CPU engine saves).
+#[derive(Debug, Clone, Copy)]
+pub struct TensorDecoding<'a>(pub &'a T5);
+
+impl crate::seq2seq::Seq2SeqModel for TensorDecoding<'_> {
+    type State = T5Cache;
+
+    fn start(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<T5Cache> {
+        let enc = crate::grad_mode::inference(|| self.0.encode(input_ids, attention_mask, false))?;
+        self.0.new_cache(&enc, attention_mask)
+    }
+
+    fn step(&self, state: &mut T5Cache, last: &Tensor) -> Result<Tensor> {
+        let rows = last.dim(0)?;
+        let ids = last.to_dtype(DType::U32)?.reshape((rows, 1))?;
+        let logits = crate::grad_mode::inference(|| self.0.decode_cached(&ids, state))?;
+        logits.squeeze(1)?.to_dtype(DType::F32)
+    }
+
+    fn select_rows(&self, state: &mut T5Cache, idx: &Tensor) -> Result<()> {
+        state.select_rows(idx)
+    }
+
+    fn decoder_start_token_id(&self) -> u32 {
+        self.0.config.decoder_start_token_id
+    }
+
+    fn eos_token_id(&self) -> u32 {
+        self.0.config.eos_token_id
+    }
+
+    fn pad_token_id(&self) -> u32 {
+        self.0.config.pad_token_id
     }
 }
 
