@@ -479,6 +479,19 @@ impl T5 {
         &self,
         ids: &Tensor,
         self_mask: Option<&Tensor>,
+        inp: DecoderInputs<'_>,
+        train: bool,
+    ) -> Result<Tensor> {
+        let h = self.run_decoder_hidden(ids, self_mask, inp, train)?;
+        self.lm_logits(&h)
+    }
+
+    /// Decoder pass over `ids` at positions `offset..` → the LM head's input `[b, t, d_model]`
+    /// (final norm, dropout and, for a tied head, the `d_model^-0.5` rescale applied).
+    fn run_decoder_hidden(
+        &self,
+        ids: &Tensor,
+        self_mask: Option<&Tensor>,
         mut inp: DecoderInputs<'_>,
         train: bool,
     ) -> Result<Tensor> {
@@ -543,19 +556,52 @@ impl T5 {
         if self.config.scale_output() {
             h = (h * (self.config.d_model as f64).powf(-0.5))?;
         }
-        let (b, t, d) = h.dims3()?;
-        let flat = h.reshape((b * t, d))?;
+        Ok(h)
+    }
+
+    /// Logits `[.., vocab]` of LM-head inputs `[.., d_model]` (from [`T5::decode_hidden`]): the
+    /// untied `lm_head`, or the shared embedding for a tied head. A loss that reads only some
+    /// positions applies the head to those alone: on t5-small's 32k vocabulary the head is a
+    /// quarter of a training step's products, and its `[tokens, vocab]` outputs and gradients
+    /// dominate the step's memory traffic.
+    pub fn lm_logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        let dims = hidden.dims().to_vec();
+        let d = dims.last().copied().unwrap_or(0);
+        let flat = hidden.reshape((hidden.elem_count() / d.max(1), d))?;
         let logits = match &self.lm_head {
             Some(head) => head.forward(&flat)?,
             None => flat.matmul(&crate::precision::cast(&self.shared)?.t()?)?,
         };
-        logits.reshape((b, t, ()))
+        let mut out = dims;
+        if let Some(last) = out.last_mut() {
+            *last = self.config.vocab_size;
+        }
+        logits.reshape(out)
     }
 
     /// Decoder logits `[b, t, vocab]` for `decoder_input_ids` `[b, t]` (teacher forcing, causal)
     /// over `encoder_hidden` `[b, s, d_model]` with its `encoder_mask` `[b, s]`.
     /// `decoder_attention_mask` `[b, t]` hides right padding of the decoder inputs.
     pub fn decode(
+        &self,
+        decoder_input_ids: &Tensor,
+        decoder_attention_mask: Option<&Tensor>,
+        encoder_hidden: &Tensor,
+        encoder_mask: &Tensor,
+        train: bool,
+    ) -> Result<Tensor> {
+        self.lm_logits(&self.decode_hidden(
+            decoder_input_ids,
+            decoder_attention_mask,
+            encoder_hidden,
+            encoder_mask,
+            train,
+        )?)
+    }
+
+    /// [`T5::decode`] without the LM head: its input `[b, t, d_model]`, to which
+    /// [`T5::lm_logits`] gives the logits (`decode` = `lm_logits(decode_hidden(..))`).
+    pub fn decode_hidden(
         &self,
         decoder_input_ids: &Tensor,
         decoder_attention_mask: Option<&Tensor>,
@@ -571,7 +617,7 @@ impl T5 {
             self_kv: None,
             offset: 0,
         };
-        self.run_decoder(decoder_input_ids, decoder_attention_mask, inp, train)
+        self.run_decoder_hidden(decoder_input_ids, decoder_attention_mask, inp, train)
     }
 
     /// [`T5::encode`] then [`T5::decode`].
