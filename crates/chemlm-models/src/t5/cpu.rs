@@ -389,24 +389,71 @@ fn activate(x: &mut Vec<f32>, act: Activation, rows: usize, width: usize) -> Res
     Ok(())
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+/// How the attention inner loops multiply-add: plain `a * b + c` (every x86-64 CPU), or fused
+/// (`mul_add`, one instruction inside the AVX2+FMA build of the row kernels).
+trait MulAdd {
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+struct Plain;
+impl MulAdd for Plain {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Fused;
+#[cfg(target_arch = "x86_64")]
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// Whether the AVX2+FMA row kernels can run here (checked once).
+fn use_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *AVX2.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Dot product with eight independent partial sums (so that it vectorises).
+#[inline(always)]
+fn dot<M: MulAdd>(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let mut tail = 0f32;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail = M::mul_add(*x, *y, tail);
+    }
     for (x, y) in ca.zip(cb) {
         for i in 0..8 {
-            acc[i] += x[i] * y[i];
+            acc[i] = M::mul_add(x[i], y[i], acc[i]);
         }
     }
     acc.iter().sum::<f32>() + tail
 }
 
+/// `out += p * v`.
+#[inline(always)]
+fn axpy<M: MulAdd>(out: &mut [f32], p: f32, v: &[f32]) {
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = M::mul_add(p, x, *o);
+    }
+}
+
 /// `scores := softmax(scores)` (max-subtracted, as the tensor path).
+#[inline(always)]
 fn softmax_in_place(scores: &mut [f32]) {
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0f32;
@@ -416,6 +463,64 @@ fn softmax_in_place(scores: &mut [f32]) {
     }
     let inv = 1.0 / sum;
     scores.iter_mut().for_each(|s| *s *= inv);
+}
+
+/// What one row's attention reads: its query, where each key/value position of its history
+/// lives, and the additive bias of each position per head.
+struct RowAttention<'a> {
+    keys: &'a [f32],
+    values: &'a [f32],
+    /// Start (in floats) of each position's key/value for this row, before the head offset.
+    at: &'a [usize],
+    /// `[heads, positions]` additive bias.
+    bias: &'a [f32],
+    heads: usize,
+    dkv: usize,
+}
+
+/// Attention of one query row over its positions, every head: `out` `[heads * d_kv]`.
+#[inline(always)]
+fn attend_row<M: MulAdd>(a: &RowAttention<'_>, q: &[f32], out: &mut [f32], scores: &mut [f32]) {
+    let (n, dkv) = (a.at.len(), a.dkv);
+    for hd in 0..a.heads {
+        let qh = &q[hd * dkv..(hd + 1) * dkv];
+        let bias = &a.bias[hd * n..(hd + 1) * n];
+        for ((s, &at), &b) in scores.iter_mut().zip(a.at).zip(bias) {
+            let k = at + hd * dkv;
+            *s = dot::<M>(qh, &a.keys[k..k + dkv]) + b;
+        }
+        softmax_in_place(&mut scores[..n]);
+        let oh = &mut out[hd * dkv..(hd + 1) * dkv];
+        oh.fill(0.0);
+        for (&p, &at) in scores.iter().zip(a.at) {
+            // Padding (bias -1e9) gets exactly 0 after the softmax: nothing to add.
+            if p != 0.0 {
+                let v = at + hd * dkv;
+                axpy::<M>(oh, p, &a.values[v..v + dkv]);
+            }
+        }
+    }
+}
+
+/// [`attend_row`] compiled for AVX2+FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA ([`use_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attend_row_avx2(a: &RowAttention<'_>, q: &[f32], out: &mut [f32], scores: &mut [f32]) {
+    attend_row::<Fused>(a, q, out, scores)
+}
+
+/// [`attend_row`] with the best kernels this CPU has.
+fn attend(a: &RowAttention<'_>, q: &[f32], out: &mut [f32], scores: &mut [f32], avx2: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is [`use_avx2`]'s answer for this CPU.
+        return unsafe { attend_row_avx2(a, q, out, scores) };
+    }
+    let _ = avx2;
+    attend_row::<Plain>(a, q, out, scores)
 }
 
 /// Causal self-attention of each row's new token (position `st.len`, its key/value already
@@ -430,36 +535,31 @@ fn self_attention(
 ) {
     let inner = heads * dkv;
     let t = st.len;
-    let (keys, values) = (&st.self_k[layer], &st.self_v[layer]);
-    let slot_of = |p: usize, r: usize| -> usize {
-        st.position_start[p]
-            + if p == t {
-                r
-            } else {
-                st.ancestry[p][r] as usize
-            }
-    };
+    let avx2 = use_avx2();
     ctx.par_chunks_mut(inner)
         .zip(q.par_chunks(inner))
         .enumerate()
         .for_each(|(r, (out, qr))| {
+            let at: Vec<usize> = (0..=t)
+                .map(|p| {
+                    let slot = if p == t {
+                        r
+                    } else {
+                        st.ancestry[p][r] as usize
+                    };
+                    (st.position_start[p] + slot) * inner
+                })
+                .collect();
+            let row = RowAttention {
+                keys: &st.self_k[layer],
+                values: &st.self_v[layer],
+                at: &at,
+                bias: pos_bias,
+                heads,
+                dkv,
+            };
             let mut scores = vec![0f32; t + 1];
-            for hd in 0..heads {
-                let qh = &qr[hd * dkv..(hd + 1) * dkv];
-                for (p, s) in scores.iter_mut().enumerate() {
-                    let at = slot_of(p, r) * inner + hd * dkv;
-                    *s = dot(qh, &keys[at..at + dkv]) + pos_bias[hd * (t + 1) + p];
-                }
-                softmax_in_place(&mut scores);
-                let oh = &mut out[hd * dkv..(hd + 1) * dkv];
-                oh.fill(0.0);
-                for (p, &pr) in scores.iter().enumerate() {
-                    let at = slot_of(p, r) * inner + hd * dkv;
-                    for (o, &v) in oh.iter_mut().zip(&values[at..at + dkv]) {
-                        *o += pr * v;
-                    }
-                }
-            }
+            attend(&row, qr, out, &mut scores, avx2);
         });
 }
 
@@ -473,33 +573,34 @@ fn cross_attention(
 ) {
     let inner = heads * dkv;
     let s_len = st.src_len;
-    let (keys, values) = (&st.cross_k[layer], &st.cross_v[layer]);
+    let avx2 = use_avx2();
+    // Keys of one source are [heads, s_len, d_kv]: position j of head h at (h s_len + j) d_kv,
+    // so `at[j] = j d_kv` with the head offset folded into a per-head base below.
     ctx.par_chunks_mut(inner)
         .zip(q.par_chunks(inner))
         .enumerate()
         .for_each(|(r, (out, qr))| {
             let src = st.row_source[r] as usize;
-            let bias = &st.cross_bias[src * s_len..(src + 1) * s_len];
+            let bias1 = &st.cross_bias[src * s_len..(src + 1) * s_len];
             let mut scores = vec![0f32; s_len];
+            let at: Vec<usize> = (0..s_len).map(|j| j * dkv).collect();
             for hd in 0..heads {
-                let qh = &qr[hd * dkv..(hd + 1) * dkv];
                 let base = (src * heads + hd) * s_len * dkv;
-                for (j, s) in scores.iter_mut().enumerate() {
-                    let at = base + j * dkv;
-                    *s = dot(qh, &keys[at..at + dkv]) + bias[j];
-                }
-                softmax_in_place(&mut scores);
-                let oh = &mut out[hd * dkv..(hd + 1) * dkv];
-                oh.fill(0.0);
-                for (j, &pr) in scores.iter().enumerate() {
-                    if pr == 0.0 {
-                        continue;
-                    }
-                    let at = base + j * dkv;
-                    for (o, &v) in oh.iter_mut().zip(&values[at..at + dkv]) {
-                        *o += pr * v;
-                    }
-                }
+                let row = RowAttention {
+                    keys: &st.cross_k[layer][base..base + s_len * dkv],
+                    values: &st.cross_v[layer][base..base + s_len * dkv],
+                    at: &at,
+                    bias: bias1,
+                    heads: 1,
+                    dkv,
+                };
+                attend(
+                    &row,
+                    &qr[hd * dkv..(hd + 1) * dkv],
+                    &mut out[hd * dkv..(hd + 1) * dkv],
+                    &mut scores,
+                    avx2,
+                );
             }
         });
 }
