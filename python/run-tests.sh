@@ -17,6 +17,9 @@ if [ ! -x "$venv/bin/python" ]; then
         python3 -m venv "$venv"
     fi
 fi
+# maturin's build backend runs the `maturin` executable it installed into the venv: put the venv's
+# bin first on PATH (a clean machine has no other maturin).
+export PATH="$venv/bin:$PATH"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-test.txt
 # The binary the tests compare against (built by `cargo test --workspace` already; cheap if so).
 bin_profile=$([ "$profile" = release ] && echo release || echo test)
