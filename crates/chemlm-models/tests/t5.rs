@@ -10,6 +10,13 @@ use chemlm_models::{count_parameters, presets, LanguageModel, LmKind, Model, Mod
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+mod common;
+use common::{ids, max_abs};
+
+fn tiny(gated: bool) -> Model {
+    common::tiny_t5(gated, 7)
+}
+
 fn golden(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -18,17 +25,6 @@ fn golden(name: &str) -> PathBuf {
 
 fn io(name: &str) -> HashMap<String, Tensor> {
     candle_core::safetensors::load(golden(name).join("io.safetensors"), &Device::Cpu).unwrap()
-}
-
-fn max_abs(t: &Tensor) -> f32 {
-    t.abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
 }
 
 /// Largest |a - b| over the real (unpadded) decoder positions of each row.
@@ -199,38 +195,6 @@ fn parameter_counts_equal_transformers() {
     assert_eq!(c.total as u64, v["num_parameters"].as_u64().unwrap());
     // Non-embedding leaves out `shared` and the separate head.
     assert_eq!(c.total - c.non_embedding, 2 * 32128 * 512);
-}
-
-fn tiny(gated: bool) -> Model {
-    let mut cfg = presets::preset("t5-tiny").unwrap();
-    if let ModelConfig::T5(c) = &mut cfg {
-        c.vocab_size = 40;
-        c.relative_attention_num_buckets = 8;
-        c.relative_attention_max_distance = 12;
-        c.num_decoder_layers = Some(3);
-        c.d_kv = 6;
-        if gated {
-            c.feed_forward_proj = "gated-gelu".into();
-            c.tie_word_embeddings = false;
-        }
-    }
-    Model::new(&cfg, &Device::Cpu, 7).unwrap()
-}
-
-fn ids(rows: &[&[u32]]) -> (Tensor, Tensor) {
-    let w = rows.iter().map(|r| r.len()).max().unwrap();
-    let mut v = Vec::new();
-    let mut m = Vec::new();
-    for r in rows {
-        for j in 0..w {
-            v.push(r.get(j).copied().unwrap_or(0));
-            m.push(u32::from(j < r.len()));
-        }
-    }
-    (
-        Tensor::from_vec(v, (rows.len(), w), &Device::Cpu).unwrap(),
-        Tensor::from_vec(m, (rows.len(), w), &Device::Cpu).unwrap(),
-    )
 }
 
 #[test]

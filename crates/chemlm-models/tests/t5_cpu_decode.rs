@@ -6,53 +6,16 @@
 //! and sampling. The transformers parity of the engine is checked by seq2seq_t5_golden.rs.
 
 use candle_core::{Device, IndexOp, Tensor};
-use chemlm_models::config::ModelConfig;
 use chemlm_models::seq2seq::{
     generate, BeamConfig, DecodeConfig, EarlyStopping, SampleConfig, Seq2SeqModel, Strategy,
 };
-use chemlm_models::{autocast, presets, Model, Precision, TensorDecoding, T5};
+use chemlm_models::{autocast, Model, Precision, TensorDecoding, T5};
+
+mod common;
+use common::{ids, max_abs};
 
 fn tiny(gated: bool) -> Model {
-    let mut cfg = presets::preset("t5-tiny").unwrap();
-    if let ModelConfig::T5(c) = &mut cfg {
-        c.vocab_size = 40;
-        c.relative_attention_num_buckets = 8;
-        c.relative_attention_max_distance = 12;
-        c.num_decoder_layers = Some(3);
-        c.d_kv = 6;
-        if gated {
-            c.feed_forward_proj = "gated-gelu".into();
-            c.tie_word_embeddings = false;
-        }
-    }
-    Model::new(&cfg, &Device::Cpu, 11).unwrap()
-}
-
-fn ids(rows: &[&[u32]]) -> (Tensor, Tensor) {
-    let w = rows.iter().map(|r| r.len()).max().unwrap();
-    let mut v = Vec::new();
-    let mut m = Vec::new();
-    for r in rows {
-        for j in 0..w {
-            v.push(r.get(j).copied().unwrap_or(0));
-            m.push(u32::from(j < r.len()));
-        }
-    }
-    (
-        Tensor::from_vec(v, (rows.len(), w), &Device::Cpu).unwrap(),
-        Tensor::from_vec(m, (rows.len(), w), &Device::Cpu).unwrap(),
-    )
-}
-
-fn max_abs(t: &Tensor) -> f32 {
-    t.abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
+    common::tiny_t5(gated, 11)
 }
 
 /// Feeds column `j` of `dec` for the given original rows and returns the step's logits.
