@@ -27,61 +27,15 @@ pub fn softplus(x: &Tensor) -> FfResult<Tensor> {
 
 /// SchNet's shifted softplus ln(0.5·eˣ + 0.5) = softplus(x) − ln 2, zero at the origin.
 ///
-/// On the CPU in f32/f64 this is one fused pass ([`ShiftedSoftplusOp`]) instead of the eight
-/// elementwise passes of [`softplus`]; it is the dominant elementwise cost of SchNet's filter
-/// networks. Other devices and dtypes use the composed form.
+/// On the CPU in f32/f64 this is one fused parallel pass ([`crate::fused::shifted_softplus`],
+/// backward σ(x)·grad fused as well) instead of the eight elementwise passes of [`softplus`]:
+/// it is the dominant elementwise cost of SchNet's filter networks. Other devices and dtypes
+/// use the composed form.
 pub fn shifted_softplus(x: &Tensor) -> FfResult<Tensor> {
     if x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64) {
-        return Ok(x.contiguous()?.apply_op1(ShiftedSoftplusOp)?);
+        return Ok(crate::fused::shifted_softplus(x)?);
     }
     Ok((softplus(x)? - std::f64::consts::LN_2)?)
-}
-
-/// Fused shifted softplus. Its backward pass is grad · σ(x) with candle-nn's `sigmoid`, whose
-/// own backward is built from tensor ops on its output, so gradients of gradients (force
-/// training) stay exact.
-struct ShiftedSoftplusOp;
-
-impl candle_core::CustomOp1 for ShiftedSoftplusOp {
-    fn name(&self) -> &'static str {
-        "shifted-softplus"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &candle_core::CpuStorage,
-        layout: &candle_core::Layout,
-    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use candle_core::CpuStorage;
-        let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
-            candle_core::Error::Msg("shifted-softplus: input must be contiguous".into())
-        })?;
-        let out = match storage {
-            CpuStorage::F64(v) => CpuStorage::F64(
-                v[start..end]
-                    .iter()
-                    .map(|&x| x.max(0.0) + (1.0 + (-x.abs()).exp()).ln() - std::f64::consts::LN_2)
-                    .collect(),
-            ),
-            CpuStorage::F32(v) => CpuStorage::F32(
-                v[start..end]
-                    .iter()
-                    .map(|&x| x.max(0.0) + (1.0 + (-x.abs()).exp()).ln() - std::f32::consts::LN_2)
-                    .collect(),
-            ),
-            _ => candle_core::bail!("shifted-softplus: only f32 and f64 on the CPU"),
-        };
-        Ok((out, layout.shape().clone()))
-    }
-
-    fn bwd(
-        &self,
-        arg: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
-        Ok(Some(grad_res.mul(&candle_nn::ops::sigmoid(arg)?)?))
-    }
 }
 
 /// Applies `act` to `x`.
@@ -128,30 +82,24 @@ impl Dense {
         Ok(Dense { weight, bias, act })
     }
 
-    /// Applies the layer to `[n, in]` rows.
+    /// Applies the layer to `[n, in]` rows. On the CPU the product and the bias are fused
+    /// ops ([`crate::fused::linear`], [`crate::fused::bias_add`]) whose weight gradients are
+    /// skipped in force passes ([`crate::fused::positions_only`]).
     pub fn forward(&self, x: &Tensor) -> FfResult<Tensor> {
-        let y = x.matmul(&self.weight.t()?)?;
-        let y = match &self.bias {
-            Some(b) => y.broadcast_add(b)?,
-            None => y,
-        };
-        activate(&y, self.act)
+        self.apply(x, &self.weight, self.bias.as_ref())
     }
 
-    /// The same function with the weights as constants, for forces at inference time (MD,
-    /// prediction): candle's matmul backward always computes the weight gradient too, a third
-    /// of the matmul work of a force call, which this skips. On the CPU the product is an op
-    /// whose backward is only grad·W (still differentiable in its input); elsewhere it is a
-    /// plain matmul with detached weights. No gradient reaches the weights.
+    /// The same function with the weights as constants (MD, prediction): no gradient reaches
+    /// the weights and the graph does not hold them.
     pub fn forward_frozen(&self, x: &Tensor) -> FfResult<Tensor> {
-        let w = self.weight.detach();
-        let y = if x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64) {
-            x.contiguous()?.apply_op1(FrozenLinear { weight: w })?
-        } else {
-            x.matmul(&w.t()?)?
-        };
-        let y = match &self.bias {
-            Some(b) => y.broadcast_add(&b.detach())?,
+        let b = self.bias.as_ref().map(Tensor::detach);
+        self.apply(x, &self.weight.detach(), b.as_ref())
+    }
+
+    fn apply(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> FfResult<Tensor> {
+        let y = crate::fused::linear(x, w)?;
+        let y = match b {
+            Some(b) => crate::fused::bias_add(&y, b)?,
             None => y,
         };
         activate(&y, self.act)
@@ -160,51 +108,6 @@ impl Dense {
     /// Output width.
     pub fn out_dim(&self) -> usize {
         self.weight.dims()[0]
-    }
-}
-
-/// x ↦ x Wᵀ for `[n, in]` rows with a constant `[out, in]` weight (see [`Dense::forward_frozen`]).
-struct FrozenLinear {
-    weight: Tensor,
-}
-
-impl candle_core::CustomOp1 for FrozenLinear {
-    fn name(&self) -> &'static str {
-        "frozen-linear"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &candle_core::CpuStorage,
-        layout: &candle_core::Layout,
-    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use candle_core::CpuStorage;
-        let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
-            candle_core::Error::Msg("frozen-linear: input must be contiguous".into())
-        })?;
-        let dims = layout.dims();
-        let x = match storage {
-            CpuStorage::F64(v) => Tensor::from_slice(&v[start..end], dims, &Device::Cpu)?,
-            CpuStorage::F32(v) => Tensor::from_slice(&v[start..end], dims, &Device::Cpu)?,
-            _ => candle_core::bail!("frozen-linear: only f32 and f64 on the CPU"),
-        };
-        let y = x.matmul(&self.weight.t()?)?;
-        let shape = y.shape().clone();
-        let flat = y.flatten_all()?;
-        let out = match storage {
-            CpuStorage::F64(_) => CpuStorage::F64(flat.to_vec1()?),
-            _ => CpuStorage::F32(flat.to_vec1()?),
-        };
-        Ok((out, shape))
-    }
-
-    fn bwd(
-        &self,
-        _arg: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
-        Ok(Some(grad_res.matmul(&self.weight)?))
     }
 }
 

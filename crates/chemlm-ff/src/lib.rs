@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod blocks;
 pub mod error;
+pub mod fused;
 pub mod input;
 pub mod io;
 pub mod md;

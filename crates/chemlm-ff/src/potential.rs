@@ -54,7 +54,9 @@ pub fn energy_and_forces(
         ));
     }
     let energies = model.energies(input, train)?;
-    let grads = energies.sum_all()?.backward()?;
+    // Only the positions' gradient is read: weight gradients of this pass are skipped.
+    let total = energies.sum_all()?;
+    let grads = crate::fused::positions_only(|| total.backward())?;
     let de_dr = grads.get(positions.as_tensor()).ok_or_else(|| {
         FfError::Invalid("the energy does not depend on the positions (no edges?)".into())
     })?;

@@ -1,0 +1,210 @@
+//! The fused CPU kernels of `chemlm_ff::fused` against the composed candle ops they replace:
+//! values (f32 and f64, sizes across the parallel chunk boundaries), first derivatives against
+//! central differences, second derivatives (what force training takes) against the composed
+//! graph, and the weight gradients skipped inside `positions_only`.
+
+use candle_core::{DType, Device, Tensor, Var};
+use chemlm_ff::{blocks, fused, second_order};
+use chemlm_models::gradcheck::check_gradients;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn random(shape: &[usize], scale: f64, seed: u64) -> Tensor {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n)
+        .map(|_| scale * (rng.gen::<f64>() * 2.0 - 1.0))
+        .collect();
+    Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    (a.to_dtype(DType::F64).unwrap() - b.to_dtype(DType::F64).unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f64>()
+        .unwrap()
+}
+
+fn composed_ssp(x: &Tensor) -> Tensor {
+    (blocks::softplus(x).unwrap() - std::f64::consts::LN_2).unwrap()
+}
+
+/// [300, 37] = 11,100 elements: more than one parallel chunk, rows not aligned to chunks.
+const SHAPE: [usize; 2] = [300, 37];
+
+#[test]
+fn values_equal_the_composed_ops_in_f64_and_f32() {
+    let x = random(&SHAPE, 30.0, 1);
+    let g = random(&SHAPE, 2.0, 2);
+    let w = random(&[23, 37], 1.0, 3);
+    let b = random(&[37], 1.0, 4);
+    let sig = candle_nn::ops::sigmoid(&x).unwrap();
+    let want_ssp = composed_ssp(&x);
+    let want_sm = (&g * &sig).unwrap();
+    let want_spm = ((&g * &x).unwrap() * (&sig * sig.affine(-1.0, 1.0).unwrap()).unwrap()).unwrap();
+    let want_lin = x.matmul(&w.t().unwrap()).unwrap();
+    let want_bias = x.broadcast_add(&b).unwrap();
+    let want_cols = x.sum(0).unwrap();
+    for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 2e-6)] {
+        let c = |t: &Tensor| t.to_dtype(dtype).unwrap();
+        let (xd, gd, wd, bd) = (c(&x), c(&g), c(&w), c(&b));
+        let got = fused::shifted_softplus(&xd).unwrap();
+        assert!(max_abs_diff(&got, &want_ssp) < tol * 30.0, "{dtype:?} ssp");
+        let got = fused::sigmoid_mul(&gd, &xd).unwrap();
+        assert!(max_abs_diff(&got, &want_sm) < tol * 2.0, "{dtype:?} σ·g");
+        let got = fused::sigmoid_prime_mul(&gd, &xd, &xd).unwrap();
+        assert!(
+            max_abs_diff(&got, &want_spm) < tol * 60.0,
+            "{dtype:?} σ'·g·x"
+        );
+        // Products and sums: relative to their magnitude (rows of 37 terms of up to 30).
+        let got = fused::linear(&xd, &wd).unwrap();
+        assert!(
+            max_abs_diff(&got, &want_lin) < tol * 1e3,
+            "{dtype:?} linear"
+        );
+        let got = fused::bias_add(&xd, &bd).unwrap();
+        assert!(
+            max_abs_diff(&got, &want_bias) < tol * 30.0,
+            "{dtype:?} bias"
+        );
+        let got = fused::column_sum(&xd).unwrap();
+        assert!(
+            max_abs_diff(&got, &want_cols) < tol * 1e4,
+            "{dtype:?} columns"
+        );
+    }
+}
+
+/// ssp in f32 over a fine grid, against the f64 formula: the series for ln(1 + t) and the
+/// polynomial exp keep it within a few f32 roundings.
+#[test]
+fn f32_shifted_softplus_is_accurate_everywhere() {
+    let xs: Vec<f32> = (0..=200_000).map(|i| -100.0 + i as f32 * 0.001).collect();
+    let t = Tensor::from_vec(xs.clone(), xs.len(), &Device::Cpu).unwrap();
+    let got: Vec<f32> = fused::shifted_softplus(&t).unwrap().to_vec1().unwrap();
+    for (&x, &y) in xs.iter().zip(&got) {
+        let x = x as f64;
+        let want = x.max(0.0) + (-x.abs()).exp().ln_1p() - std::f64::consts::LN_2;
+        let tol = 4.0 * f32::EPSILON as f64 * want.abs().max(1.0);
+        assert!(
+            (y as f64 - want).abs() <= tol,
+            "ssp({x}) = {y}, want {want}"
+        );
+    }
+}
+
+/// A scalar function of tensors, as `check_gradients` takes it.
+type ScalarFn = fn(&[Tensor]) -> candle_core::Result<Tensor>;
+
+#[test]
+fn first_derivatives_equal_finite_differences() {
+    let x = random(&[9, 7], 3.0, 5);
+    let g = random(&[9, 7], 1.0, 6);
+    let w = random(&[5, 7], 1.0, 7);
+    let b = random(&[7], 1.0, 8);
+    let checks: Vec<(&str, Vec<Tensor>, ScalarFn)> = vec![
+        ("ssp", vec![x.clone()], |t| {
+            fused::shifted_softplus(&t[0])?.sqr()?.sum_all()
+        }),
+        ("σ·g", vec![g.clone(), x.clone()], |t| {
+            fused::sigmoid_mul(&t[0], &t[1])?.sqr()?.sum_all()
+        }),
+        ("σ'·a·b", vec![g.clone(), x.clone(), x.clone()], |t| {
+            fused::sigmoid_prime_mul(&t[0], &t[1], &t[2])?
+                .sqr()?
+                .sum_all()
+        }),
+        ("linear", vec![x.clone(), w], |t| {
+            fused::linear(&t[0], &t[1])?.sqr()?.sum_all()
+        }),
+        ("bias", vec![x.clone(), b], |t| {
+            fused::bias_add(&t[0], &t[1])?.sqr()?.sum_all()
+        }),
+        ("columns", vec![x], |t| {
+            fused::column_sum(&t[0])?.sqr()?.sum_all()
+        }),
+    ];
+    for (name, inputs, f) in checks {
+        let r = check_gradients(&inputs, f, 1e-6, 64).unwrap();
+        assert!(r.max_rel_error < 1e-6, "{name}: {r:?}");
+    }
+}
+
+/// A dense + shifted-softplus layer pair as force training uses it: the gradient in the input
+/// (the "forces"), then the gradient of a loss on it in weights, bias and input. The fused and
+/// the composed graphs must agree to rounding.
+#[test]
+fn second_derivatives_equal_the_composed_graph() {
+    let x0 = random(&[11, 6], 2.0, 9);
+    let w0 = random(&[8, 6], 1.0, 10);
+    let b0 = random(&[8], 1.0, 11);
+    let w1 = random(&[3, 8], 1.0, 12);
+    let target = random(&[11, 6], 1.0, 13);
+    let run = |fused_ops: bool, positions_only: bool| {
+        let (x0, w0, b0, w1, target) = (
+            x0.clone(),
+            w0.clone(),
+            b0.clone(),
+            w1.clone(),
+            target.clone(),
+        );
+        second_order::run(move || {
+            let x = Var::from_tensor(&x0).unwrap();
+            let (w, b, v) = (
+                Var::from_tensor(&w0).unwrap(),
+                Var::from_tensor(&b0).unwrap(),
+                Var::from_tensor(&w1).unwrap(),
+            );
+            let y = if fused_ops {
+                let h =
+                    fused::bias_add(&fused::linear(x.as_tensor(), w.as_tensor())?, b.as_tensor())?;
+                fused::linear(&fused::shifted_softplus(&h)?, v.as_tensor())?
+            } else {
+                let h = x
+                    .as_tensor()
+                    .matmul(&w.as_tensor().t()?)?
+                    .broadcast_add(b.as_tensor())?;
+                composed_ssp(&h).matmul(&v.as_tensor().t()?)?
+            };
+            let e = y.sqr()?.sum_all()?;
+            let g1 = if positions_only {
+                fused::positions_only(|| e.backward())?
+            } else {
+                e.backward()?
+            };
+            let dx = g1.get(x.as_tensor()).expect("input gradient").clone();
+            let w_grad_present = g1.get(w.as_tensor()).is_some() && g1.get(b.as_tensor()).is_some();
+            let loss = ((&dx - &target)?.sqr()?.sum_all()? + (e * 0.1)?)?;
+            let g2 = loss.backward()?;
+            let grads: Vec<Tensor> = [&x, &w, &b, &v]
+                .iter()
+                .map(|t| g2.get(t.as_tensor()).expect("second gradient").clone())
+                .collect();
+            candle_core::Result::Ok((dx, grads, w_grad_present))
+        })
+        .expect("second-order thread")
+        .expect("ops")
+    };
+    let (dx_ref, g_ref, _) = run(false, false);
+    for positions_only in [false, true] {
+        let (dx, g, w_grads) = run(true, positions_only);
+        assert!(max_abs_diff(&dx, &dx_ref) < 1e-12, "forces");
+        for (name, (a, b)) in ["x", "w", "b", "v"].iter().zip(g.iter().zip(&g_ref)) {
+            assert!(
+                max_abs_diff(a, b) < 1e-10,
+                "second-order gradient in {name}"
+            );
+        }
+        assert_eq!(
+            w_grads, !positions_only,
+            "weight gradients of the force pass"
+        );
+    }
+}
