@@ -14,7 +14,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Result, Shape};
 use candle_core::{Tensor, WithDType};
 use chemlm_models::dispatch_float;
-use chemlm_models::ops::fused::{contiguous, Real};
+use chemlm_models::ops::fused::{contiguous, vectorised, Real};
 use rayon::prelude::*;
 use std::cell::Cell;
 
@@ -42,7 +42,7 @@ fn skip_weight_gradients() -> bool {
 }
 
 /// Whether the fused kernels apply to `t`.
-fn fused_here(t: &Tensor) -> bool {
+pub(crate) fn fused_here(t: &Tensor) -> bool {
     t.device().is_cpu() && matches!(t.dtype(), DType::F32 | DType::F64)
 }
 
@@ -110,7 +110,7 @@ fn map1<T: Float>(x: &[T], f: impl Fn(T) -> T + Sync) -> CpuStorage {
     let mut out = vec![T::zr(); x.len()];
     out.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
-        .for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x)));
+        .for_each(|(o, x)| vectorised(|| o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x))));
     T::to_cpu_storage_owned(out)
 }
 
@@ -120,9 +120,11 @@ fn map2<T: Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> CpuStorage 
     out.par_chunks_mut(CHUNK)
         .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
         .for_each(|(o, (a, b))| {
-            for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
-                *o = f(a, b);
-            }
+            vectorised(|| {
+                for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
+                    *o = f(a, b);
+                }
+            })
         });
     T::to_cpu_storage_owned(out)
 }
@@ -221,10 +223,12 @@ impl CustomOp3 for SigmoidPrimeMul {
                 .zip(a.par_chunks(CHUNK))
                 .zip(b.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
                 .for_each(|((o, a), (b, x))| {
-                    for (((o, &a), &b), &x) in o.iter_mut().zip(a).zip(b).zip(x) {
-                        let s = sigmoid(x);
-                        *o = a * b * s * (T::lit(1.0) - s);
-                    }
+                    vectorised(|| {
+                        for (((o, &a), &b), &x) in o.iter_mut().zip(a).zip(b).zip(x) {
+                            let s = sigmoid(x);
+                            *o = a * b * s * (T::lit(1.0) - s);
+                        }
+                    })
                 });
             Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
         })
@@ -374,9 +378,11 @@ impl CustomOp2 for BiasAdd {
             let mut out = y.to_vec();
             let rows = (CHUNK / d.max(1)).max(1) * d.max(1);
             out.par_chunks_mut(rows).for_each(|o| {
-                for row in o.chunks_mut(d.max(1)) {
-                    row.iter_mut().zip(b).for_each(|(o, &b)| *o += b);
-                }
+                vectorised(|| {
+                    for row in o.chunks_mut(d.max(1)) {
+                        row.iter_mut().zip(b).for_each(|(o, &b)| *o += b);
+                    }
+                })
             });
             Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
         })
@@ -425,9 +431,11 @@ impl CustomOp1 for ColumnSum {
                     .par_chunks(SUM_ROWS * d)
                     .map(|block| {
                         let mut acc = vec![T::zr(); d];
-                        for row in block.chunks(d) {
-                            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
-                        }
+                        vectorised(|| {
+                            for row in block.chunks(d) {
+                                acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
+                            }
+                        });
                         acc
                     })
                     .collect();
@@ -440,5 +448,124 @@ impl CustomOp1 for ColumnSum {
     }
     fn bwd(&self, g: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(grad.unsqueeze(0)?.broadcast_as(g.shape())?))
+    }
+}
+
+// ------------------------------------------------------------------ per-row scaling
+
+/// `x[n, d] · c[n, 1]` (every row scaled by its own number: filters by the cutoff of their
+/// edge, by a direction component), one parallel pass instead of candle's broadcast, whose
+/// backward reduces `[n, d]` to `[n, 1]` through a strided sum. Backward: [`scale_rows`] and
+/// [`row_dot`], which close under differentiation.
+pub fn scale_rows(x: &Tensor, c: &Tensor) -> Result<Tensor> {
+    let fits = x.rank() == 2 && c.dims() == [x.dim(0)?, 1] && x.dtype() == c.dtype();
+    if !fused_here(x) || !fits {
+        return x.broadcast_mul(c);
+    }
+    cont(x)?.apply_op2(&cont(c)?, ScaleRows)
+}
+
+/// Row-wise dot products `Σ_k a[n, k] b[n, k]` as `[n, 1]`.
+pub fn row_dot(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if !fused_here(a) || a.rank() != 2 || a.dims() != b.dims() || a.dtype() != b.dtype() {
+        return (a * b)?.sum_keepdim(1);
+    }
+    cont(a)?.apply_op2(&cont(b)?, RowDot)
+}
+
+struct ScaleRows;
+
+impl CustomOp2 for ScaleRows {
+    fn name(&self) -> &'static str {
+        "chemlm-ff-scale-rows"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, d) = l1.shape().dims2()?;
+        if l2.dims() != [n, 1] {
+            candle_core::bail!(
+                "{}: rows {:?}, scales {:?}",
+                self.name(),
+                l1.dims(),
+                l2.dims()
+            );
+        }
+        dispatch_float!(s1, self.name(), |T| {
+            let x = contiguous::<T>(s1, l1, self.name())?;
+            let c = contiguous::<T>(s2, l2, self.name())?;
+            let mut out = vec![T::zr(); n * d];
+            if let Some(rows) = CHUNK.checked_div(d) {
+                let rows = rows.max(1);
+                out.par_chunks_mut(rows * d)
+                    .zip(x.par_chunks(rows * d).zip(c.par_chunks(rows)))
+                    .for_each(|(o, (x, c))| {
+                        vectorised(|| {
+                            for ((o, x), &c) in o.chunks_mut(d).zip(x.chunks(d)).zip(c) {
+                                o.iter_mut().zip(x).for_each(|(o, &x)| *o = x * c);
+                            }
+                        })
+                    });
+            }
+            Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+        })
+    }
+    fn bwd(
+        &self,
+        x: &Tensor,
+        c: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        Ok((Some(scale_rows(grad, c)?), Some(row_dot(grad, x)?)))
+    }
+}
+
+struct RowDot;
+
+impl CustomOp2 for RowDot {
+    fn name(&self) -> &'static str {
+        "chemlm-ff-row-dot"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        same_shapes(self.name(), &[l1, l2])?;
+        let (n, d) = l1.shape().dims2()?;
+        dispatch_float!(s1, self.name(), |T| {
+            let a = contiguous::<T>(s1, l1, self.name())?;
+            let b = contiguous::<T>(s2, l2, self.name())?;
+            let mut out = vec![T::zr(); n];
+            if let Some(rows) = CHUNK.checked_div(d) {
+                let rows = rows.max(1);
+                out.par_chunks_mut(rows)
+                    .zip(a.par_chunks(rows * d).zip(b.par_chunks(rows * d)))
+                    .for_each(|(o, (a, b))| {
+                        vectorised(|| {
+                            for ((o, a), b) in o.iter_mut().zip(a.chunks(d)).zip(b.chunks(d)) {
+                                *o = a.iter().zip(b).fold(T::zr(), |s, (&a, &b)| s + a * b);
+                            }
+                        })
+                    });
+            }
+            Ok((T::to_cpu_storage_owned(out), Shape::from((n, 1))))
+        })
+    }
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        Ok((Some(scale_rows(b, grad)?), Some(scale_rows(a, grad)?)))
     }
 }

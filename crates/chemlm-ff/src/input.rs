@@ -1,8 +1,10 @@
 //! A [`GraphBatch`] as tensors: what every model's forward pass consumes.
 
 use crate::error::FfResult;
+use crate::message::{conv, EdgeGraph, End};
 use candle_core::{DType, Device, Tensor, Var};
 use chemlm_atoms::GraphBatch;
+use std::sync::Arc;
 
 /// Tensors of one batch of structures. Positions are a [`Var`] when forces are wanted, so that
 /// `backward()` reaches them through the edge vectors.
@@ -26,6 +28,8 @@ pub struct AtomsInput {
     pub atoms_per_structure: Vec<u32>,
     /// Atomic numbers on the host (per-element tables, reporting).
     pub numbers_host: Vec<u8>,
+    /// The edges grouped by atom, for the fused message-passing kernels ([`Self::conv`]).
+    pub graph: Arc<EdgeGraph>,
 }
 
 impl AtomsInput {
@@ -50,16 +54,18 @@ impl AtomsInput {
         let flat_off: Vec<f64> = batch.offsets.iter().flatten().copied().collect();
         let offsets = Tensor::from_vec(flat_off, (n_edges, 3), device)?.to_dtype(dtype)?;
         let numbers: Vec<u32> = batch.numbers.iter().map(|&z| z as u32).collect();
+        let graph = EdgeGraph::new(n_atoms, batch.idx_i.clone(), batch.idx_j.clone(), device)?;
         let input = AtomsInput {
             numbers: Tensor::from_vec(numbers, n_atoms, device)?,
             positions,
-            idx_i: Tensor::from_vec(batch.idx_i.clone(), n_edges, device)?,
-            idx_j: Tensor::from_vec(batch.idx_j.clone(), n_edges, device)?,
+            idx_i: graph.idx_i().clone(),
+            idx_j: graph.idx_j().clone(),
             offsets,
             structure_of: Tensor::from_vec(batch.structure_of.clone(), n_atoms, device)?,
             n_structures: batch.n_structures(),
             atoms_per_structure: batch.atoms_per_structure.clone(),
             numbers_host: batch.numbers.clone(),
+            graph: Arc::new(graph),
         };
         Ok((input, var))
     }
@@ -93,6 +99,13 @@ impl AtomsInput {
         dims[0] = self.n_structures;
         let zeros = Tensor::zeros(dims, per_atom.dtype(), per_atom.device())?;
         Ok(zeros.index_add(&self.structure_of, per_atom, 0)?)
+    }
+
+    /// The continuous-filter convolution Σ_{j ∈ N(i)} x_j ⊙ w_ij of atom rows `x` `[n_atoms, F]`
+    /// and edge rows `w` `[n_edges, F]`, onto the centres: `[n_atoms, F]`. The same numbers as
+    /// `sum_to_centres(x[idx_j] * w)` without the gathered copy (fused on the CPU).
+    pub fn conv(&self, x: &Tensor, w: &Tensor) -> FfResult<Tensor> {
+        Ok(conv(x, w, &self.graph, End::Centre)?)
     }
 
     /// Sums per-edge rows `[n_edges, ...]` onto their centre atoms `[n_atoms, ...]`.

@@ -11,6 +11,7 @@ pub mod fused;
 pub mod input;
 pub mod io;
 pub mod md;
+pub mod message;
 pub mod models;
 pub mod o3;
 pub mod potential;

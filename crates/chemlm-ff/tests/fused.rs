@@ -208,3 +208,68 @@ fn second_derivatives_equal_the_composed_graph() {
         );
     }
 }
+
+/// Per-row scaling and row dot products: values against the broadcast they replace (several
+/// parallel chunks), first derivatives against central differences, and the second
+/// derivatives of a force-style loss (scales that depend on the differentiated input, as a
+/// cutoff depends on positions) against the composed graph.
+#[test]
+fn scale_rows_and_row_dot() {
+    let x = random(&[700, 37], 2.0, 21);
+    let c = random(&[700, 1], 1.0, 22);
+    let y = random(&[700, 37], 1.0, 23);
+    for (dtype, tol) in [(DType::F64, 0.0), (DType::F32, 0.0)] {
+        let t = |v: &Tensor| v.to_dtype(dtype).unwrap();
+        let got = fused::scale_rows(&t(&x), &t(&c)).unwrap();
+        let want = t(&x).broadcast_mul(&t(&c)).unwrap();
+        assert!(max_abs_diff(&got, &want) <= tol, "{dtype:?} scale rows");
+        let got = fused::row_dot(&t(&x), &t(&y)).unwrap();
+        let want = (t(&x) * t(&y)).unwrap().sum_keepdim(1).unwrap();
+        assert!(max_abs_diff(&got, &want) < 1e-4, "{dtype:?} row dot");
+    }
+    let checks: Vec<(&str, Vec<Tensor>, ScalarFn)> = vec![
+        (
+            "scale rows",
+            vec![random(&[9, 7], 1.0, 24), random(&[9, 1], 1.0, 25)],
+            |t| fused::scale_rows(&t[0], &t[1])?.sqr()?.sum_all(),
+        ),
+        (
+            "row dot",
+            vec![random(&[9, 7], 1.0, 26), random(&[9, 7], 1.0, 27)],
+            |t| fused::row_dot(&t[0], &t[1])?.sqr()?.sum_all(),
+        ),
+    ];
+    for (name, inputs, f) in checks {
+        let r = check_gradients(&inputs, f, 1e-6, 64).unwrap();
+        assert!(r.max_rel_error < 1e-6, "{name}: {r:?}");
+    }
+    let x0 = random(&[13, 5], 1.0, 28);
+    let w0 = random(&[13, 5], 1.0, 29);
+    let run = |fused_ops: bool| {
+        let (x0, w0) = (x0.clone(), w0.clone());
+        second_order::run(move || {
+            let x = Var::from_tensor(&x0)?;
+            let w = Var::from_tensor(&w0)?;
+            let c = x.as_tensor().sqr()?.sum_keepdim(1)?.neg()?.exp()?;
+            let y = if fused_ops {
+                fused::scale_rows(&w.as_tensor().tanh()?, &c)?
+            } else {
+                w.as_tensor().tanh()?.broadcast_mul(&c)?
+            };
+            let e = (y.sin()?.sum_all()? + fused::row_dot(&y, x.as_tensor())?.sum_all()?)?;
+            let dx = e.backward()?.get(x.as_tensor()).unwrap().clone();
+            let g2 = (dx.sqr()?.sum_all()? + e)?.backward()?;
+            candle_core::Result::Ok((
+                dx,
+                g2.get(x.as_tensor()).unwrap().clone(),
+                g2.get(w.as_tensor()).unwrap().clone(),
+            ))
+        })
+        .expect("second-order thread")
+        .expect("ops")
+    };
+    let (a, b) = (run(false), run(true));
+    assert!(max_abs_diff(&a.0, &b.0) < 1e-12, "forces");
+    assert!(max_abs_diff(&a.1, &b.1) < 1e-10, "second order in x");
+    assert!(max_abs_diff(&a.2, &b.2) < 1e-10, "second order in w");
+}

@@ -734,5 +734,48 @@ batch_size = 4
         ])
         .unwrap();
         assert!(out.join("fit.json").exists());
+        // One architecture of the mixed sweep: only its rows are fitted.
+        let only = dir.path().join("fit-schnet");
+        run_argv(&[
+            "--quiet",
+            "scale",
+            "fit",
+            results.to_str().unwrap(),
+            "--bootstrap",
+            "20",
+            "--model-prefix",
+            "schnet-",
+            "--out",
+            only.to_str().unwrap(),
+        ])
+        .unwrap();
+        let fits: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(only.join("fit.json")).unwrap()).unwrap();
+        let data_axis = fits
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["axis"] == "data")
+            .unwrap();
+        let schnet: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.model == "schnet-w8")
+            .map(|r| r.result.valid_loss)
+            .collect();
+        let fitted: Vec<f64> = data_axis["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[1].as_f64().unwrap())
+            .collect();
+        assert_eq!(fitted, schnet);
+        assert!(run_argv(&[
+            "scale",
+            "fit",
+            results.to_str().unwrap(),
+            "--model-prefix",
+            "painn-",
+        ])
+        .is_err());
     }
 }

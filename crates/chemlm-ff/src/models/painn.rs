@@ -445,7 +445,8 @@ impl PaiNN {
         // of an [n_edges, 3F·n_interactions] tensor with zeros (what dominated the run time).
         let n_edges = d_ij.dim(0)?;
         let ones = Tensor::ones((n_edges, 1), d_ij.dtype(), d_ij.device())?;
-        let phi_cut = Tensor::cat(&[&phi, &ones], 1)?.broadcast_mul(&fcut.unsqueeze(1)?)?;
+        let phi_cut =
+            crate::fused::scale_rows(&Tensor::cat(&[&phi, &ones], 1)?, &fcut.unsqueeze(1)?)?;
         let w_aug = Tensor::cat(&[&self.filter_w, &self.filter_b.unsqueeze(1)?], 1)?;
         let filter = |block: usize| -> FfResult<Tensor> {
             Ok(phi_cut.matmul(&w_aug.narrow(0, block * f, f)?.t()?)?)
@@ -461,29 +462,24 @@ impl PaiNN {
         let mut mu: Option<Vec<Tensor>> = None; // zero until the first message
         for (round, (inter, mix)) in self.interactions.iter().zip(&self.mixings).enumerate() {
             let first_block = if cfg.shared_filters { 0 } else { 3 * round };
-            // Message block: part p of φ(q) gathered from the neighbours, gated by filter p
-            // (p = 0: Δq, 1: along r̂_ij, 2: scaling μ_j; schnetpack's split order).
+            // Message block: part p of φ(q) from the neighbours, gated by filter p (p = 0: Δq,
+            // 1: along r̂_ij, 2: scaling μ_j; schnetpack's split order), each sum over
+            // neighbours one fused convolution: Σ_j φ_p(q_j) ⊙ W_p,ij, and for μ
+            // Σ_j (μ_j ⊙ φ_2(q_j)) ⊙ W_2,ij (μ_j and φ_2(q_j) share the neighbour index).
             let x = inter.context[1].forward(&inter.context[0].forward(&q)?)?;
-            let message = |part: usize| -> FfResult<Tensor> {
-                let x_j = x
-                    .narrow(1, part * f, f)?
-                    .contiguous()?
-                    .index_select(&input.idx_j, 0)?;
-                Ok((filter(first_block + part)? * x_j)?)
-            };
-            q = (&q + input.sum_to_centres(&message(0)?)?)?;
-            let m_r = message(1)?;
-            let m_mu = match mu {
-                Some(_) => Some(message(2)?),
+            let part = |p: usize| -> FfResult<Tensor> { Ok(x.narrow(1, p * f, f)?.contiguous()?) };
+            q = (&q + input.conv(&part(0)?, &filter(first_block)?)?)?;
+            let (x_r, w_r) = (part(1)?, filter(first_block + 1)?);
+            let scaling = match mu {
+                Some(_) => Some((part(2)?, filter(first_block + 2)?)),
                 None => None,
             };
             let mut mu_new = Vec::with_capacity(3);
             for (k, dir_k) in dir.iter().enumerate() {
-                let mut dmu = m_r.broadcast_mul(dir_k)?;
-                if let (Some(mu), Some(m_mu)) = (&mu, &m_mu) {
-                    dmu = (dmu + (mu[k].index_select(&input.idx_j, 0)? * m_mu)?)?;
+                let mut dmu = input.conv(&x_r, &crate::fused::scale_rows(&w_r, dir_k)?)?;
+                if let (Some(mu), Some((x_mu, w_mu))) = (&mu, &scaling) {
+                    dmu = (dmu + input.conv(&(&mu[k] * x_mu)?, w_mu)?)?;
                 }
-                let dmu = input.sum_to_centres(&dmu)?;
                 mu_new.push(match &mu {
                     Some(mu) => (&mu[k] + dmu)?,
                     None => dmu,

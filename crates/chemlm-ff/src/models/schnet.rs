@@ -233,9 +233,8 @@ impl Interaction {
         };
         let h = dense(&self.in2f, x)?;
         let w = dense(&self.filter1, &dense(&self.filter0, f_ij)?)?;
-        let w = w.broadcast_mul(rcut)?;
-        let messages = (h.index_select(&input.idx_j, 0)? * w)?;
-        let pooled = input.sum_to_centres(&messages)?;
+        let w = crate::fused::scale_rows(&w, rcut)?;
+        let pooled = input.conv(&h, &w)?;
         dense(&self.f2out1, &dense(&self.f2out0, &pooled)?)
     }
 }

@@ -20,6 +20,7 @@
 //! precision. Both give the same logits up to float summation order (tests/t5_cpu_decode.rs).
 
 use super::{relative_position_bucket, T5};
+use crate::ops::fused::use_avx2;
 use crate::ops::Activation;
 use candle_core::{CpuStorage, DType, Device, Layout, Result, Storage, StorageRef, Tensor};
 use rayon::prelude::*;
@@ -411,20 +412,6 @@ impl MulAdd for Fused {
     fn mul_add(a: f32, b: f32, c: f32) -> f32 {
         a.mul_add(b, c)
     }
-}
-
-/// Whether the AVX2+FMA row kernels can run here (checked once).
-fn use_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *AVX2.get_or_init(|| {
-            std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-        })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 /// Dot product with eight independent partial sums (so that it vectorises).

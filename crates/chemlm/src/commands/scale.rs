@@ -41,6 +41,10 @@ pub struct FitArgs {
     /// Where fit.json and the plots go (default: beside results.jsonl).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Fit only the rows whose model name starts with this (one architecture of a sweep
+    /// over several: their losses lie on different curves and are not pooled into one law).
+    #[arg(long)]
+    pub model_prefix: Option<String>,
 }
 
 /// The first `train_n` training and `valid_n` validation sequences of a shard directory.
@@ -188,7 +192,16 @@ fn frontier(mut pts: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 }
 
 fn fit(a: &FitArgs) -> Result<()> {
-    let rows = read_results(&a.results)?;
+    let mut rows = read_results(&a.results)?;
+    if let Some(prefix) = &a.model_prefix {
+        rows.retain(|r| r.model.starts_with(prefix.as_str()));
+        if rows.is_empty() {
+            bail!(
+                "{}: no results of a model named {prefix}…",
+                a.results.display()
+            );
+        }
+    }
     if rows.is_empty() {
         bail!("{}: no results", a.results.display());
     }
