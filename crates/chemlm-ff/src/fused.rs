@@ -14,8 +14,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Result, Shape};
 use candle_core::{Tensor, WithDType};
 use chemlm_models::dispatch_float;
-use chemlm_models::ops::fused::{contiguous, vectorised, Real};
-use rayon::prelude::*;
+use chemlm_models::ops::fused::{contiguous, for_each_chunk, vectorised, Real};
 use std::cell::Cell;
 
 thread_local! {
@@ -108,24 +107,24 @@ fn same_shapes(what: &str, layouts: &[&Layout]) -> Result<()> {
 /// Element-wise map of one input, in parallel chunks.
 fn map1<T: Float>(x: &[T], f: impl Fn(T) -> T + Sync) -> CpuStorage {
     let mut out = vec![T::zr(); x.len()];
-    out.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|(o, x)| vectorised(|| o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x))));
+    for_each_chunk(&mut out, CHUNK, |k, o| {
+        let x = &x[k * CHUNK..];
+        vectorised(|| o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x)))
+    });
     T::to_cpu_storage_owned(out)
 }
 
 /// Element-wise map of two inputs of the same length.
 fn map2<T: Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> CpuStorage {
     let mut out = vec![T::zr(); a.len()];
-    out.par_chunks_mut(CHUNK)
-        .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-        .for_each(|(o, (a, b))| {
-            vectorised(|| {
-                for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
-                    *o = f(a, b);
-                }
-            })
-        });
+    for_each_chunk(&mut out, CHUNK, |k, o| {
+        let (a, b) = (&a[k * CHUNK..], &b[k * CHUNK..]);
+        vectorised(|| {
+            for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
+                *o = f(a, b);
+            }
+        })
+    });
     T::to_cpu_storage_owned(out)
 }
 
@@ -219,17 +218,15 @@ impl CustomOp3 for SigmoidPrimeMul {
             let b = contiguous::<T>(s2, l2, self.name())?;
             let x = contiguous::<T>(s3, l3, self.name())?;
             let mut out = vec![T::zr(); a.len()];
-            out.par_chunks_mut(CHUNK)
-                .zip(a.par_chunks(CHUNK))
-                .zip(b.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
-                .for_each(|((o, a), (b, x))| {
-                    vectorised(|| {
-                        for (((o, &a), &b), &x) in o.iter_mut().zip(a).zip(b).zip(x) {
-                            let s = sigmoid(x);
-                            *o = a * b * s * (T::lit(1.0) - s);
-                        }
-                    })
-                });
+            for_each_chunk(&mut out, CHUNK, |k, o| {
+                let (a, b, x) = (&a[k * CHUNK..], &b[k * CHUNK..], &x[k * CHUNK..]);
+                vectorised(|| {
+                    for (((o, &a), &b), &x) in o.iter_mut().zip(a).zip(b).zip(x) {
+                        let s = sigmoid(x);
+                        *o = a * b * s * (T::lit(1.0) - s);
+                    }
+                })
+            });
             Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
         })
     }
@@ -377,7 +374,7 @@ impl CustomOp2 for BiasAdd {
             let b = contiguous::<T>(s2, l2, self.name())?;
             let mut out = y.to_vec();
             let rows = (CHUNK / d.max(1)).max(1) * d.max(1);
-            out.par_chunks_mut(rows).for_each(|o| {
+            for_each_chunk(&mut out, rows, |_, o| {
                 vectorised(|| {
                     for row in o.chunks_mut(d.max(1)) {
                         row.iter_mut().zip(b).for_each(|(o, &b)| *o += b);
@@ -427,20 +424,18 @@ impl CustomOp1 for ColumnSum {
             let g = contiguous::<T>(s, l, self.name())?;
             let mut total = vec![T::zr(); d];
             if d > 0 {
-                let partial: Vec<Vec<T>> = g
-                    .par_chunks(SUM_ROWS * d)
-                    .map(|block| {
-                        let mut acc = vec![T::zr(); d];
-                        vectorised(|| {
-                            for row in block.chunks(d) {
-                                acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
-                            }
-                        });
-                        acc
+                let blocks = g.len().div_ceil(SUM_ROWS * d);
+                let mut partial = vec![T::zr(); blocks * d];
+                for_each_chunk(&mut partial, d, |k, acc| {
+                    let block = &g[k * SUM_ROWS * d..((k + 1) * SUM_ROWS * d).min(g.len())];
+                    vectorised(|| {
+                        for row in block.chunks(d) {
+                            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
+                        }
                     })
-                    .collect();
-                for p in partial {
-                    total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
+                });
+                for p in partial.chunks(d) {
+                    total.iter_mut().zip(p).for_each(|(t, &v)| *t += v);
                 }
             }
             Ok((T::to_cpu_storage_owned(total), Shape::from(d)))
@@ -501,15 +496,14 @@ impl CustomOp2 for ScaleRows {
             let mut out = vec![T::zr(); n * d];
             if let Some(rows) = CHUNK.checked_div(d) {
                 let rows = rows.max(1);
-                out.par_chunks_mut(rows * d)
-                    .zip(x.par_chunks(rows * d).zip(c.par_chunks(rows)))
-                    .for_each(|(o, (x, c))| {
-                        vectorised(|| {
-                            for ((o, x), &c) in o.chunks_mut(d).zip(x.chunks(d)).zip(c) {
-                                o.iter_mut().zip(x).for_each(|(o, &x)| *o = x * c);
-                            }
-                        })
-                    });
+                for_each_chunk(&mut out, rows * d, |k, o| {
+                    let (x, c) = (&x[k * rows * d..], &c[k * rows..]);
+                    vectorised(|| {
+                        for ((o, x), &c) in o.chunks_mut(d).zip(x.chunks(d)).zip(c) {
+                            o.iter_mut().zip(x).for_each(|(o, &x)| *o = x * c);
+                        }
+                    })
+                });
             }
             Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
         })
@@ -546,15 +540,14 @@ impl CustomOp2 for RowDot {
             let mut out = vec![T::zr(); n];
             if let Some(rows) = CHUNK.checked_div(d) {
                 let rows = rows.max(1);
-                out.par_chunks_mut(rows)
-                    .zip(a.par_chunks(rows * d).zip(b.par_chunks(rows * d)))
-                    .for_each(|(o, (a, b))| {
-                        vectorised(|| {
-                            for ((o, a), b) in o.iter_mut().zip(a.chunks(d)).zip(b.chunks(d)) {
-                                *o = a.iter().zip(b).fold(T::zr(), |s, (&a, &b)| s + a * b);
-                            }
-                        })
-                    });
+                for_each_chunk(&mut out, rows, |k, o| {
+                    let (a, b) = (&a[k * rows * d..], &b[k * rows * d..]);
+                    vectorised(|| {
+                        for ((o, a), b) in o.iter_mut().zip(a.chunks(d)).zip(b.chunks(d)) {
+                            *o = a.iter().zip(b).fold(T::zr(), |s, (&a, &b)| s + a * b);
+                        }
+                    })
+                });
             }
             Ok((T::to_cpu_storage_owned(out), Shape::from((n, 1))))
         })

@@ -20,8 +20,7 @@
 use crate::fused::fused_here;
 use candle_core::{CpuStorage, CustomOp2, Device, Layout, Result, Shape, Tensor, WithDType};
 use chemlm_models::dispatch_float;
-use chemlm_models::ops::fused::{contiguous, vectorised, Real};
-use rayon::prelude::*;
+use chemlm_models::ops::fused::{contiguous, for_each_chunk, use_avx2, Real};
 use std::sync::Arc;
 
 /// One end of an edge.
@@ -269,12 +268,52 @@ fn conv_kernel<T: Real>(x: &[T], w: &[T], g: &EdgeGraph, dst: End, f: usize) -> 
         return out;
     }
     let (csr, src) = (g.csr(dst), g.ends(dst.other()));
-    out.par_chunks_mut(ATOMS_PER_TASK * f)
-        .enumerate()
-        .for_each(|(task, rows)| {
-            vectorised(|| conv_rows(rows, task * ATOMS_PER_TASK, x, w, csr, src, f))
-        });
+    let avx2 = use_avx2();
+    for_each_chunk(&mut out, ATOMS_PER_TASK * f, |task, rows| {
+        let first = task * ATOMS_PER_TASK;
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: `avx2` is `use_avx2()`'s answer for this CPU.
+            return unsafe { conv_rows_avx2(rows, first, x, w, csr, src, f) };
+        }
+        let _ = avx2;
+        conv_rows(rows, first, x, w, csr, src, f)
+    });
     out
+}
+
+/// [`conv_rows`] compiled for AVX2 (the release build targets the x86-64 baseline).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn conv_rows_avx2<T: Real>(
+    rows: &mut [T],
+    first: usize,
+    x: &[T],
+    w: &[T],
+    csr: &Csr,
+    src: &[u32],
+    f: usize,
+) {
+    conv_rows(rows, first, x, w, csr, src, f)
+}
+
+/// [`edge_product_rows`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn edge_product_rows_avx2<T: Real>(
+    rows: &mut [T],
+    first: usize,
+    a: (&[T], &[u32]),
+    b: (&[T], &[u32]),
+    f: usize,
+) {
+    edge_product_rows(rows, first, a, b, f)
 }
 
 /// Rows `first..` of [`conv_kernel`]'s output (one rayon task), inlined into the AVX2 copy.
@@ -352,13 +391,18 @@ impl CustomOp2 for EdgeProduct {
             let b = contiguous::<T>(s2, l2, self.name())?;
             let (ia, ib) = (g.ends(self.a_end), g.ends(self.a_end.other()));
             let mut out = vec![T::zr(); e * f];
+            let avx2 = use_avx2();
             if f > 0 {
-                out.par_chunks_mut(EDGES_PER_TASK * f)
-                    .enumerate()
-                    .for_each(|(task, rows)| {
-                        let first = task * EDGES_PER_TASK;
-                        vectorised(|| edge_product_rows(rows, first, (a, ia), (b, ib), f))
-                    });
+                for_each_chunk(&mut out, EDGES_PER_TASK * f, |task, rows| {
+                    let first = task * EDGES_PER_TASK;
+                    #[cfg(target_arch = "x86_64")]
+                    if avx2 {
+                        // SAFETY: `avx2` is `use_avx2()`'s answer for this CPU.
+                        return unsafe { edge_product_rows_avx2(rows, first, (a, ia), (b, ib), f) };
+                    }
+                    let _ = avx2;
+                    edge_product_rows(rows, first, (a, ia), (b, ib), f)
+                });
             }
             Ok((T::to_cpu_storage_owned(out), Shape::from((e, f))))
         })
