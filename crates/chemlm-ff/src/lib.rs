@@ -14,6 +14,7 @@ pub mod md;
 pub mod message;
 pub mod models;
 pub mod o3;
+pub mod pool;
 pub mod potential;
 pub mod scale;
 pub mod second_order;

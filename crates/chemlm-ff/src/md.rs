@@ -62,7 +62,7 @@ pub struct MdReport {
 struct Sink {
     traj: Option<chemlm_fs::AtomicFile>,
     log: Option<chemlm_fs::AtomicFile>,
-    progress: Box<dyn FnMut(u64)>,
+    progress: Box<dyn FnMut(u64) + Send>,
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> AtomsError {
@@ -93,7 +93,7 @@ pub fn run(
     model: Box<dyn Potential>,
     job: &MdJob,
     device: &Device,
-    progress: Box<dyn FnMut(u64)>,
+    progress: Box<dyn FnMut(u64) + Send>,
 ) -> FfResult<MdReport> {
     let mut start = job.start.clone();
     if let Some(t) = job.init_temperature_k {
@@ -121,7 +121,7 @@ pub fn run(
     };
     let mut calc = ModelCalculator::new(model, job.dtype, device.clone());
     let t0 = std::time::Instant::now();
-    let result = run_md(&start, &mut calc, &job.config, &mut sink);
+    let result = crate::pool::install(|| run_md(&start, &mut calc, &job.config, &mut sink))?;
     let wall_s = t0.elapsed().as_secs_f64();
     // On an error the unfinished files are dropped, which removes them.
     let run = result?;

@@ -57,32 +57,20 @@ fn probe() -> candle_core::Result<bool> {
     Ok(g.get(x.as_tensor()).is_some_and(Tensor::track_op))
 }
 
-/// Runs `f` where backward passes keep gradient graphs: on the current thread when it already
-/// does, otherwise on a fresh thread (64 MiB stack: candle's graph walk is recursive).
+/// Runs `f` where backward passes keep gradient graphs: on a worker of a pool of its own
+/// ([`crate::pool::install`]: fresh threads, which read the variable [`enable`] has set, and
+/// 64 MiB stacks for candle's recursive graph walk).
 pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> FfResult<R> {
     enable();
-    if available_here() {
-        return Ok(f());
-    }
-    std::thread::scope(|s| {
-        let handle = std::thread::Builder::new()
-            .name("chemlm-second-order".into())
-            .stack_size(64 << 20)
-            .spawn_scoped(s, move || {
-                if !available_here() {
-                    return Err(FfError::Invalid(format!(
-                        "candle does not keep gradient graphs even with {VAR}=1; \
-                         force training needs gradients of gradients"
-                    )));
-                }
-                Ok(f())
-            })
-            .map_err(|e| FfError::Invalid(format!("cannot start a training thread: {e}")))?;
-        match handle.join() {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
+    crate::pool::install(move || {
+        if !available_here() {
+            return Err(FfError::Invalid(format!(
+                "candle does not keep gradient graphs even with {VAR}=1; \
+                 force training needs gradients of gradients"
+            )));
         }
-    })
+        Ok(f())
+    })?
 }
 
 #[cfg(test)]
