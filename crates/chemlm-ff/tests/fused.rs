@@ -6,30 +6,9 @@
 use candle_core::{DType, Device, Tensor, Var};
 use chemlm_ff::{blocks, fused, second_order};
 use chemlm_models::gradcheck::check_gradients;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
-fn random(shape: &[usize], scale: f64, seed: u64) -> Tensor {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n)
-        .map(|_| scale * (rng.gen::<f64>() * 2.0 - 1.0))
-        .collect();
-    Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
-    (a.to_dtype(DType::F64).unwrap() - b.to_dtype(DType::F64).unwrap())
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap()
-}
+mod common;
+use common::{max_abs_diff, random};
 
 fn composed_ssp(x: &Tensor) -> Tensor {
     (blocks::softplus(x).unwrap() - std::f64::consts::LN_2).unwrap()

@@ -8,31 +8,12 @@ use candle_core::{DType, Device, Tensor, Var};
 use chemlm_ff::message::{conv, edge_product, EdgeGraph, End};
 use chemlm_ff::second_order;
 use chemlm_models::gradcheck::check_gradients;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
-fn random(shape: &[usize], scale: f64, seed: u64) -> Tensor {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n)
-        .map(|_| scale * (rng.gen::<f64>() * 2.0 - 1.0))
-        .collect();
-    Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
-    (a.to_dtype(DType::F64).unwrap() - b.to_dtype(DType::F64).unwrap())
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap()
-}
+mod common;
+use common::{max_abs_diff, random};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// `n_atoms` atoms, `n_edges` random edges (repeats and self-pairs allowed), atoms 0 and
 /// `n_atoms - 1` without any edge, edges not sorted by either end.

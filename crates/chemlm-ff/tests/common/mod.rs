@@ -1,4 +1,5 @@
-//! Molecules and geometry shared by the model test files (PaiNN, Allegro, SpookyNet).
+//! Molecules and geometry shared by the model test files (PaiNN, Allegro, SpookyNet), and the
+//! random tensors and differences of the kernel tests (fused, message).
 #![allow(dead_code)]
 
 use chemlm_atoms::GraphBatch;
@@ -87,4 +88,30 @@ pub fn rotation(q: [f64; 4]) -> [[f64; 3]; 3] {
 
 pub fn apply(r: &[[f64; 3]; 3], v: &[f64; 3]) -> [f64; 3] {
     [0, 1, 2].map(|i| (0..3).map(|k| r[i][k] * v[k]).sum())
+}
+
+/// A tensor of `shape` with entries uniform in [-scale, scale), f64, from `seed`.
+pub fn random(shape: &[usize], scale: f64, seed: u64) -> candle_core::Tensor {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n)
+        .map(|_| scale * (rng.gen::<f64>() * 2.0 - 1.0))
+        .collect();
+    candle_core::Tensor::from_vec(v, shape, &candle_core::Device::Cpu).unwrap()
+}
+
+/// Largest |a − b| over all elements, in f64.
+pub fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f64 {
+    use candle_core::DType;
+    (a.to_dtype(DType::F64).unwrap() - b.to_dtype(DType::F64).unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f64>()
+        .unwrap()
 }
