@@ -253,3 +253,39 @@ fn fast_f32_erf_is_within_1e6_of_the_f64_erf() {
     assert!(erf_f32_fast(f32::NAN).is_nan());
     assert_eq!(erf_f32_fast(0.0), 0.0);
 }
+
+#[test]
+fn dropout_mask_is_fixed_by_the_seed_and_matches_the_host_mask() {
+    use chemlm_models::ops::dropout::{dropout, DropoutMask};
+    let n = 100_003; // several parallel chunks and a ragged tail
+    let x = uniform(&[n], 0.5, 2.0, 7).to_dtype(DType::F32).unwrap();
+    let xv = Var::from_tensor(&x).unwrap();
+    // Fused forward equals x times the host-made mask, bit for bit.
+    let y = dropout(xv.as_tensor(), 0.1, 42).unwrap();
+    let m = Tensor::from_vec(DropoutMask::new(0.1, 42).values(n), n, &Device::Cpu).unwrap();
+    assert_eq!(max_abs(&y, &(&x * &m).unwrap()), 0.0);
+    // About 10 % dropped; survivors scaled by 1 / 0.9.
+    let mv: Vec<f32> = m.to_vec1().unwrap();
+    let dropped = mv.iter().filter(|&&v| v == 0.0).count() as f64 / n as f64;
+    assert!((dropped - 0.1).abs() < 0.005, "dropped fraction {dropped}");
+    assert!(mv.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.9).abs() < 1e-6));
+    // Backward: grad * the same mask.
+    let w = uniform(&[n], -1.0, 1.0, 8).to_dtype(DType::F32).unwrap();
+    let g = (y * &w).unwrap().sum_all().unwrap().backward().unwrap();
+    let gx = g.get(xv.as_tensor()).unwrap();
+    assert_eq!(max_abs(gx, &(&w * &m).unwrap()), 0.0);
+    // The mask does not depend on the thread count, and another seed gives another mask.
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let y1 = one.install(|| dropout(&x, 0.1, 42).unwrap());
+    assert_eq!(max_abs(&y1, &(&x * &m).unwrap()), 0.0);
+    let other = dropout(&x, 0.1, 43).unwrap();
+    assert!(max_abs(&other, &(&x * &m).unwrap()) > 0.5);
+    // Other dtypes (no fused kernel) take the host mask: the same one.
+    let xb = x.to_dtype(DType::BF16).unwrap();
+    let yb = dropout(&xb, 0.1, 42).unwrap();
+    let mb = m.to_dtype(DType::BF16).unwrap();
+    assert_eq!(max_abs(&yb, &(&xb * &mb).unwrap()), 0.0);
+}

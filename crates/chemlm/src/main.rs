@@ -99,8 +99,10 @@ enum Command {
 /// candle allocates a fresh buffer for every op result. With glibc's defaults, buffers above the
 /// (dynamic) mmap threshold are unmapped on free and the top of the heap is trimmed, so the next
 /// op of the same size faults in new zeroed pages: profiling `chemlm ff train` showed 55 % of the
-/// time in the kernel's `clear_page`. A 32 MiB mmap threshold (glibc's maximum), no trimming
-/// and a 64 MiB top pad make those buffers come from the heap again; peak memory is unchanged.
+/// time in the kernel's `clear_page`. No trimming and a 64 MiB top pad make those buffers come
+/// from the heap again, and no `mmap` at all keeps the ones above glibc's largest threshold
+/// (32 MiB: t5-small's embedding gradient and AdamW moments are 63 MiB each) there too, where
+/// a T5 training step otherwise faulted in ~300 MiB of fresh pages; peak memory is unchanged.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; it is called before any other thread
@@ -109,6 +111,7 @@ fn tune_allocator() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+        libc::mallopt(libc::M_MMAP_MAX, 0);
     }
 }
 

@@ -1,11 +1,14 @@
 //! Dropout driven by a seedable RNG.
 //!
+//! Each call draws one seed from the model's stream; the mask is a pure function of that seed
+//! (`crate::ops::dropout`), so it is made in parallel and does not depend on the thread count.
+//!
 //! candle's `ops::dropout` draws from an unseedable thread RNG, which breaks reproducible training
 //! and resume-equivalence. This one draws its masks from a ChaCha stream the model owns and the
 //! trainer can reset (see `LanguageModel::set_seed`).
 
 use candle_core::{Result, Tensor};
-use rand::{Rng, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex};
 
@@ -52,15 +55,9 @@ impl Dropout {
         if !train || self.p <= 0.0 {
             return Ok(x.clone());
         }
-        let n = x.elem_count();
-        let keep = 1.0 - self.p;
-        let scale = (1.0 / keep) as f32;
-        let mask: Vec<f32> = self.rng.with(|r| {
-            (0..n)
-                .map(|_| if r.gen::<f64>() < keep { scale } else { 0.0 })
-                .collect()
-        })?;
-        let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
-        x.mul(&mask)
+        // One draw from the shared stream per call; the mask is a function of it (see
+        // `ops::dropout`), made in parallel without touching the stream again.
+        let seed = self.rng.with(|r| r.next_u64())?;
+        crate::ops::dropout::dropout(x, self.p, seed)
     }
 }

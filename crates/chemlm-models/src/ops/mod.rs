@@ -7,6 +7,7 @@
 //! ([`fused`]); [`set_fused`] chooses which one the models use. Finite-difference tests guard both.
 
 pub mod cross_entropy;
+pub mod dropout;
 pub mod fused;
 pub mod gelu;
 pub mod layer_norm;

@@ -12,6 +12,7 @@ pub use utils::{
     Map1, Map1Any, Map2, Map2InPlace, Map2U8,
 };
 mod conv2d;
+mod strided_copy;
 use conv2d::Conv2D;
 
 const USE_IM2COL_CONV1D: bool = true;
@@ -385,7 +386,16 @@ impl Map1 for Affine {
     fn f<T: WithDType>(&self, vs: &[T], layout: &Layout) -> Result<Vec<T>> {
         let mul = T::from_f64(self.0);
         let add = T::from_f64(self.1);
-        Ok(unary_map(vs, layout, |v| v * mul + add))
+        Ok(unary_map_vec_par(
+            vs,
+            layout,
+            |v| v * mul + add,
+            |xs, ys| {
+                for (y, &x) in ys.iter_mut().zip(xs) {
+                    *y = x * mul + add
+                }
+            },
+        ))
     }
 }
 
@@ -972,7 +982,24 @@ fn copy2d_<T: Copy>(
     }
 }
 
-fn copy_strided_src_<T: Copy>(src: &[T], dst: &mut [T], dst_offset: usize, src_l: &Layout) {
+fn copy_strided_src_<T: Copy + Send + Sync>(
+    src: &[T],
+    dst: &mut [T],
+    dst_offset: usize,
+    src_l: &Layout,
+) {
+    if !src_l.is_contiguous() {
+        let n = src_l.shape().elem_count();
+        if strided_copy::copy_strided_par(
+            src,
+            &mut dst[dst_offset..dst_offset + n],
+            src_l.start_offset(),
+            src_l.dims(),
+            src_l.stride(),
+        ) {
+            return;
+        }
+    }
     match src_l.strided_blocks() {
         crate::StridedBlocks::SingleBlock { start_offset, len } => dst
             [dst_offset..dst_offset + len]
@@ -1478,7 +1505,20 @@ impl Map2 for MatMul {
         let dst_rs = dst_strides[0];
         let dst_cs = dst_strides[1];
 
-        let mut dst = vec![T::zero(); b * m * n];
+        // chemlm patch: gemm writes every output element when k > 0 and `read_dst` is false,
+        // so the buffer is not zeroed first (a full memset per product otherwise).
+        let mut dst: Vec<T> = if k == 0 {
+            vec![T::zero(); b * m * n]
+        } else {
+            let mut v = Vec::with_capacity(b * m * n);
+            #[allow(clippy::uninit_vec)]
+            // SAFETY: T is a plain float type and gemm overwrites all b * m * n elements below
+            // before anything reads them.
+            unsafe {
+                v.set_len(b * m * n)
+            };
+            v
+        };
         let num_threads = crate::utils::get_num_threads();
         let parallelism = if num_threads > 1 {
             Parallelism::Rayon(num_threads)
