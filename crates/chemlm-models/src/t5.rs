@@ -132,15 +132,16 @@ impl Attention {
         })
     }
 
-    /// Keys and values `[b, heads, n, d_kv]` of `x` `[b, n, d_model]`.
+    /// Keys and values `[b, n, heads * d_kv]` of `x` `[b, n, d_model]` (the projections' own
+    /// layout: heads are split inside [`Attention::attend`]).
     fn kv(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        Ok((
-            split_heads(&self.k.forward(x)?, self.heads)?,
-            split_heads(&self.v.forward(x)?, self.heads)?,
-        ))
+        Ok((self.k.forward(x)?, self.v.forward(x)?))
     }
 
-    /// Output `[b, q, d_model]` of queries from `x` over `k`, `v` with additive `bias`.
+    /// Output `[b, q, d_model]` of queries from `x` over `k`, `v` (`[b, n, heads * d_kv]`) with
+    /// additive `bias` (broadcast to `[b, heads, q, n]`). On f32/f64 CPU tensors the fused
+    /// kernels of [`crate::ops::attention`] run on the projections as they are; elsewhere the
+    /// heads are split and merged around [`softmax_attention`]. Both draw the same dropout mask.
     fn attend(
         &self,
         x: &Tensor,
@@ -150,9 +151,23 @@ impl Attention {
         dropout: &Dropout,
         train: bool,
     ) -> Result<Tensor> {
-        let q = split_heads(&self.q.forward(x)?, self.heads)?;
-        let att = softmax_attention(&q, k, v, Some(bias), 1.0, Some((dropout, train)), false)?;
-        self.o.forward(&merge_heads(&att.context)?)
+        let q = self.q.forward(x)?;
+        let context = if crate::ops::use_fused(&q) {
+            let p = crate::ops::attention::probs(&q, k, bias, self.heads, 1.0)?;
+            crate::ops::attention::context(&p, v, dropout.mask(train)?)?
+        } else {
+            let att = softmax_attention(
+                &split_heads(&q, self.heads)?,
+                &split_heads(k, self.heads)?,
+                &split_heads(v, self.heads)?,
+                Some(bias),
+                1.0,
+                Some((dropout, train)),
+                false,
+            )?;
+            merge_heads(&att.context)?
+        };
+        self.o.forward(&context)
     }
 }
 
@@ -227,7 +242,7 @@ struct DecoderBlock {
     ff: FeedForward,
 }
 
-/// Per-layer keys/values of one attention kind.
+/// Per-layer keys/values `[b, n, heads * d_kv]` of one attention kind.
 type LayerKv = (Tensor, Tensor);
 
 /// Incremental-decoding state of a batch of `rows` decoder sequences.
@@ -531,8 +546,8 @@ impl T5 {
             let (mut k, mut v) = blk.sa.kv(&n)?;
             if let Some(c) = inp.self_kv.as_deref_mut() {
                 if let Some((pk, pv)) = &c[i] {
-                    k = Tensor::cat(&[pk, &k], 2)?;
-                    v = Tensor::cat(&[pv, &v], 2)?;
+                    k = Tensor::cat(&[pk, &k], 1)?;
+                    v = Tensor::cat(&[pv, &v], 1)?;
                 }
                 // Detached: a cache is for inference, and a graph behind it would keep every
                 // earlier step (and every pre-reorder copy) alive.

@@ -289,3 +289,130 @@ fn dropout_mask_is_fixed_by_the_seed_and_matches_the_host_mask() {
     let mb = m.to_dtype(DType::BF16).unwrap();
     assert_eq!(max_abs(&yb, &(&xb * &mb).unwrap()), 0.0);
 }
+
+/// Composed reference of `ops::attention`: split heads, scores, bias, softmax, dropout of the
+/// probabilities as a tensor (same seed, same mask), product, merged heads.
+fn softmax_attention_reference(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    bias: &Tensor,
+    heads: usize,
+    scale: f64,
+    seed: Option<u64>,
+) -> Result<Tensor> {
+    use chemlm_models::blocks::attention::{merge_heads, split_heads};
+    let (q, k, v) = (
+        split_heads(q, heads)?,
+        split_heads(k, heads)?,
+        split_heads(v, heads)?,
+    );
+    let s = (q.matmul(&k.t()?.contiguous()?)? * scale)?.broadcast_add(bias)?;
+    let p = chemlm_models::ops::softmax_last_dim_composed(&s)?;
+    let p = match seed {
+        Some(seed) => chemlm_models::ops::dropout::dropout(&p, 0.25, seed)?,
+        None => p,
+    };
+    merge_heads(&p.matmul(&v)?)
+}
+
+fn fused_attention(t: &[Tensor], heads: usize, scale: f64, seed: Option<u64>) -> Result<Tensor> {
+    use chemlm_models::ops::attention::{context, probs};
+    use chemlm_models::ops::dropout::DropoutMask;
+    let p = probs(&t[0], &t[1], &t[3], heads, scale)?;
+    context(&p, &t[2], seed.map(|s| DropoutMask::new(0.25, s)))
+}
+
+/// q `[b, nq, h*dk]`, k `[b, nk, h*dk]`, v `[b, nk, h*dv]`, a position-like bias
+/// `[1, h, nq, nk]`, and a padding bias `[b, 1, 1, nk]` (last keys of row 1 blocked).
+fn softmax_attention_inputs(
+    (b, h, nq, nk, dk, dv): (usize, usize, usize, usize, usize, usize),
+) -> (Vec<Tensor>, Tensor) {
+    let inputs = vec![
+        uniform(&[b, nq, h * dk], -1.0, 1.0, 11),
+        uniform(&[b, nk, h * dk], -1.0, 1.0, 12),
+        uniform(&[b, nk, h * dv], -1.0, 1.0, 13),
+        uniform(&[1, h, nq, nk], -2.0, 2.0, 14),
+    ];
+    let pad: Vec<f64> = (0..b)
+        .flat_map(|r| (0..nk).map(move |c| if r == 1 && c + 2 >= nk { -1e9 } else { 0.0 }))
+        .collect();
+    let pad = Tensor::from_vec(pad, (b, 1, 1, nk), &Device::Cpu).unwrap();
+    (inputs, pad)
+}
+
+#[test]
+fn softmax_attention_fused_matches_composed_values_and_gradients() {
+    let dims = (3, 4, 7, 9, 5, 6);
+    let (inputs, pad) = softmax_attention_inputs(dims);
+    let heads = dims.1;
+    for (scale, seed) in [(1.0, None), (0.37, None), (1.0, Some(5u64))] {
+        let with_pad = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+            let bias = t[3].broadcast_add(&pad.to_dtype(t[3].dtype())?)?;
+            Ok(vec![t[0].clone(), t[1].clone(), t[2].clone(), bias])
+        };
+        let fused =
+            |t: &[Tensor]| weighted(&fused_attention(&with_pad(t)?, heads, scale, seed)?, 8);
+        let composed = |t: &[Tensor]| {
+            let t = with_pad(t)?;
+            weighted(
+                &softmax_attention_reference(&t[0], &t[1], &t[2], &t[3], heads, scale, seed)?,
+                8,
+            )
+        };
+        let (yf, gf) = value_and_grads(&inputs, &fused);
+        let (yc, gc) = value_and_grads(&inputs, &composed);
+        let (a, c) = (
+            yf.to_scalar::<f32>().unwrap(),
+            yc.to_scalar::<f32>().unwrap(),
+        );
+        assert!((a - c).abs() < 1e-4 * c.abs().max(1.0), "{a} vs {c}");
+        for (i, (x, y)) in gf.iter().zip(&gc).enumerate() {
+            assert_eq!(x.dims(), y.dims());
+            let e = max_abs(x, y);
+            assert!(
+                e < 1e-4,
+                "scale {scale} dropout {seed:?} input {i}: gradient differs by {e}"
+            );
+        }
+        // Blocked keys of row 1 get no key/value gradient.
+        let dk: Vec<f32> = gf[1]
+            .get(1)
+            .unwrap()
+            .narrow(0, dims.3 - 2, 2)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert!(dk.iter().all(|&x| x == 0.0));
+    }
+}
+
+#[test]
+fn softmax_attention_fused_finite_differences_and_shape_errors() {
+    let dims = (2, 2, 4, 5, 3, 2);
+    let (inputs, pad) = softmax_attention_inputs(dims);
+    for seed in [None, Some(3u64)] {
+        let r = check_gradients(
+            &inputs,
+            |t| {
+                let bias = t[3].broadcast_add(&pad)?;
+                let t = [t[0].clone(), t[1].clone(), t[2].clone(), bias];
+                weighted(&fused_attention(&t, dims.1, 0.5, seed)?, 9)
+            },
+            1e-5,
+            64,
+        )
+        .unwrap();
+        assert!(r.max_rel_error < 1e-6, "dropout {seed:?}: {r:?}");
+    }
+    // Widths that do not split into the heads, and mismatched keys, are errors.
+    let e = fused_attention(&inputs, 4, 1.0, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not divisible"), "{e}");
+    let k = inputs[1].narrow(2, 0, 4).unwrap();
+    let bad = [inputs[0].clone(), k, inputs[2].clone(), inputs[3].clone()];
+    assert!(fused_attention(&bad, 2, 1.0, None).is_err());
+}

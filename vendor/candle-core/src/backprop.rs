@@ -435,8 +435,24 @@ impl Tensor {
                         let lhs_grad = grad.matmul(&rhs.t()?)?;
                         grads.accumulate(lhs, &lhs_grad)?;
 
-                        let rhs_grad = lhs.t()?.matmul(&grad)?;
-                        grads.accumulate(rhs, &rhs_grad)?;
+                        // chemlm patch: for `x.matmul(&w.t())` (every linear layer) the
+                        // gradient of `w.t()` is computed as `(grad^T x)^T` and stored as that
+                        // transposed view, so the transpose's own rule hands `w` a contiguous
+                        // `[out, in]` gradient; upstream stored `x^T grad` and `w` received its
+                        // transpose, which `accumulate` then copied (a full copy of every weight
+                        // gradient per step, and a serial strided add for a tied embedding).
+                        let rank = rhs.rank();
+                        if rank == 2
+                            && matches!(rhs.op(), Some(Op::Transpose(..)))
+                            && !rhs.is_contiguous()
+                            && rhs.t()?.is_contiguous()
+                        {
+                            let rhs_grad = grad.t()?.matmul(lhs)?.t()?;
+                            grads.accumulate_view(rhs, &rhs_grad)?;
+                        } else {
+                            let rhs_grad = lhs.t()?.matmul(&grad)?;
+                            grads.accumulate(rhs, &rhs_grad)?;
+                        }
                     }
                     Op::Cat(args, dim) => {
                         let mut start_idx = 0;
@@ -725,6 +741,21 @@ impl GradStore {
             }
             Entry::Vacant(entry) => {
                 entry.insert(grad.contiguous()?);
+            }
+        }
+        Ok(())
+    }
+
+    /// As `accumulate`, but a first gradient is stored as the view it is (for intermediate
+    /// nodes whose backward rule reads views as well, see the matmul rule).
+    fn accumulate_view(&mut self, tensor: &Tensor, grad: &Tensor) -> Result<()> {
+        match self.0.entry(tensor.id()) {
+            Entry::Occupied(mut entry) => {
+                let sum_grad = entry.get_mut();
+                *sum_grad = sum_grad.add(grad)?;
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(grad.clone());
             }
         }
         Ok(())

@@ -55,9 +55,20 @@ impl Dropout {
         if !train || self.p <= 0.0 {
             return Ok(x.clone());
         }
-        // One draw from the shared stream per call; the mask is a function of it (see
-        // `ops::dropout`), made in parallel without touching the stream again.
+        match self.mask(train)? {
+            Some(m) => crate::ops::dropout::apply(x, m),
+            None => Ok(x.clone()),
+        }
+    }
+
+    /// The mask of the next call (one draw from the shared stream; the mask is a function of
+    /// it, see `ops::dropout`), or `None` when this dropout is off (`!train` or `p = 0`).
+    /// For kernels that apply the mask themselves (fused attention).
+    pub fn mask(&self, train: bool) -> Result<Option<crate::ops::dropout::DropoutMask>> {
+        if !train || self.p <= 0.0 {
+            return Ok(None);
+        }
         let seed = self.rng.with(|r| r.next_u64())?;
-        crate::ops::dropout::dropout(x, self.p, seed)
+        Ok(Some(crate::ops::dropout::DropoutMask::new(self.p, seed)))
     }
 }

@@ -57,6 +57,15 @@ impl DropoutMask {
         });
     }
 
+    /// `out[j] *= mask[start + j]`: a block of a larger masked tensor, for kernels that apply
+    /// the mask themselves.
+    pub(crate) fn scale_block<T: Real>(&self, start: usize, out: &mut [T]) {
+        let (zero, scale) = (T::zr(), T::lit(self.scale));
+        self.walk(start, out.len(), |j, kept| {
+            out[j] = if kept { out[j] * scale } else { zero };
+        });
+    }
+
     /// The mask itself (`scale` or 0 per element) as f32, for devices the kernel does not run on.
     pub fn values(&self, n: usize) -> Vec<f32> {
         let mut out = vec![0f32; n];
@@ -93,10 +102,14 @@ impl CustomOp1 for DropoutOp {
     }
 }
 
-/// Inverted dropout of `x` with drop probability `p` and the mask of `seed`: the fused kernel
-/// on f32/f64 CPU tensors (fused ops on), else `x` times the same mask built on the host.
+/// Inverted dropout of `x` with drop probability `p` and the mask of `seed`.
 pub fn dropout(x: &Tensor, p: f64, seed: u64) -> Result<Tensor> {
-    let mask = DropoutMask::new(p, seed);
+    apply(x, DropoutMask::new(p, seed))
+}
+
+/// `x` times `mask`: the fused kernel on f32/f64 CPU tensors (fused ops on), else `x` times
+/// the same mask built on the host.
+pub fn apply(x: &Tensor, mask: DropoutMask) -> Result<Tensor> {
     if super::use_fused(x) {
         return x.contiguous()?.apply_op1(DropoutOp(mask));
     }

@@ -123,17 +123,18 @@ pub fn erf_f32_fast(x: f32) -> f32 {
 
 /// `e^x` without a libm call, so that loops over it vectorise: Cody–Waite reduction
 /// `x = n ln 2 + r`, Cephes' degree-6 polynomial for `e^r` on `|r| <= ln 2 / 2`, and `2^n` from
-/// the exponent bits. Within 2 ulp of libm on [-87, 88] (tests); inputs are clamped to
-/// [-87.3, 88.3], so very negative ones give ~1e-38 instead of 0 (or a denormal).
+/// the exponent bits. Within 2 ulp of libm on [-87, 88] (tests); inputs above 88.3 are clamped
+/// there, inputs below -87.3 give exactly 0 (as masked attention scores must: a blocked key
+/// then gets exactly no weight and no gradient), where libm would give a denormal.
 #[inline(always)]
-pub fn exp_f32(x: f32) -> f32 {
+pub fn exp_f32(x_in: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     // Round to nearest by adding and removing 1.5·2²³ (exact for |x·log2 e| < 2²²): `round()`
     // is a libm call on the x86-64 baseline and would stop the loops around it vectorising.
     const SHIFT: f32 = 12_582_912.0;
-    let x = x.clamp(-87.3, 88.3);
+    let x = x_in.clamp(-87.3, 88.3);
     let n = (x * LOG2E + SHIFT) - SHIFT;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_1e-4f32;
@@ -146,7 +147,13 @@ pub fn exp_f32(x: f32) -> f32 {
     // 2ⁿ from the bits of n + 1.5·2²³ (n sits in the low mantissa bits): integer ops only, no
     // float-to-int conversion (`as i32` saturates, which the baseline cannot vectorise).
     let n_bits = (x * LOG2E + SHIFT).to_bits();
-    y * f32::from_bits(n_bits.wrapping_sub(SHIFT.to_bits() - 127) << 23)
+    let e = y * f32::from_bits(n_bits.wrapping_sub(SHIFT.to_bits() - 127) << 23);
+    // A select, not a branch: the loops around stay vectorised.
+    if x_in < -87.3 {
+        0.0
+    } else {
+        e
+    }
 }
 
 /// Whether this CPU has AVX2 and FMA (checked once).
@@ -181,6 +188,89 @@ pub fn vectorised<R>(f: impl FnOnce() -> R) -> R {
         return unsafe { avx2(f) };
     }
     f()
+}
+
+/// Lanes of the split accumulators below: 8 f32 fill one AVX2 register.
+const LANES: usize = 8;
+
+/// Maximum of a non-empty row, in `LANES` interleaved partial maxima: a float reduction in one
+/// accumulator has to run in order, so it does not vectorise.
+#[inline(always)]
+pub fn row_max<T: Real>(row: &[T]) -> T {
+    let mut acc = [row[0]; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            if v > *a {
+                *a = v;
+            }
+        }
+    }
+    let mut m = acc[0];
+    for &v in acc[1..].iter().chain(tail) {
+        if v > m {
+            m = v;
+        }
+    }
+    m
+}
+
+/// `sum_j exp(row[j] - shift)` with [`Real::exp_fast`], in `LANES` interleaved partial sums
+/// (vectorises; the order of additions differs from a left-to-right sum by rounding only).
+#[inline(always)]
+pub fn sum_exp_shifted<T: Real>(row: &[T], shift: T) -> T {
+    let mut acc = [T::zr(); LANES];
+    let chunks = row.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += (v - shift).exp_fast();
+        }
+    }
+    let mut sum = T::zr();
+    for &v in tail {
+        sum += (v - shift).exp_fast();
+    }
+    for a in acc {
+        sum += a;
+    }
+    sum
+}
+
+/// `row[j] = exp(row[j] - shift)` in place, returning their sum (as [`sum_exp_shifted`]).
+#[inline(always)]
+pub fn exp_shifted_in_place<T: Real>(row: &mut [T], shift: T) -> T {
+    let mut acc = [T::zr(); LANES];
+    let mut chunks = row.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        for (a, v) in acc.iter_mut().zip(c.iter_mut()) {
+            *v = (*v - shift).exp_fast();
+            *a += *v;
+        }
+    }
+    let mut sum = T::zr();
+    for v in chunks.into_remainder() {
+        *v = (*v - shift).exp_fast();
+        sum += *v;
+    }
+    for a in acc {
+        sum += a;
+    }
+    sum
+}
+
+/// Softmax of one non-empty row in place (max-shifted).
+#[inline(always)]
+pub fn softmax_in_place<T: Real>(row: &mut [T]) {
+    if row.is_empty() {
+        return;
+    }
+    let max = row_max(row);
+    let sum = exp_shifted_in_place(row, max);
+    for v in row.iter_mut() {
+        *v /= sum;
+    }
 }
 
 /// Runs `f(k, chunk)` over the `chunk`-element pieces of `out` (piece `k` starts at element
@@ -256,23 +346,10 @@ fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
     out.par_chunks_mut(chunk)
         .zip(x.par_chunks(chunk))
         .for_each(|(o, xs)| {
+            o.copy_from_slice(xs);
             vectorised(|| {
-                for (orow, xrow) in o.chunks_mut(d).zip(xs.chunks(d)) {
-                    let mut max = xrow[0];
-                    for &v in xrow.iter() {
-                        if v > max {
-                            max = v;
-                        }
-                    }
-                    let mut sum = T::zr();
-                    for (ov, &v) in orow.iter_mut().zip(xrow) {
-                        let e = (v - max).exp_fast();
-                        *ov = e;
-                        sum += e;
-                    }
-                    for ov in orow.iter_mut() {
-                        *ov /= sum;
-                    }
+                for row in o.chunks_mut(d) {
+                    softmax_in_place(row);
                 }
             })
         });

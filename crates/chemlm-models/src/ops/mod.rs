@@ -6,6 +6,7 @@
 //! (`*_composed`, the reference) or a fused multi-threaded `CustomOp` with its own backward
 //! ([`fused`]); [`set_fused`] chooses which one the models use. Finite-difference tests guard both.
 
+pub mod attention;
 pub mod cross_entropy;
 pub mod dropout;
 pub mod fused;

@@ -166,9 +166,15 @@ impl T5 {
         let (b, s, _) = encoder_hidden.dims3()?;
         let mut cross_k = Vec::with_capacity(self.decoder.len());
         let mut cross_v = Vec::with_capacity(self.decoder.len());
+        let split = |t: &Tensor| -> Result<Vec<f32>> {
+            crate::blocks::attention::split_heads(t, self.config.num_heads)?
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()
+        };
         for (k, v) in self.cross_kv(encoder_hidden)? {
-            cross_k.push(k.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?);
-            cross_v.push(v.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?);
+            cross_k.push(split(&k)?);
+            cross_v.push(split(&v)?);
         }
         let cross_bias = crate::blocks::mask::padding_bias(encoder_mask, DType::F32)?
             .flatten_all()?
