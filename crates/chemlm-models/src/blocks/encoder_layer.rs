@@ -132,11 +132,53 @@ impl PostLnLayer {
         train: bool,
         want_probs: bool,
     ) -> Result<(Tensor, Option<Tensor>)> {
+        let (ctx, probs) = self.attend(x, masks, rotary, train, want_probs)?;
+        let a = self
+            .hidden_dropout
+            .forward(&self.attn_out.forward(&ctx)?, train)?;
+        let h = self.attn_ln.forward(&(a + x)?)?;
+        let f = self.shape.act.apply(&self.ffn_in.forward(&h)?)?;
+        let f = self
+            .hidden_dropout
+            .forward(&self.ffn_out.forward(&f)?, train)?;
+        let out = self.out_ln.forward(&(f + h)?)?;
+        Ok((out, probs))
+    }
+
+    /// Attention context `[b, s, h]` (heads merged) and, if `want_probs`, the map. Softmax
+    /// attention without rotary on f32/f64 CPU tensors runs the fused kernels of
+    /// [`crate::ops::attention`] on the projections as they are (no head split/merge copies);
+    /// the rest splits heads around [`softmax_attention`] / [`linear_attention`]. Both softmax
+    /// paths draw the same dropout mask.
+    fn attend(
+        &self,
+        x: &Tensor,
+        masks: &LayerMasks,
+        rotary: Option<&Rotary>,
+        train: bool,
+        want_probs: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
         let heads = self.shape.heads;
         let head_dim = self.shape.hidden / heads;
-        let mut q = split_heads(&self.query.forward(x)?, heads)?;
-        let mut k = split_heads(&self.key.forward(x)?, heads)?;
-        let v = split_heads(&self.value.forward(x)?, heads)?;
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        let (q, k, v) = (
+            self.query.forward(x)?,
+            self.key.forward(x)?,
+            self.value.forward(x)?,
+        );
+        if matches!(self.attention, AttentionKind::Softmax)
+            && rotary.is_none()
+            && crate::ops::use_fused(&q)
+        {
+            let p = crate::ops::attention::probs(&q, &k, masks.bias, heads, scale)?;
+            let ctx = crate::ops::attention::context(&p, &v, self.attn_dropout.mask(train)?)?;
+            return Ok((ctx, want_probs.then_some(p)));
+        }
+        let (mut q, mut k, v) = (
+            split_heads(&q, heads)?,
+            split_heads(&k, heads)?,
+            split_heads(&v, heads)?,
+        );
         if let Some(r) = rotary {
             q = r.apply(&q, 0)?;
             k = r.apply(&k, 0)?;
@@ -147,7 +189,7 @@ impl PostLnLayer {
                 &k,
                 &v,
                 Some(masks.bias),
-                1.0 / (head_dim as f64).sqrt(),
+                scale,
                 Some((&self.attn_dropout, train)),
                 want_probs,
             )?,
@@ -156,16 +198,6 @@ impl PostLnLayer {
                 linear_attention(&pq, &pk, &v, Some(masks.keys), *eps, want_probs)?
             }
         };
-        let ctx = merge_heads(&att.context)?;
-        let a = self
-            .hidden_dropout
-            .forward(&self.attn_out.forward(&ctx)?, train)?;
-        let h = self.attn_ln.forward(&(a + x)?)?;
-        let f = self.shape.act.apply(&self.ffn_in.forward(&h)?)?;
-        let f = self
-            .hidden_dropout
-            .forward(&self.ffn_out.forward(&f)?, train)?;
-        let out = self.out_ln.forward(&(f + h)?)?;
-        Ok((out, att.probs))
+        Ok((merge_heads(&att.context)?, att.probs))
     }
 }

@@ -8,7 +8,7 @@
 //! thread (`set_word_pos`), the result does not depend on the thread count, the backward
 //! regenerates the mask instead of storing it, and no mask tensor is allocated.
 
-use super::fused::{contiguous, dispatch_float, for_each_chunk, Real};
+use super::fused::{contiguous, dispatch_float, for_each_chunk, vectorised, Real};
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor, WithDType};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,42 +37,65 @@ impl DropoutMask {
         }
     }
 
-    /// Calls `f(j, kept)` for the elements `start .. start + len` of the mask, in order.
-    fn walk(&self, start: usize, len: usize, mut f: impl FnMut(usize, bool)) {
+    /// Calls `f(offset, words)` with the mask words of elements `start .. start + len`, in order,
+    /// in blocks of up to 256 (drawn first, so that the loops over them vectorise).
+    fn blocks(&self, start: usize, len: usize, mut f: impl FnMut(usize, &[u32])) {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_word_pos(start as u128);
-        for j in 0..len {
-            f(j, u64::from(rng.next_u32()) < self.threshold);
+        let mut buf = [0u32; 256];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(buf.len());
+            for w in &mut buf[..n] {
+                *w = rng.next_u32();
+            }
+            f(done, &buf[..n]);
+            done += n;
         }
     }
 
     /// `out[j] = x[j] * mask[j]` (mask = scale or 0), in parallel chunks.
     fn apply<T: Real>(&self, x: &[T], out: &mut [T]) {
-        let (zero, scale) = (T::zr(), T::lit(self.scale));
         for_each_chunk(out, CHUNK, |k, o| {
             let xs = &x[k * CHUNK..k * CHUNK + o.len()];
-            self.walk(k * CHUNK, o.len(), |j, kept| {
-                o[j] = if kept { xs[j] * scale } else { zero };
+            self.blocks(k * CHUNK, o.len(), |off, ws| {
+                self.select(&xs[off..off + ws.len()], ws, &mut o[off..off + ws.len()]);
             });
         });
+    }
+
+    /// `out[j] = x[j] * scale` where word `j` keeps the element, else 0.
+    #[inline(always)]
+    fn select<T: Real>(&self, x: &[T], words: &[u32], out: &mut [T]) {
+        let (zero, scale, thr) = (T::zr(), T::lit(self.scale), self.threshold);
+        vectorised(|| {
+            for ((o, &v), &w) in out.iter_mut().zip(x).zip(words) {
+                *o = if u64::from(w) < thr { v * scale } else { zero };
+            }
+        })
     }
 
     /// `out[j] *= mask[start + j]`: a block of a larger masked tensor, for kernels that apply
     /// the mask themselves.
     pub(crate) fn scale_block<T: Real>(&self, start: usize, out: &mut [T]) {
-        let (zero, scale) = (T::zr(), T::lit(self.scale));
-        self.walk(start, out.len(), |j, kept| {
-            out[j] = if kept { out[j] * scale } else { zero };
+        self.blocks(start, out.len(), |off, ws| {
+            let o = &mut out[off..off + ws.len()];
+            let (zero, scale, thr) = (T::zr(), T::lit(self.scale), self.threshold);
+            vectorised(|| {
+                for (v, &w) in o.iter_mut().zip(ws) {
+                    *v = if u64::from(w) < thr { *v * scale } else { zero };
+                }
+            })
         });
     }
 
     /// The mask itself (`scale` or 0 per element) as f32, for devices the kernel does not run on.
     pub fn values(&self, n: usize) -> Vec<f32> {
+        let ones = vec![1f32; CHUNK.min(n)];
         let mut out = vec![0f32; n];
-        let scale = self.scale as f32;
         for_each_chunk(&mut out, CHUNK, |k, o| {
-            self.walk(k * CHUNK, o.len(), |j, kept| {
-                o[j] = if kept { scale } else { 0.0 };
+            self.blocks(k * CHUNK, o.len(), |off, ws| {
+                self.select(&ones[off..off + ws.len()], ws, &mut o[off..off + ws.len()]);
             });
         });
         out
