@@ -106,7 +106,7 @@ fn same_shapes(what: &str, layouts: &[&Layout]) -> Result<()> {
 
 /// Element-wise map of one input, in parallel chunks.
 fn map1<T: Float>(x: &[T], f: impl Fn(T) -> T + Sync) -> CpuStorage {
-    let mut out = vec![T::zr(); x.len()];
+    let mut out = chemlm_models::ops::fused::zeros(x.len());
     for_each_chunk(&mut out, CHUNK, |k, o| {
         let x = &x[k * CHUNK..];
         vectorised(|| o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x)))
@@ -116,7 +116,7 @@ fn map1<T: Float>(x: &[T], f: impl Fn(T) -> T + Sync) -> CpuStorage {
 
 /// Element-wise map of two inputs of the same length.
 fn map2<T: Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> CpuStorage {
-    let mut out = vec![T::zr(); a.len()];
+    let mut out = chemlm_models::ops::fused::zeros(a.len());
     for_each_chunk(&mut out, CHUNK, |k, o| {
         let (a, b) = (&a[k * CHUNK..], &b[k * CHUNK..]);
         vectorised(|| {
@@ -217,7 +217,7 @@ impl CustomOp3 for SigmoidPrimeMul {
             let a = contiguous::<T>(s1, l1, self.name())?;
             let b = contiguous::<T>(s2, l2, self.name())?;
             let x = contiguous::<T>(s3, l3, self.name())?;
-            let mut out = vec![T::zr(); a.len()];
+            let mut out = chemlm_models::ops::fused::zeros(a.len());
             for_each_chunk(&mut out, CHUNK, |k, o| {
                 let (a, b, x) = (&a[k * CHUNK..], &b[k * CHUNK..], &x[k * CHUNK..]);
                 vectorised(|| {
@@ -321,7 +321,7 @@ impl CustomOp2 for Linear {
         dispatch_float!(s1, self.name(), |T| {
             let x = contiguous::<T>(s1, l1, self.name())?;
             let w = contiguous::<T>(s2, l2, self.name())?;
-            let mut y = vec![T::zr(); n * out];
+            let mut y = chemlm_models::ops::fused::zeros(n * out);
             gemm_xwt(&mut y, x, w, (n, inp, out));
             Ok((T::to_cpu_storage_owned(y), Shape::from((n, out))))
         })
@@ -493,7 +493,7 @@ impl CustomOp2 for ScaleRows {
         dispatch_float!(s1, self.name(), |T| {
             let x = contiguous::<T>(s1, l1, self.name())?;
             let c = contiguous::<T>(s2, l2, self.name())?;
-            let mut out = vec![T::zr(); n * d];
+            let mut out = chemlm_models::ops::fused::zeros(n * d);
             if let Some(rows) = CHUNK.checked_div(d) {
                 let rows = rows.max(1);
                 for_each_chunk(&mut out, rows * d, |k, o| {
@@ -537,7 +537,7 @@ impl CustomOp2 for RowDot {
         dispatch_float!(s1, self.name(), |T| {
             let a = contiguous::<T>(s1, l1, self.name())?;
             let b = contiguous::<T>(s2, l2, self.name())?;
-            let mut out = vec![T::zr(); n];
+            let mut out = chemlm_models::ops::fused::zeros(n);
             if let Some(rows) = CHUNK.checked_div(d) {
                 let rows = rows.max(1);
                 for_each_chunk(&mut out, rows, |k, o| {

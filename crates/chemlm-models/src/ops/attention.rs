@@ -170,7 +170,7 @@ fn each_block(n: usize, f: impl Fn(usize) + Sync + Send) {
 
 /// A fresh buffer of `n` elements (every element is written before it is read).
 fn buffer<T: Real>(n: usize) -> Vec<T> {
-    vec![T::zr(); n]
+    super::fused::zeros(n)
 }
 
 /// The CPU storage of a tensor, or an error naming `what`.

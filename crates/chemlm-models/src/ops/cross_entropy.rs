@@ -78,7 +78,7 @@ fn ce_backward<T: Real>(x: &[T], t: &[u32], g: T, v: usize, ignore: u32) -> Resu
     if v == 0 {
         candle_core::bail!("cross entropy over zero classes");
     }
-    let mut out = vec![T::zr(); x.len()];
+    let mut out = super::fused::zeros(x.len());
     let per = rows_per_task(t.len(), v);
     out.par_chunks_mut(per * v)
         .zip(x.par_chunks(per * v).zip(t.par_chunks(per)))

@@ -273,6 +273,28 @@ pub fn softmax_in_place<T: Real>(row: &mut [T]) {
     }
 }
 
+/// A zero-filled buffer of `n` elements for a kernel's output, zeroed in parallel when large.
+/// Why: freed tensor memory is reused from the heap (see `tune_allocator` in the CLI), so
+/// `vec![0; n]` is a memset on the calling thread, 3 % of a bert-small training step while the
+/// other core waited.
+pub fn zeros<T: Real>(n: usize) -> Vec<T> {
+    const PAR_MIN: usize = 64 * 1024;
+    if n < PAR_MIN || rayon::current_num_threads() <= 1 {
+        return vec![T::zr(); n];
+    }
+    let mut v: Vec<T> = Vec::with_capacity(n);
+    v.spare_capacity_mut()[..n]
+        .par_chunks_mut(16 * 1024)
+        .for_each(|c| {
+            for x in c {
+                x.write(T::zr());
+            }
+        });
+    // SAFETY: the loop above initialised all n elements.
+    unsafe { v.set_len(n) };
+    v
+}
+
 /// Runs `f(k, chunk)` over the `chunk`-element pieces of `out` (piece `k` starts at element
 /// `k * chunk`): in parallel when there are several pieces and several threads, otherwise on
 /// the calling thread. Why: rayon hands work from a thread outside its pool (the trainer's, the
@@ -341,7 +363,7 @@ struct Softmax;
 struct SoftmaxBwd;
 
 fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
-    let mut out = vec![T::zr(); x.len()];
+    let mut out = zeros(x.len());
     let chunk = row_chunk(x.len(), d);
     out.par_chunks_mut(chunk)
         .zip(x.par_chunks(chunk))
@@ -357,7 +379,7 @@ fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
 }
 
 fn softmax_bwd_rows<T: Real>(y: &[T], g: &[T], d: usize) -> Vec<T> {
-    let mut out = vec![T::zr(); y.len()];
+    let mut out = zeros(y.len());
     let chunk = row_chunk(y.len(), d);
     out.par_chunks_mut(chunk)
         .zip(y.par_chunks(chunk).zip(g.par_chunks(chunk)))
@@ -431,7 +453,7 @@ struct GeluErf;
 struct GeluErfBwd;
 
 fn map_par<T: Real>(x: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
-    let mut out = vec![T::zr(); x.len()];
+    let mut out = zeros(x.len());
     out.par_chunks_mut(16 * 1024)
         .zip(x.par_chunks(16 * 1024))
         .for_each(|(o, xs)| {
@@ -480,7 +502,7 @@ impl CustomOp2 for GeluErfBwd {
             let x = contiguous::<T>(s1, l1, self.name())?;
             let g = contiguous::<T>(s2, l2, self.name())?;
             let inv_sqrt_2pi = T::lit(1.0 / (2.0 * std::f64::consts::PI).sqrt());
-            let mut out = vec![T::zr(); x.len()];
+            let mut out = zeros(x.len());
             out.par_chunks_mut(16 * 1024)
                 .zip(x.par_chunks(16 * 1024).zip(g.par_chunks(16 * 1024)))
                 .for_each(|(o, (xs, gs))| {
@@ -555,7 +577,7 @@ impl CustomOp3 for LayerNormOp {
                     beta.len()
                 );
             }
-            let mut out = vec![T::zr(); x.len()];
+            let mut out = zeros(x.len());
             let chunk = row_chunk(x.len(), d);
             out.par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk))
@@ -615,7 +637,7 @@ impl CustomOp3 for LayerNormBwd {
             let gamma = contiguous::<T>(s2, l2, self.name())?;
             let g = contiguous::<T>(s3, l3, self.name())?;
             let n = x.len();
-            let mut out = vec![T::zr(); n + 2 * d];
+            let mut out = zeros(n + 2 * d);
             let (dx, rest) = out.split_at_mut(n);
             let chunk = row_chunk(n, d);
             let (dgamma, dbeta) = dx
@@ -699,7 +721,7 @@ impl CustomOp2 for BiasAdd {
             if b.len() != d {
                 candle_core::bail!("bias add: bias of {} for width {d}", b.len());
             }
-            let mut out = vec![T::zr(); x.len()];
+            let mut out = zeros(x.len());
             let chunk = row_chunk(x.len(), d);
             out.par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk))

@@ -144,7 +144,7 @@ fn context<T: Real>(q: &[T], kv: &[T], ks: &[T], s: Dims, eps: T, out: &mut [T],
 fn forward<T: Real>(q: &[T], k: &[T], v: &[T], s: Dims, op: &LinearAttention) -> Vec<T> {
     let (bm, bd) = (s.n * s.m, s.n * s.d);
     let eps = T::lit(op.eps);
-    let mut out = vec![T::zr(); s.b * s.h * bd];
+    let mut out = super::fused::zeros(s.b * s.h * bd);
     out.par_chunks_mut(bd.max(1))
         .enumerate()
         .for_each(|(blk, o)| {
@@ -286,9 +286,9 @@ impl CustomOp3 for LinearAttention {
             let v = contiguous::<T>(cv, lv, name)?;
             let g = contiguous::<T>(cg, lg, name)?;
             let eps = T::lit(self.eps);
-            let mut dq = vec![T::zr(); blocks * bm];
-            let mut dk = vec![T::zr(); blocks * bm];
-            let mut dv = vec![T::zr(); blocks * bd];
+            let mut dq = super::fused::zeros(blocks * bm);
+            let mut dk = super::fused::zeros(blocks * bm);
+            let mut dv = super::fused::zeros(blocks * bd);
             dq.par_chunks_mut(bm.max(1))
                 .zip(dk.par_chunks_mut(bm.max(1)))
                 .zip(dv.par_chunks_mut(bd.max(1)))

@@ -66,7 +66,7 @@ impl CustomOp2 for RmsNormOp {
             if w.len() != d {
                 candle_core::bail!("rms norm: weight of {} for width {d}", w.len());
             }
-            let mut out = vec![T::zr(); x.len()];
+            let mut out = super::fused::zeros(x.len());
             let chunk = row_chunk(x.len(), d);
             out.par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk))
@@ -124,7 +124,7 @@ impl CustomOp3 for RmsNormBwd {
             let w = contiguous::<T>(s2, l2, self.name())?;
             let g = contiguous::<T>(s3, l3, self.name())?;
             let n = x.len();
-            let mut out = vec![T::zr(); n + d];
+            let mut out = super::fused::zeros(n + d);
             let (dx, rest) = out.split_at_mut(n);
             let chunk = row_chunk(n, d);
             let dw = dx
