@@ -30,7 +30,8 @@ struct Block {
     window: Option<usize>,
 }
 
-/// Per-layer keys and values of the tokens seen so far, for incremental decoding.
+/// Per-layer keys and values `[b, n, heads * d]` of the tokens seen so far, for incremental
+/// decoding.
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
@@ -176,13 +177,15 @@ impl GptNeo {
                 hidden_states.push(h.clone());
             }
             let a_in = blk.ln_1.forward(&h)?;
-            let q = split_heads(&blk.q.forward(&a_in)?, self.heads)?;
-            let mut k = split_heads(&blk.k.forward(&a_in)?, self.heads)?;
-            let mut v = split_heads(&blk.v.forward(&a_in)?, self.heads)?;
+            // Keys and values stay in the projections' `[b, n, heads * d]` layout (the cache
+            // too); heads are split only on the composed path.
+            let q = blk.q.forward(&a_in)?;
+            let mut k = blk.k.forward(&a_in)?;
+            let mut v = blk.v.forward(&a_in)?;
             if let Some(c) = cache.as_deref_mut() {
                 if let Some((pk, pv)) = &c.layers[i] {
-                    k = Tensor::cat(&[pk, &k], 2)?;
-                    v = Tensor::cat(&[pv, &v], 2)?;
+                    k = Tensor::cat(&[pk, &k], 1)?;
+                    v = Tensor::cat(&[pv, &v], 1)?;
                 }
                 // Inside inference mode the cache holds plain values: a cached tensor that kept
                 // its op graph would keep every earlier step's activations alive with it.
@@ -191,26 +194,37 @@ impl GptNeo {
                     crate::grad_mode::maybe_detach(v.clone()),
                 ));
             }
-            let k_len = k.dim(2)?;
+            let k_len = k.dim(1)?;
             let mut bias = mask::causal_bias(s, k_len, offset, blk.window, dtype, h.device())?;
             if let Some(pb) = &pad_bias {
                 bias = bias.broadcast_add(pb)?;
             }
-            let att = softmax_attention(
-                &q,
-                &k,
-                &v,
-                Some(&bias),
-                1.0,
-                Some((&self.attn_dropout, train)),
-                request.attentions,
-            )?;
-            if let Some(p) = att.probs {
-                attentions.push(p);
-            }
+            let context = if crate::ops::use_fused(&q) {
+                // GPT-Neo does not scale its scores.
+                let p = crate::ops::attention::probs(&q, &k, &bias, self.heads, 1.0)?;
+                let c = crate::ops::attention::context(&p, &v, self.attn_dropout.mask(train)?)?;
+                if request.attentions {
+                    attentions.push(p);
+                }
+                c
+            } else {
+                let att = softmax_attention(
+                    &split_heads(&q, self.heads)?,
+                    &split_heads(&k, self.heads)?,
+                    &split_heads(&v, self.heads)?,
+                    Some(&bias),
+                    1.0,
+                    Some((&self.attn_dropout, train)),
+                    request.attentions,
+                )?;
+                if let Some(p) = att.probs {
+                    attentions.push(p);
+                }
+                merge_heads(&att.context)?
+            };
             let a = self
                 .resid_dropout
-                .forward(&blk.out.forward(&merge_heads(&att.context)?)?, train)?;
+                .forward(&blk.out.forward(&context)?, train)?;
             h = (h + a)?;
             let m = blk
                 .proj
