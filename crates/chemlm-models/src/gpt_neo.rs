@@ -6,7 +6,7 @@
 //! Padding: right-padded batches (positions are 0..seq whatever the mask, as HF does without
 //! explicit position ids), so a molecule's logits do not depend on its batch mates.
 
-use crate::blocks::attention::{merge_heads, softmax_attention, split_heads};
+use crate::blocks::attention::softmax_attention_merged;
 use crate::blocks::dropout::ModelRng;
 use crate::blocks::embeddings::{check_len, table};
 use crate::blocks::{mask, Dropout, Linear};
@@ -178,7 +178,7 @@ impl GptNeo {
             }
             let a_in = blk.ln_1.forward(&h)?;
             // Keys and values stay in the projections' `[b, n, heads * d]` layout (the cache
-            // too); heads are split only on the composed path.
+            // too).
             let q = blk.q.forward(&a_in)?;
             let mut k = blk.k.forward(&a_in)?;
             let mut v = blk.v.forward(&a_in)?;
@@ -199,29 +199,18 @@ impl GptNeo {
             if let Some(pb) = &pad_bias {
                 bias = bias.broadcast_add(pb)?;
             }
-            let context = if crate::ops::use_fused(&q) {
-                // GPT-Neo does not scale its scores.
-                let p = crate::ops::attention::probs(&q, &k, &bias, self.heads, 1.0)?;
-                let c = crate::ops::attention::context(&p, &v, self.attn_dropout.mask(train)?)?;
-                if request.attentions {
-                    attentions.push(p);
-                }
-                c
-            } else {
-                let att = softmax_attention(
-                    &split_heads(&q, self.heads)?,
-                    &split_heads(&k, self.heads)?,
-                    &split_heads(&v, self.heads)?,
-                    Some(&bias),
-                    1.0,
-                    Some((&self.attn_dropout, train)),
-                    request.attentions,
-                )?;
-                if let Some(p) = att.probs {
-                    attentions.push(p);
-                }
-                merge_heads(&att.context)?
-            };
+            // GPT-Neo does not scale its scores.
+            let (context, probs) = softmax_attention_merged(
+                &q,
+                &k,
+                &v,
+                &bias,
+                self.heads,
+                1.0,
+                (&self.attn_dropout, train),
+                request.attentions,
+            )?;
+            attentions.extend(probs);
             let a = self
                 .resid_dropout
                 .forward(&blk.out.forward(&context)?, train)?;

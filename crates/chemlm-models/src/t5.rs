@@ -25,7 +25,7 @@
 
 mod cpu;
 
-use crate::blocks::attention::{merge_heads, softmax_attention, split_heads};
+use crate::blocks::attention::softmax_attention_merged;
 use crate::blocks::dropout::ModelRng;
 use crate::blocks::{mask, Dropout, Linear};
 use crate::config::T5Config;
@@ -139,9 +139,8 @@ impl Attention {
     }
 
     /// Output `[b, q, d_model]` of queries from `x` over `k`, `v` (`[b, n, heads * d_kv]`) with
-    /// additive `bias` (broadcast to `[b, heads, q, n]`). On f32/f64 CPU tensors the fused
-    /// kernels of [`crate::ops::attention`] run on the projections as they are; elsewhere the
-    /// heads are split and merged around [`softmax_attention`]. Both draw the same dropout mask.
+    /// additive `bias` (broadcast to `[b, heads, q, n]`); fused on the CPU, see
+    /// [`softmax_attention_merged`].
     fn attend(
         &self,
         x: &Tensor,
@@ -152,21 +151,8 @@ impl Attention {
         train: bool,
     ) -> Result<Tensor> {
         let q = self.q.forward(x)?;
-        let context = if crate::ops::use_fused(&q) {
-            let p = crate::ops::attention::probs(&q, k, bias, self.heads, 1.0)?;
-            crate::ops::attention::context(&p, v, dropout.mask(train)?)?
-        } else {
-            let att = softmax_attention(
-                &split_heads(&q, self.heads)?,
-                &split_heads(k, self.heads)?,
-                &split_heads(v, self.heads)?,
-                Some(bias),
-                1.0,
-                Some((dropout, train)),
-                false,
-            )?;
-            merge_heads(&att.context)?
-        };
+        let (context, _) =
+            softmax_attention_merged(&q, k, v, bias, self.heads, 1.0, (dropout, train), false)?;
         self.o.forward(&context)
     }
 }

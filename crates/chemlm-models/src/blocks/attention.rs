@@ -43,6 +43,40 @@ pub fn softmax_attention(
     })
 }
 
+/// [`softmax_attention`] on the projections' own layout: queries `q` `[b, nq, heads * d]`, keys
+/// and values `k`, `v` `[b, nk, heads * d]`; returns the context `[b, nq, heads * d]` (heads
+/// merged) and, if `want_probs`, the map `[b, heads, nq, nk]`. On f32/f64 CPU tensors (fused ops
+/// on) the fused kernels of [`crate::ops::attention`] run on the projections as they are (no head
+/// split/merge copies); elsewhere heads are split and merged around [`softmax_attention`]. Both
+/// paths draw the same dropout mask (one seed per call, see [`crate::ops::dropout`]).
+#[allow(clippy::too_many_arguments)]
+pub fn softmax_attention_merged(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    bias: &Tensor,
+    heads: usize,
+    scale: f64,
+    dropout: (&super::Dropout, bool),
+    want_probs: bool,
+) -> Result<(Tensor, Option<Tensor>)> {
+    if crate::ops::use_fused(q) {
+        let p = crate::ops::attention::probs(q, k, bias, heads, scale)?;
+        let ctx = crate::ops::attention::context(&p, v, dropout.0.mask(dropout.1)?)?;
+        return Ok((ctx, want_probs.then_some(p)));
+    }
+    let att = softmax_attention(
+        &split_heads(q, heads)?,
+        &split_heads(k, heads)?,
+        &split_heads(v, heads)?,
+        Some(bias),
+        scale,
+        Some(dropout),
+        want_probs,
+    )?;
+    Ok((merge_heads(&att.context)?, att.probs))
+}
+
 /// Linear attention (Katharopoulos et al. 2020, as in fast-transformers' `LinearAttention` used by
 /// MoLFormer): `out_i = phi(q_i) . sum_j phi(k_j) v_j^T / (phi(q_i) . sum_j phi(k_j) + eps)`.
 /// `phi_q`, `phi_k` are already feature-mapped `[b, h, n, m]`; `key_mask` `[b, n]` (1 = real)

@@ -3,7 +3,9 @@
 //! Attention is softmax (BERT, ALBERT, MoLFormer "full") or linear with a feature map
 //! (MoLFormer), optionally with rotary embeddings on Q and K (MoLFormer).
 
-use super::attention::{linear_attention, merge_heads, softmax_attention, split_heads};
+use super::attention::{
+    linear_attention, merge_heads, softmax_attention, softmax_attention_merged, split_heads,
+};
 use super::{Dropout, FeatureMap, Linear};
 use crate::ops::layer_norm::LayerNorm;
 use crate::ops::{Activation, Rotary};
@@ -146,10 +148,9 @@ impl PostLnLayer {
     }
 
     /// Attention context `[b, s, h]` (heads merged) and, if `want_probs`, the map. Softmax
-    /// attention without rotary on f32/f64 CPU tensors runs the fused kernels of
-    /// [`crate::ops::attention`] on the projections as they are (no head split/merge copies);
-    /// the rest splits heads around [`softmax_attention`] / [`linear_attention`]. Both softmax
-    /// paths draw the same dropout mask.
+    /// attention without rotary goes through [`softmax_attention_merged`] (fused on the CPU);
+    /// rotary and linear attention split heads around [`softmax_attention`] /
+    /// [`linear_attention`].
     fn attend(
         &self,
         x: &Tensor,
@@ -166,13 +167,17 @@ impl PostLnLayer {
             self.key.forward(x)?,
             self.value.forward(x)?,
         );
-        if matches!(self.attention, AttentionKind::Softmax)
-            && rotary.is_none()
-            && crate::ops::use_fused(&q)
-        {
-            let p = crate::ops::attention::probs(&q, &k, masks.bias, heads, scale)?;
-            let ctx = crate::ops::attention::context(&p, &v, self.attn_dropout.mask(train)?)?;
-            return Ok((ctx, want_probs.then_some(p)));
+        if matches!(self.attention, AttentionKind::Softmax) && rotary.is_none() {
+            return softmax_attention_merged(
+                &q,
+                &k,
+                &v,
+                masks.bias,
+                heads,
+                scale,
+                (&self.attn_dropout, train),
+                want_probs,
+            );
         }
         let (mut q, mut k, v) = (
             split_heads(&q, heads)?,

@@ -20,7 +20,7 @@
 //! an attention gradient).
 
 use super::dropout::DropoutMask;
-use super::fused::{contiguous, dispatch_float, softmax_in_place, vectorised, Real};
+use super::fused::{contiguous, dispatch_float, softmax_in_place, vectorised, zeros, Real};
 use candle_core::{
     CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Storage, Tensor, WithDType,
 };
@@ -168,11 +168,6 @@ fn each_block(n: usize, f: impl Fn(usize) + Sync + Send) {
     }
 }
 
-/// A fresh buffer of `n` elements (every element is written before it is read).
-fn buffer<T: Real>(n: usize) -> Vec<T> {
-    super::fused::zeros(n)
-}
-
 /// The CPU storage of a tensor, or an error naming `what`.
 fn cpu_slice<'a, T: WithDType>(s: &'a Storage, l: &Layout, what: &str) -> Result<&'a [T]> {
     match s {
@@ -219,7 +214,7 @@ fn probs_dims(heads: usize, q: &Layout, k: &Layout, bias: &Layout) -> Result<Dim
 }
 
 fn probs_fwd<T: Real>(q: &[T], k: &[T], bias: &[T], bl: &Layout, s: Dims, scale: f64) -> Vec<T> {
-    let mut p = buffer::<T>(s.blocks() * s.nq * s.nk);
+    let mut p = zeros::<T>(s.blocks() * s.nq * s.nk);
     let out = Shared::new(&mut p);
     let hd = s.h * s.dk;
     let bst = bl.stride();
@@ -272,9 +267,9 @@ fn probs_bwd<T: Real>(
     scale: f64,
 ) -> (Vec<T>, Vec<T>, Vec<T>) {
     let hd = s.h * s.dk;
-    let mut ds = buffer::<T>(p.len());
-    let mut dq = buffer::<T>(s.b * s.nq * hd);
-    let mut dk = buffer::<T>(s.b * s.nk * hd);
+    let mut ds = zeros::<T>(p.len());
+    let mut dq = zeros::<T>(s.b * s.nq * hd);
+    let mut dk = zeros::<T>(s.b * s.nk * hd);
     let (ds_o, dq_o, dk_o) = (
         Shared::new(&mut ds),
         Shared::new(&mut dq),
@@ -385,41 +380,24 @@ impl CustomOp3 for Probs {
         let (ps, pl) = res.storage_and_layout();
         let (gs, gl) = grad.storage_and_layout();
         let name = self.name();
-        let (ds, dq, dk) = match (&*ps, q.dtype()) {
-            (Storage::Cpu(CpuStorage::F32(_)), _) => {
-                type T = f32;
-                let (ds, dq, dk) = probs_bwd::<T>(
-                    cpu_slice(&ps, pl, name)?,
-                    cpu_slice(&gs, gl, name)?,
-                    cpu_slice(&qs, ql, name)?,
-                    cpu_slice(&ks, kl, name)?,
-                    s,
-                    self.scale,
-                );
-                (
-                    Tensor::from_vec(ds, res.shape(), res.device())?,
-                    Tensor::from_vec(dq, q.shape(), q.device())?,
-                    Tensor::from_vec(dk, k.shape(), k.device())?,
-                )
-            }
-            (Storage::Cpu(CpuStorage::F64(_)), _) => {
-                type T = f64;
-                let (ds, dq, dk) = probs_bwd::<T>(
-                    cpu_slice(&ps, pl, name)?,
-                    cpu_slice(&gs, gl, name)?,
-                    cpu_slice(&qs, ql, name)?,
-                    cpu_slice(&ks, kl, name)?,
-                    s,
-                    self.scale,
-                );
-                (
-                    Tensor::from_vec(ds, res.shape(), res.device())?,
-                    Tensor::from_vec(dq, q.shape(), q.device())?,
-                    Tensor::from_vec(dk, k.shape(), k.device())?,
-                )
-            }
-            _ => candle_core::bail!("{name}: only f32/f64 CPU tensors are supported"),
+        let Storage::Cpu(pc) = &*ps else {
+            candle_core::bail!("{name}: CPU tensors only");
         };
+        let (ds, dq, dk) = dispatch_float!(pc, name, |T| {
+            let (ds, dq, dk) = probs_bwd::<T>(
+                cpu_slice(&ps, pl, name)?,
+                cpu_slice(&gs, gl, name)?,
+                cpu_slice(&qs, ql, name)?,
+                cpu_slice(&ks, kl, name)?,
+                s,
+                self.scale,
+            );
+            (
+                Tensor::from_vec(ds, res.shape(), res.device())?,
+                Tensor::from_vec(dq, q.shape(), q.device())?,
+                Tensor::from_vec(dk, k.shape(), k.device())?,
+            )
+        });
         Ok((Some(dq), Some(dk), Some(ds)))
     }
 }
@@ -460,30 +438,38 @@ fn context_dims(p: &Layout, v: &Layout) -> Result<Dims> {
     })
 }
 
-/// Block `blk` of `P` with the dropout mask applied (borrowed as it is without dropout).
+/// The dropout multipliers (1/keep or 0) of block `blk` of `P`, or `None` without dropout.
+fn block_mask<T: Real>(s: Dims, blk: usize, mask: &Option<DropoutMask>) -> Option<Vec<T>> {
+    mask.map(|m| {
+        let mut w = vec![T::lit(1.0); s.nq * s.nk];
+        m.scale_block(s.p_off(blk), &mut w);
+        w
+    })
+}
+
+/// Block `blk` of `P` times its dropout multipliers (borrowed as it is without dropout).
 fn dropped<'a, T: Real>(
     p: &'a [T],
     s: Dims,
     blk: usize,
-    mask: &Option<DropoutMask>,
+    mult: Option<&[T]>,
 ) -> std::borrow::Cow<'a, [T]> {
     let (po, n) = (s.p_off(blk), s.nq * s.nk);
-    match mask {
+    match mult {
         None => std::borrow::Cow::Borrowed(&p[po..po + n]),
-        Some(m) => {
-            let mut out = p[po..po + n].to_vec();
-            m.scale_block(po, &mut out);
-            std::borrow::Cow::Owned(out)
+        Some(w) => {
+            std::borrow::Cow::Owned(p[po..po + n].iter().zip(w).map(|(&a, &b)| a * b).collect())
         }
     }
 }
 
 fn context_fwd<T: Real>(p: &[T], v: &[T], s: Dims, mask: &Option<DropoutMask>) -> Vec<T> {
     let hd = s.h * s.dv;
-    let mut c = buffer::<T>(s.b * s.nq * hd);
+    let mut c = zeros::<T>(s.b * s.nq * hd);
     let out = Shared::new(&mut c);
     each_block(s.blocks(), |blk| {
-        let pd = dropped(p, s, blk, mask);
+        let mult = block_mask::<T>(s, blk, mask);
+        let pd = dropped(p, s, blk, mult.as_deref());
         product(
             (s.nq, s.dv, s.nk),
             out,
@@ -516,8 +502,8 @@ fn context_bwd<T: Real>(
     mask: &Option<DropoutMask>,
 ) -> (Vec<T>, Vec<T>) {
     let hd = s.h * s.dv;
-    let mut dp = buffer::<T>(p.len());
-    let mut dv = buffer::<T>(s.b * s.nk * hd);
+    let mut dp = zeros::<T>(p.len());
+    let mut dv = zeros::<T>(s.b * s.nk * hd);
     let (dp_o, dv_o) = (Shared::new(&mut dp), Shared::new(&mut dv));
     each_block(s.blocks(), |blk| {
         let (po, n) = (s.p_off(blk), s.nq * s.nk);
@@ -542,13 +528,17 @@ fn context_bwd<T: Real>(
             },
             T::lit(1.0),
         );
-        if let Some(m) = mask {
+        // One walk of the mask serves dP and dropout(P).
+        let mult = block_mask::<T>(s, blk, mask);
+        if let Some(w) = &mult {
             // SAFETY: this block's part of dP, written just above by this task.
             let b = unsafe { dp_o.slice(po, n) };
-            m.scale_block(po, b);
+            for (x, &m) in b.iter_mut().zip(w) {
+                *x *= m;
+            }
         }
         // dV = dropout(P)^T dC
-        let pd = dropped(p, s, blk, mask);
+        let pd = dropped(p, s, blk, mult.as_deref());
         product(
             (s.nk, s.dv, s.nq),
             dv_o,
@@ -609,35 +599,22 @@ impl CustomOp2 for Context {
         let (vs, vl) = v.storage_and_layout();
         let (gs, gl) = grad.storage_and_layout();
         let name = self.name();
-        let (dp, dv) = match &*ps {
-            Storage::Cpu(CpuStorage::F32(_)) => {
-                let (dp, dv) = context_bwd::<f32>(
-                    cpu_slice(&ps, pl, name)?,
-                    cpu_slice(&vs, vl, name)?,
-                    cpu_slice(&gs, gl, name)?,
-                    s,
-                    &self.dropout,
-                );
-                (
-                    Tensor::from_vec(dp, p.shape(), p.device())?,
-                    Tensor::from_vec(dv, v.shape(), v.device())?,
-                )
-            }
-            Storage::Cpu(CpuStorage::F64(_)) => {
-                let (dp, dv) = context_bwd::<f64>(
-                    cpu_slice(&ps, pl, name)?,
-                    cpu_slice(&vs, vl, name)?,
-                    cpu_slice(&gs, gl, name)?,
-                    s,
-                    &self.dropout,
-                );
-                (
-                    Tensor::from_vec(dp, p.shape(), p.device())?,
-                    Tensor::from_vec(dv, v.shape(), v.device())?,
-                )
-            }
-            _ => candle_core::bail!("{name}: only f32/f64 CPU tensors are supported"),
+        let Storage::Cpu(pc) = &*ps else {
+            candle_core::bail!("{name}: CPU tensors only");
         };
+        let (dp, dv) = dispatch_float!(pc, name, |T| {
+            let (dp, dv) = context_bwd::<T>(
+                cpu_slice(&ps, pl, name)?,
+                cpu_slice(&vs, vl, name)?,
+                cpu_slice(&gs, gl, name)?,
+                s,
+                &self.dropout,
+            );
+            (
+                Tensor::from_vec(dp, p.shape(), p.device())?,
+                Tensor::from_vec(dv, v.shape(), v.device())?,
+            )
+        });
         Ok((Some(dp), Some(dv)))
     }
 }
