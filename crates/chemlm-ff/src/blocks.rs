@@ -82,9 +82,9 @@ impl Dense {
         Ok(Dense { weight, bias, act })
     }
 
-    /// Applies the layer to `[n, in]` rows. On the CPU the product and the bias are fused
-    /// ops ([`crate::fused::linear`], [`crate::fused::bias_add`]) whose weight gradients are
-    /// skipped in force passes ([`crate::fused::positions_only`]).
+    /// Applies the layer to `[n, in]` rows. On the CPU the product, the bias and a shifted
+    /// softplus are one op ([`crate::fused::dense`]) whose weight gradients are skipped in
+    /// force passes ([`crate::fused::positions_only`]).
     pub fn forward(&self, x: &Tensor) -> FfResult<Tensor> {
         self.apply(x, &self.weight, self.bias.as_ref())
     }
@@ -97,12 +97,12 @@ impl Dense {
     }
 
     fn apply(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> FfResult<Tensor> {
-        let y = crate::fused::linear(x, w)?;
-        let y = match b {
-            Some(b) => crate::fused::bias_add(&y, b)?,
-            None => y,
-        };
-        activate(&y, self.act)
+        use crate::fused::{dense, Epilogue};
+        Ok(match self.act {
+            Activation::Identity => dense(x, w, b, Epilogue::Identity)?,
+            Activation::ShiftedSoftplus => dense(x, w, b, Epilogue::ShiftedSoftplus)?,
+            Activation::Silu => dense(x, w, b, Epilogue::Identity)?.silu()?,
+        })
     }
 
     /// Output width.

@@ -99,6 +99,35 @@ mod tests {
         assert!((out.1 - 6.0 * 0.7).abs() < 1e-12, "{out:?}");
     }
 
+    /// The trainer's final backward runs detached inside a graph-keeping thread: its gradients
+    /// carry no graph, the values are the same, and the thread keeps graphs afterwards.
+    #[test]
+    fn detached_backward_inside_a_graph_keeping_thread() {
+        let (kept, detached, restored) = run(|| -> candle_core::Result<_> {
+            let x = Var::new(&[0.7f64, -1.3], &Device::Cpu)?;
+            let grad = |keep: bool| {
+                candle_core::backprop::with_grad_graph(keep, || {
+                    // Through an intermediate node: a leaf's own rule may multiply by the
+                    // leaf itself, which tracks an op in either mode.
+                    let y = x.as_tensor().affine(2.0, 0.0)?.powf(3.0)?.sum_all()?;
+                    let g = y.backward()?;
+                    candle_core::Result::Ok(g.get(x.as_tensor()).expect("gradient").clone())
+                })
+            };
+            let detached = grad(false)?;
+            let restored = x.as_tensor().sqr()?.sum_all()?.backward()?;
+            let restored = restored.get(x.as_tensor()).expect("gradient").track_op();
+            Ok((grad(true)?, detached, restored))
+        })
+        .expect("second-order thread")
+        .expect("candle ops");
+        assert!(kept.track_op() && !detached.track_op() && restored);
+        assert_eq!(
+            kept.to_vec1::<f64>().unwrap(),
+            detached.to_vec1::<f64>().unwrap()
+        );
+    }
+
     /// The fallback thread is taken when this thread already decided to detach.
     #[test]
     fn fresh_thread_when_this_one_detaches() {

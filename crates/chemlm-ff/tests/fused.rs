@@ -61,6 +61,73 @@ fn values_equal_the_composed_ops_in_f64_and_f32() {
     }
 }
 
+/// The fused dense layer act(x Wᵀ + b) against product, broadcast add and the composed
+/// shifted softplus: with and without bias, both epilogues, f32 and f64, row counts from one
+/// row to several blocks (blocks of at most 256 rows; sizes not multiples of the block), one
+/// and three threads; and the σ-from-the-output ops against σ of the pre-activation.
+#[test]
+fn dense_equals_the_composed_layer() {
+    use fused::Epilogue;
+    for (n, inp, out) in [(1, 5, 3), (37, 20, 16), (300, 37, 23), (1_111, 20, 64)] {
+        let x = random(&[n, inp], 3.0, 40 + n as u64);
+        let w = random(&[out, inp], 1.0, 41);
+        let b = random(&[out], 1.0, 42);
+        let z = x.matmul(&w.t().unwrap()).unwrap();
+        let zb = z.broadcast_add(&b).unwrap();
+        for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 2e-5)] {
+            let c = |t: &Tensor| t.to_dtype(dtype).unwrap();
+            let (xd, wd, bd) = (c(&x), c(&w), c(&b));
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let cases = [
+                        (None, Epilogue::Identity, z.clone()),
+                        (Some(&bd), Epilogue::Identity, zb.clone()),
+                        (None, Epilogue::ShiftedSoftplus, composed_ssp(&z)),
+                        (Some(&bd), Epilogue::ShiftedSoftplus, composed_ssp(&zb)),
+                    ];
+                    for (bias, act, want) in cases {
+                        let got = fused::dense(&xd, &wd, bias, act).unwrap();
+                        assert_eq!(got.dims(), [n, out]);
+                        let d = max_abs_diff(&got, &want);
+                        assert!(
+                            d < tol * 100.0,
+                            "{n}x{inp}->{out} {dtype:?} bias {} {act:?} {threads} thr: {d}",
+                            bias.is_some()
+                        );
+                    }
+                });
+            }
+        }
+        // σ(z) from y = ssp(z), and its y-derivative term, in f64.
+        let y = composed_ssp(&zb);
+        let g = random(&[n, out], 1.0, 43);
+        let sig = candle_nn::ops::sigmoid(&zb).unwrap();
+        let got = fused::ssp_grad(&g, &y).unwrap();
+        assert!(
+            max_abs_diff(&got, &(&g * &sig).unwrap()) < 1e-12,
+            "ssp_grad"
+        );
+        let half_exp = y.neg().unwrap().exp().unwrap().affine(0.5, 0.0).unwrap();
+        let want = ((&g * &g).unwrap() * half_exp).unwrap();
+        let got = fused::half_exp_neg_mul(&g, &g, &y).unwrap();
+        assert!(max_abs_diff(&got, &want) < 1e-12, "half_exp_neg_mul");
+    }
+    let x = random(&[4, 3], 1.0, 44);
+    let err = fused::dense(&x, &random(&[2, 5], 1.0, 45), None, Epilogue::Identity);
+    assert!(err.is_err(), "width mismatch must fail");
+    let err = fused::dense(
+        &x,
+        &random(&[2, 3], 1.0, 46),
+        Some(&random(&[3], 1.0, 47)),
+        Epilogue::Identity,
+    );
+    assert!(err.is_err(), "bias length mismatch must fail");
+}
+
 /// ssp in f32 over a fine grid, against the f64 formula: the series for ln(1 + t) and the
 /// polynomial exp keep it within a few f32 roundings.
 #[test]
@@ -88,6 +155,7 @@ fn first_derivatives_equal_finite_differences() {
     let g = random(&[9, 7], 1.0, 6);
     let w = random(&[5, 7], 1.0, 7);
     let b = random(&[7], 1.0, 8);
+    let b5 = random(&[5], 1.0, 9);
     let checks: Vec<(&str, Vec<Tensor>, ScalarFn)> = vec![
         ("ssp", vec![x.clone()], |t| {
             fused::shifted_softplus(&t[0])?.sqr()?.sum_all()
@@ -100,14 +168,32 @@ fn first_derivatives_equal_finite_differences() {
                 .sqr()?
                 .sum_all()
         }),
-        ("linear", vec![x.clone(), w], |t| {
+        ("linear", vec![x.clone(), w.clone()], |t| {
             fused::linear(&t[0], &t[1])?.sqr()?.sum_all()
         }),
         ("bias", vec![x.clone(), b], |t| {
             fused::bias_add(&t[0], &t[1])?.sqr()?.sum_all()
         }),
-        ("columns", vec![x], |t| {
+        ("columns", vec![x.clone()], |t| {
             fused::column_sum(&t[0])?.sqr()?.sum_all()
+        }),
+        ("dense+ssp", vec![x.clone(), w.clone(), b5], |t| {
+            let act = fused::Epilogue::ShiftedSoftplus;
+            fused::dense(&t[0], &t[1], Some(&t[2]), act)?
+                .sqr()?
+                .sum_all()
+        }),
+        ("dense", vec![x.clone(), w.clone()], |t| {
+            let act = fused::Epilogue::Identity;
+            fused::dense(&t[0], &t[1], None, act)?.sqr()?.sum_all()
+        }),
+        ("ssp_grad", vec![g.clone(), x.clone()], |t| {
+            fused::ssp_grad(&t[0], &t[1])?.sqr()?.sum_all()
+        }),
+        ("½e^-y·a·b", vec![g.clone(), x.clone(), x], |t| {
+            fused::half_exp_neg_mul(&t[0], &t[1], &t[2])?
+                .sqr()?
+                .sum_all()
         }),
     ];
     for (name, inputs, f) in checks {
@@ -126,7 +212,8 @@ fn second_derivatives_equal_the_composed_graph() {
     let b0 = random(&[8], 1.0, 11);
     let w1 = random(&[3, 8], 1.0, 12);
     let target = random(&[11, 6], 1.0, 13);
-    let run = |fused_ops: bool, positions_only: bool| {
+    // mode 0: composed ops; 1: the separate fused ops; 2: the fused dense layers.
+    let run = |mode: u8, positions_only: bool| {
         let (x0, w0, b0, w1, target) = (
             x0.clone(),
             w0.clone(),
@@ -141,10 +228,14 @@ fn second_derivatives_equal_the_composed_graph() {
                 Var::from_tensor(&b0).unwrap(),
                 Var::from_tensor(&w1).unwrap(),
             );
-            let y = if fused_ops {
+            let y = if mode == 1 {
                 let h =
                     fused::bias_add(&fused::linear(x.as_tensor(), w.as_tensor())?, b.as_tensor())?;
                 fused::linear(&fused::shifted_softplus(&h)?, v.as_tensor())?
+            } else if mode == 2 {
+                let ssp = fused::Epilogue::ShiftedSoftplus;
+                let h = fused::dense(x.as_tensor(), w.as_tensor(), Some(b.as_tensor()), ssp)?;
+                fused::dense(&h, v.as_tensor(), None, fused::Epilogue::Identity)?
             } else {
                 let h = x
                     .as_tensor()
@@ -171,14 +262,14 @@ fn second_derivatives_equal_the_composed_graph() {
         .expect("second-order thread")
         .expect("ops")
     };
-    let (dx_ref, g_ref, _) = run(false, false);
-    for positions_only in [false, true] {
-        let (dx, g, w_grads) = run(true, positions_only);
-        assert!(max_abs_diff(&dx, &dx_ref) < 1e-12, "forces");
+    let (dx_ref, g_ref, _) = run(0, false);
+    for (mode, positions_only) in [(1, false), (1, true), (2, false), (2, true)] {
+        let (dx, g, w_grads) = run(mode, positions_only);
+        assert!(max_abs_diff(&dx, &dx_ref) < 1e-12, "forces, mode {mode}");
         for (name, (a, b)) in ["x", "w", "b", "v"].iter().zip(g.iter().zip(&g_ref)) {
             assert!(
                 max_abs_diff(a, b) < 1e-10,
-                "second-order gradient in {name}"
+                "second-order gradient in {name}, mode {mode}"
             );
         }
         assert_eq!(

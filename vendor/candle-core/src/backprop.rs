@@ -17,14 +17,28 @@ fn broadcast_back(arg: &Tensor, node: &Tensor, reduced_dims: &[usize]) -> Result
 }
 
 thread_local! {
-    static CANDLE_GRAD_DO_NOT_DETACH: bool = {
-        match std::env::var("CANDLE_GRAD_DO_NOT_DETACH") {
+    static CANDLE_GRAD_DO_NOT_DETACH: std::cell::Cell<bool> = {
+        std::cell::Cell::new(match std::env::var("CANDLE_GRAD_DO_NOT_DETACH") {
             Ok(s) => {
                 !s.is_empty() && s != "0"
             },
             Err(_) => false,
+        })
+    }
+}
+
+/// Runs `f` with backward passes on this thread keeping (`keep = true`) or detaching the op
+/// graph of the gradients they compute, and restores the previous setting afterwards (also on
+/// panic). Without it the setting comes from `CANDLE_GRAD_DO_NOT_DETACH`, read once per thread.
+pub fn with_grad_graph<R>(keep: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CANDLE_GRAD_DO_NOT_DETACH.with(|c| c.set(self.0));
         }
     }
+    let _restore = Restore(CANDLE_GRAD_DO_NOT_DETACH.with(|c| c.replace(keep)));
+    f()
 }
 
 impl Tensor {
@@ -178,7 +192,7 @@ impl Tensor {
             // do not have to allocate too often. Here we just call `.detach` to avoid computing
             // the backprop graph of the backprop itself. This would be an issue for second order
             // derivatives but these are out of scope at the moment.
-            let do_not_detach = CANDLE_GRAD_DO_NOT_DETACH.with(|b| *b);
+            let do_not_detach = CANDLE_GRAD_DO_NOT_DETACH.with(std::cell::Cell::get);
             let grad = if do_not_detach { grad } else { grad.detach() };
             if let Some(op) = node.op() {
                 match op {
@@ -784,7 +798,7 @@ impl GradStore {
                 Entry::Occupied(mut entry) => {
                     let new_grad = entry.get().add(&grad)?;
 
-                    let do_not_detach = CANDLE_GRAD_DO_NOT_DETACH.with(|b| *b);
+                    let do_not_detach = CANDLE_GRAD_DO_NOT_DETACH.with(std::cell::Cell::get);
                     let new_grad = if do_not_detach {
                         new_grad
                     } else {

@@ -500,7 +500,10 @@ impl<'a> Run<'a> {
         };
         let loss = parts.total.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         let mut grads = {
-            let store = parts.total.backward()?;
+            // Only the force pass needs a gradient graph; the weights' gradients are final, so
+            // detaching them lets each intermediate gradient go as soon as it is used instead
+            // of living in the graph until the step ends.
+            let store = candle_core::backprop::with_grad_graph(false, || parts.total.backward())?;
             self.params.grads(&store)
         };
         if let Some(c) = self.cfg.grad_clip {

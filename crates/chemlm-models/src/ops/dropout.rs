@@ -114,7 +114,8 @@ impl CustomOp1 for DropoutOp {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         dispatch_float!(s, self.name(), |T| {
             let x = contiguous::<T>(s, l, self.name())?;
-            let mut out = super::fused::zeros(x.len());
+            // SAFETY: `apply` writes every element (kept or zero).
+            let mut out = unsafe { super::fused::uninit(x.len()) };
             self.0.apply(x, &mut out);
             Ok((T::to_cpu_storage_owned(out), l.shape().clone()))
         })

@@ -66,7 +66,8 @@ impl CustomOp2 for RmsNormOp {
             if w.len() != d {
                 candle_core::bail!("rms norm: weight of {} for width {d}", w.len());
             }
-            let mut out = super::fused::zeros(x.len());
+            // SAFETY: the row loop below writes every element.
+            let mut out = unsafe { super::fused::uninit(x.len()) };
             let chunk = row_chunk(x.len(), d);
             out.par_chunks_mut(chunk)
                 .zip(x.par_chunks(chunk))

@@ -14,7 +14,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Result, Shape};
 use candle_core::{Tensor, WithDType};
 use chemlm_models::dispatch_float;
-use chemlm_models::ops::fused::{contiguous, for_each_chunk, vectorised, Real};
+use chemlm_models::ops::fused::{contiguous, for_each_chunk, uninit, vectorised, Real};
 use std::cell::Cell;
 
 thread_local! {
@@ -106,7 +106,8 @@ fn same_shapes(what: &str, layouts: &[&Layout]) -> Result<()> {
 
 /// Element-wise map of one input, in parallel chunks.
 fn map1<T: Float>(x: &[T], f: impl Fn(T) -> T + Sync) -> CpuStorage {
-    let mut out = chemlm_models::ops::fused::zeros(x.len());
+    // SAFETY: the map writes every element.
+    let mut out = unsafe { uninit(x.len()) };
     for_each_chunk(&mut out, CHUNK, |k, o| {
         let x = &x[k * CHUNK..];
         vectorised(|| o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x)))
@@ -116,7 +117,8 @@ fn map1<T: Float>(x: &[T], f: impl Fn(T) -> T + Sync) -> CpuStorage {
 
 /// Element-wise map of two inputs of the same length.
 fn map2<T: Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> CpuStorage {
-    let mut out = chemlm_models::ops::fused::zeros(a.len());
+    // SAFETY: the map writes every element.
+    let mut out = unsafe { uninit(a.len()) };
     for_each_chunk(&mut out, CHUNK, |k, o| {
         let (a, b) = (&a[k * CHUNK..], &b[k * CHUNK..]);
         vectorised(|| {
@@ -217,7 +219,8 @@ impl CustomOp3 for SigmoidPrimeMul {
             let a = contiguous::<T>(s1, l1, self.name())?;
             let b = contiguous::<T>(s2, l2, self.name())?;
             let x = contiguous::<T>(s3, l3, self.name())?;
-            let mut out = chemlm_models::ops::fused::zeros(a.len());
+            // SAFETY: the map writes every element.
+            let mut out = unsafe { uninit(a.len()) };
             for_each_chunk(&mut out, CHUNK, |k, o| {
                 let (a, b, x) = (&a[k * CHUNK..], &b[k * CHUNK..], &x[k * CHUNK..]);
                 vectorised(|| {
@@ -250,98 +253,10 @@ impl CustomOp3 for SigmoidPrimeMul {
     }
 }
 
-// ------------------------------------------------------------------ linear layers
+// ------------------------------------------------------------------ dense layers
 
-/// x Wᵀ for `[n, in]` rows and a `[out, in]` weight: one GEMM, and a backward that skips the
-/// weight gradient inside [`positions_only`].
-pub fn linear(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    if !fused_here(x) || x.rank() != 2 || w.rank() != 2 || x.dtype() != w.dtype() {
-        return x.matmul(&w.t()?);
-    }
-    cont(x)?.apply_op2(&cont(w)?, Linear)
-}
-
-struct Linear;
-
-/// `dst[n, out] = x[n, in] · w[out, in]ᵀ` through the `gemm` crate (candle's CPU kernels).
-fn gemm_xwt<T: Real>(dst: &mut [T], x: &[T], w: &[T], (n, inp, out): (usize, usize, usize)) {
-    assert!(dst.len() == n * out && x.len() == n * inp && w.len() == out * inp);
-    if n == 0 || out == 0 {
-        return;
-    }
-    let threads = rayon::current_num_threads();
-    let par = if threads > 1 && n * inp * out >= 1 << 16 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: the assert keeps every index the strides reach inside the slices; `dst` is a
-    // distinct `&mut` slice; T is f32 or f64. lhs = x (row stride inp), rhs = wᵀ: element
-    // (k, c) is w[c * inp + k] (row stride 1, column stride inp).
-    unsafe {
-        gemm::gemm(
-            n,
-            out,
-            inp,
-            dst.as_mut_ptr(),
-            1,
-            out as isize,
-            false,
-            x.as_ptr(),
-            1,
-            inp as isize,
-            w.as_ptr(),
-            inp as isize,
-            1,
-            T::zr(),
-            T::lit(1.0),
-            false,
-            false,
-            false,
-            par,
-        )
-    }
-}
-
-impl CustomOp2 for Linear {
-    fn name(&self) -> &'static str {
-        "chemlm-ff-linear"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let ((n, inp), (out, w_in)) = (l1.shape().dims2()?, l2.shape().dims2()?);
-        if inp != w_in {
-            candle_core::bail!("{}: input width {inp}, weight [{out}, {w_in}]", self.name());
-        }
-        dispatch_float!(s1, self.name(), |T| {
-            let x = contiguous::<T>(s1, l1, self.name())?;
-            let w = contiguous::<T>(s2, l2, self.name())?;
-            let mut y = chemlm_models::ops::fused::zeros(n * out);
-            gemm_xwt(&mut y, x, w, (n, inp, out));
-            Ok((T::to_cpu_storage_owned(y), Shape::from((n, out))))
-        })
-    }
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let dx = grad.matmul(w)?;
-        let dw = if skip_weight_gradients() {
-            None
-        } else {
-            Some(grad.t()?.matmul(x)?)
-        };
-        Ok((Some(dx), dw))
-    }
-}
+mod dense;
+pub use dense::{dense, half_exp_neg_mul, linear, ssp_grad, Epilogue};
 
 /// `[n, d]` rows plus a `[d]` bias, one parallel pass; the bias gradient is a parallel column
 /// sum (skipped inside [`positions_only`]).
@@ -493,7 +408,8 @@ impl CustomOp2 for ScaleRows {
         dispatch_float!(s1, self.name(), |T| {
             let x = contiguous::<T>(s1, l1, self.name())?;
             let c = contiguous::<T>(s2, l2, self.name())?;
-            let mut out = chemlm_models::ops::fused::zeros(n * d);
+            // SAFETY: with d > 0 the row loop writes every element; with d = 0 there are none.
+            let mut out = unsafe { uninit(n * d) };
             if let Some(rows) = CHUNK.checked_div(d) {
                 let rows = rows.max(1);
                 for_each_chunk(&mut out, rows * d, |k, o| {
@@ -537,7 +453,12 @@ impl CustomOp2 for RowDot {
         dispatch_float!(s1, self.name(), |T| {
             let a = contiguous::<T>(s1, l1, self.name())?;
             let b = contiguous::<T>(s2, l2, self.name())?;
-            let mut out = chemlm_models::ops::fused::zeros(n);
+            let mut out = if d == 0 {
+                chemlm_models::ops::fused::zeros(n)
+            } else {
+                // SAFETY: with d > 0 the row loop below writes every element.
+                unsafe { uninit(n) }
+            };
             if let Some(rows) = CHUNK.checked_div(d) {
                 let rows = rows.max(1);
                 for_each_chunk(&mut out, rows, |k, o| {
