@@ -100,16 +100,20 @@ mod tests {
     }
 
     /// The trainer's final backward runs detached inside a graph-keeping thread: its gradients
-    /// carry no graph, the values are the same, and the thread keeps graphs afterwards.
+    /// carry no graph, the values are the same bit for bit, and the thread keeps graphs
+    /// afterwards.
     #[test]
     fn detached_backward_inside_a_graph_keeping_thread() {
         let (kept, detached, restored) = run(|| -> candle_core::Result<_> {
-            let x = Var::new(&[0.7f64, -1.3], &Device::Cpu)?;
+            let x = Var::new(&[0.7f64, -1.3, 0.01], &Device::Cpu)?;
             let grad = |keep: bool| {
                 candle_core::backprop::with_grad_graph(keep, || {
-                    // Through an intermediate node: a leaf's own rule may multiply by the
-                    // leaf itself, which tracks an op in either mode.
-                    let y = x.as_tensor().affine(2.0, 0.0)?.powf(3.0)?.sum_all()?;
+                    // Through an intermediate node z with three consumers, whose gradients
+                    // are summed (in place when detaching: vendored candle's add_in_place);
+                    // a leaf's own rule may multiply by the leaf itself, which tracks an op in
+                    // either mode.
+                    let z = x.as_tensor().affine(2.0, 0.0)?;
+                    let y = ((z.powf(3.0)? + z.exp()?)? + z.sqr()?)?.sum_all()?;
                     let g = y.backward()?;
                     candle_core::Result::Ok(g.get(x.as_tensor()).expect("gradient").clone())
                 })

@@ -1,5 +1,6 @@
 //! Methods for backpropagation of gradients.
 use crate::op::{BinaryOp, Op, ReduceOp, UnaryOp};
+use crate::storage::Storage;
 use crate::{Error, Result, Tensor, TensorId};
 use std::collections::{hash_map::Entry, HashMap};
 
@@ -39,6 +40,66 @@ pub fn with_grad_graph<R>(keep: bool, f: impl FnOnce() -> R) -> R {
     }
     let _restore = Restore(CANDLE_GRAD_DO_NOT_DETACH.with(|c| c.replace(keep)));
     f()
+}
+
+/// `sum += grad` (`sum -= grad` with `negate`) in place, in a backward pass that detaches, when
+/// `sum` is a contiguous f32/f64 CPU buffer that nothing else holds (no clone, no view), returning whether
+/// it did; otherwise the caller adds into a fresh tensor as before. Same arithmetic as
+/// `sum.add(grad)` element for element. Why: a gradient reaching a node from several consumers
+/// was summed into a fresh buffer each time (5-9 % of a force-field training step in chemlm).
+fn add_in_place(sum: &Tensor, grad: &Tensor, negate: bool) -> Result<bool> {
+    use crate::{CpuStorage, Device};
+    use rayon::prelude::*;
+    // A gradient built from tracked forward tensors records an op even when detaching; the
+    // backward never follows it in this mode (each node's gradient is detached when taken),
+    // so only sharing, not the recorded op, rules out writing in place.
+    if CANDLE_GRAD_DO_NOT_DETACH.with(std::cell::Cell::get)
+        || sum.is_variable()
+        || !sum.is_sole_owner()
+        || sum.dtype() != grad.dtype()
+        || sum.shape() != grad.shape()
+        || !matches!(sum.device(), Device::Cpu)
+    {
+        return Ok(false);
+    }
+    let Some((s0, s1)) = sum.layout().contiguous_offsets() else {
+        return Ok(false);
+    };
+    let grad = grad.contiguous()?;
+    let (g_storage, g_layout) = grad.storage_and_layout();
+    let Some((g0, g1)) = g_layout.contiguous_offsets() else {
+        return Ok(false);
+    };
+    fn add<T: Copy + Send + Sync + std::ops::Add<Output = T> + std::ops::Sub<Output = T>>(
+        a: &mut [T],
+        b: &[T],
+        negate: bool,
+    ) {
+        const CHUNK: usize = 16 * 1024;
+        let f = |(a, b): (&mut [T], &[T])| {
+            if negate {
+                a.iter_mut().zip(b).for_each(|(a, &b)| *a = *a - b);
+            } else {
+                a.iter_mut().zip(b).for_each(|(a, &b)| *a = *a + b);
+            }
+        };
+        if a.len() >= 4 * CHUNK {
+            a.par_chunks_mut(CHUNK).zip(b.par_chunks(CHUNK)).for_each(f);
+        } else {
+            f((a, b));
+        }
+    }
+    let mut s_storage = sum.storage_mut();
+    match (&mut *s_storage, &*g_storage) {
+        (Storage::Cpu(CpuStorage::F32(a)), Storage::Cpu(CpuStorage::F32(b))) => {
+            add(&mut a[s0..s1], &b[g0..g1], negate)
+        }
+        (Storage::Cpu(CpuStorage::F64(a)), Storage::Cpu(CpuStorage::F64(b))) => {
+            add(&mut a[s0..s1], &b[g0..g1], negate)
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 impl Tensor {
@@ -751,7 +812,9 @@ impl GradStore {
         match self.0.entry(tensor.id()) {
             Entry::Occupied(mut entry) => {
                 let sum_grad = entry.get_mut();
-                *sum_grad = sum_grad.add(grad)?;
+                if !add_in_place(sum_grad, grad, false)? {
+                    *sum_grad = sum_grad.add(grad)?;
+                }
             }
             Entry::Vacant(entry) => {
                 entry.insert(grad.contiguous()?);
@@ -780,7 +843,9 @@ impl GradStore {
         match self.0.entry(tensor.id()) {
             Entry::Occupied(mut entry) => {
                 let sum_grad = entry.get_mut();
-                *sum_grad = sum_grad.sub(grad)?;
+                if !add_in_place(sum_grad, grad, true)? {
+                    *sum_grad = sum_grad.sub(grad)?;
+                }
             }
             Entry::Vacant(entry) => {
                 entry.insert(grad.neg()?);

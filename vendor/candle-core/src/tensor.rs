@@ -2781,6 +2781,12 @@ impl Tensor {
         (storage, &self.layout)
     }
 
+    /// Whether this handle is the only one to the tensor and to its storage (no clone, no view
+    /// sharing the buffer), so that writing the buffer in place is invisible to anyone else.
+    pub(crate) fn is_sole_owner(&self) -> bool {
+        Arc::strong_count(&self.0) == 1 && Arc::strong_count(&self.storage) == 1
+    }
+
     /// Unique key for this tensor's storage. Equal keys mean the tensors share the same allocation.
     #[inline]
     pub(crate) fn storage_key(&self) -> usize {
