@@ -11,7 +11,7 @@
 //! second backward of force training stays exact.
 
 use super::{
-    column_sum, cont, fused_here, map2, same_shapes, skip_weight_gradients, ssp, Float, CHUNK,
+    column_sum, cont, fused_here, map2, map3, same_shapes, skip_weight_gradients, ssp, Float,
 };
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, WithDType};
 use chemlm_models::dispatch_float;
@@ -334,17 +334,10 @@ impl CustomOp3 for HalfExpNegMul {
             let a = contiguous::<T>(s1, l1, self.name())?;
             let b = contiguous::<T>(s2, l2, self.name())?;
             let y = contiguous::<T>(s3, l3, self.name())?;
-            // SAFETY: the map writes every element.
-            let mut out = unsafe { uninit(a.len()) };
-            for_each_chunk(&mut out, CHUNK, |k, o| {
-                let (a, b, y) = (&a[k * CHUNK..], &b[k * CHUNK..], &y[k * CHUNK..]);
-                vectorised(|| {
-                    for (((o, &a), &b), &y) in o.iter_mut().zip(a).zip(b).zip(y) {
-                        *o = a * b * T::lit(0.5) * (T::zr() - y).exp_fast();
-                    }
-                })
+            let out = map3(a, b, y, |a, b, y| {
+                a * b * T::lit(0.5) * (T::zr() - y).exp_fast()
             });
-            Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+            Ok((out, l1.shape().clone()))
         })
     }
     /// Third derivatives, never on a training path: exact, partly composed.

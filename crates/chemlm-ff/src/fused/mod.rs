@@ -23,7 +23,7 @@ thread_local! {
 }
 
 /// Runs `f`, a backward pass of which only the gradient with respect to the positions will be
-/// read (forces), with the weight and bias gradients of [`linear`] and [`bias_add`] skipped.
+/// read (forces), with the weight and bias gradients of [`dense`] skipped.
 /// The flag is per thread (candle's backward runs on the calling thread) and restored on exit.
 pub fn positions_only<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
@@ -130,6 +130,21 @@ fn map2<T: Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> CpuStorage 
     T::to_cpu_storage_owned(out)
 }
 
+/// Element-wise map of three inputs of the same length.
+fn map3<T: Float>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T + Sync) -> CpuStorage {
+    // SAFETY: the map writes every element.
+    let mut out = unsafe { uninit(a.len()) };
+    for_each_chunk(&mut out, CHUNK, |k, o| {
+        let (a, b, c) = (&a[k * CHUNK..], &b[k * CHUNK..], &c[k * CHUNK..]);
+        vectorised(|| {
+            for (((o, &a), &b), &c) in o.iter_mut().zip(a).zip(b).zip(c) {
+                *o = f(a, b, c);
+            }
+        })
+    });
+    T::to_cpu_storage_owned(out)
+}
+
 // ------------------------------------------------------------------ shifted softplus
 
 /// SchNet's shifted softplus ln(0.5·eˣ + 0.5) in one parallel pass. Its derivative is σ(x),
@@ -219,18 +234,11 @@ impl CustomOp3 for SigmoidPrimeMul {
             let a = contiguous::<T>(s1, l1, self.name())?;
             let b = contiguous::<T>(s2, l2, self.name())?;
             let x = contiguous::<T>(s3, l3, self.name())?;
-            // SAFETY: the map writes every element.
-            let mut out = unsafe { uninit(a.len()) };
-            for_each_chunk(&mut out, CHUNK, |k, o| {
-                let (a, b, x) = (&a[k * CHUNK..], &b[k * CHUNK..], &x[k * CHUNK..]);
-                vectorised(|| {
-                    for (((o, &a), &b), &x) in o.iter_mut().zip(a).zip(b).zip(x) {
-                        let s = sigmoid(x);
-                        *o = a * b * s * (T::lit(1.0) - s);
-                    }
-                })
+            let out = map3(a, b, x, |a, b, x| {
+                let s = sigmoid(x);
+                a * b * s * (T::lit(1.0) - s)
             });
-            Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+            Ok((out, l1.shape().clone()))
         })
     }
     /// Third derivatives, never on a training path: composed, but exact.
@@ -257,63 +265,6 @@ impl CustomOp3 for SigmoidPrimeMul {
 
 mod dense;
 pub use dense::{dense, half_exp_neg_mul, linear, ssp_grad, Epilogue};
-
-/// `[n, d]` rows plus a `[d]` bias, one parallel pass; the bias gradient is a parallel column
-/// sum (skipped inside [`positions_only`]).
-pub fn bias_add(y: &Tensor, b: &Tensor) -> Result<Tensor> {
-    if !fused_here(y) || y.rank() != 2 || b.rank() != 1 || y.dtype() != b.dtype() {
-        return y.broadcast_add(b);
-    }
-    cont(y)?.apply_op2(&cont(b)?, BiasAdd)
-}
-
-struct BiasAdd;
-
-impl CustomOp2 for BiasAdd {
-    fn name(&self) -> &'static str {
-        "chemlm-ff-bias-add"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = l1.shape().dims2()?;
-        if l2.dims() != [d] {
-            candle_core::bail!("{}: rows of {d}, bias {:?}", self.name(), l2.dims());
-        }
-        dispatch_float!(s1, self.name(), |T| {
-            let y = contiguous::<T>(s1, l1, self.name())?;
-            let b = contiguous::<T>(s2, l2, self.name())?;
-            let mut out = y.to_vec();
-            let rows = (CHUNK / d.max(1)).max(1) * d.max(1);
-            for_each_chunk(&mut out, rows, |_, o| {
-                vectorised(|| {
-                    for row in o.chunks_mut(d.max(1)) {
-                        row.iter_mut().zip(b).for_each(|(o, &b)| *o += b);
-                    }
-                })
-            });
-            Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
-        })
-    }
-    fn bwd(
-        &self,
-        _y: &Tensor,
-        _b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let db = if skip_weight_gradients() {
-            None
-        } else {
-            Some(column_sum(grad)?)
-        };
-        Ok((Some(grad.clone()), db))
-    }
-}
 
 /// Column sums `[n, d] → [d]`: fixed blocks of rows summed in parallel, then added in block
 /// order, so the result does not depend on the number of threads.
