@@ -1,81 +1,29 @@
 //! Gradients of gradients on candle.
 //!
 //! Training on forces needs ∂/∂θ of F = −∂E/∂R, i.e. the backward pass that produced F must
-//! itself be recorded in the op graph. candle 0.11's `backward()` detaches every gradient it
-//! computes unless the environment variable `CANDLE_GRAD_DO_NOT_DETACH` is set, and it reads
-//! that variable once per thread (a `thread_local!` initialised on a thread's first backward).
-//! Users must not have to know this, so chemlm sets the variable itself ([`enable`]) and, when
-//! the current thread already decided to detach, runs the work on a fresh thread that reads
-//! the new value ([`run`]). [`available_here`] probes the actual behaviour instead of trusting
-//! the variable, so a future candle that changes the mechanism fails loudly in the tests.
-//!
-//! Cost: gradients of ordinary training steps in the same process also keep their graph until
-//! they are dropped (after the optimizer step), which only costs memory for that short while.
+//! itself be recorded in the op graph. Upstream candle 0.11 detaches every gradient it computes
+//! unless the environment variable `CANDLE_GRAD_DO_NOT_DETACH` is set, read once per thread;
+//! the vendored copy adds `candle_core::backprop::with_grad_graph`, which sets it for one
+//! closure on the calling thread (vendor/README.md). [`run`] uses it, so users need no
+//! variable, and no other work in the process keeps gradient graphs it does not need.
 
-use crate::error::{FfError, FfResult};
-use candle_core::{Device, Tensor, Var};
-use std::cell::Cell;
-use std::sync::Once;
-
-const VAR: &str = "CANDLE_GRAD_DO_NOT_DETACH";
-static ENABLE: Once = Once::new();
-
-thread_local! {
-    /// `None` until probed on this thread.
-    static PROBED: Cell<Option<bool>> = const { Cell::new(None) };
-}
-
-/// Sets `CANDLE_GRAD_DO_NOT_DETACH=1` for this process (once). Threads that have not run a
-/// backward pass yet will record gradient graphs from now on.
-pub fn enable() {
-    ENABLE.call_once(|| {
-        if std::env::var_os(VAR).is_none_or(|v| v.is_empty() || v == "0") {
-            // Called before any of our worker threads start training; candle reads the
-            // variable lazily per thread, which is exactly why this works.
-            std::env::set_var(VAR, "1");
-        }
-    });
-}
+use crate::error::FfResult;
 
 /// Whether a backward pass on the current thread keeps the graph of the gradients it returns.
-/// Probed once per thread with d/dx (x²) on a one-element variable.
 pub fn available_here() -> bool {
-    PROBED.with(|p| {
-        if let Some(v) = p.get() {
-            return v;
-        }
-        let v = probe().unwrap_or(false);
-        p.set(Some(v));
-        v
-    })
+    candle_core::backprop::grad_graph_kept()
 }
 
-fn probe() -> candle_core::Result<bool> {
-    let x = Var::new(&[1.5f64], &Device::Cpu)?;
-    let y = x.as_tensor().sqr()?.sum_all()?;
-    let g = y.backward()?;
-    Ok(g.get(x.as_tensor()).is_some_and(Tensor::track_op))
-}
-
-/// Runs `f` where backward passes keep gradient graphs: on a worker of a pool of its own
-/// ([`crate::pool::install`]: fresh threads, which read the variable [`enable`] has set, and
-/// 64 MiB stacks for candle's recursive graph walk).
+/// Runs `f` where backward passes keep gradient graphs, on a worker of a pool of its own
+/// ([`crate::pool::install`]: 64 MiB stacks for candle's recursive graph walk).
 pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> FfResult<R> {
-    enable();
-    crate::pool::install(move || {
-        if !available_here() {
-            return Err(FfError::Invalid(format!(
-                "candle does not keep gradient graphs even with {VAR}=1; \
-                 force training needs gradients of gradients"
-            )));
-        }
-        Ok(f())
-    })?
+    crate::pool::install(move || candle_core::backprop::with_grad_graph(true, f))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::{Device, Var};
 
     /// d/dx of (d/dx x³) = 6x: only right if the first gradient kept its graph.
     #[test]
@@ -132,11 +80,11 @@ mod tests {
         );
     }
 
-    /// The fallback thread is taken when this thread already decided to detach.
+    /// `run` keeps graphs whatever the calling thread's own setting.
     #[test]
     fn fresh_thread_when_this_one_detaches() {
-        // A brand-new thread whose first backward happens before `enable` may or may not see
-        // the variable (another test may have set it); either way `run` must deliver.
+        // A brand-new thread detaches by default (no CANDLE_GRAD_DO_NOT_DETACH in the tests);
+        // `run` must still deliver.
         let ok = std::thread::spawn(|| run(available_here).expect("run"))
             .join()
             .expect("thread");

@@ -28,6 +28,11 @@ thread_local! {
     }
 }
 
+/// Whether backward passes on this thread keep the op graph of the gradients they compute.
+pub fn grad_graph_kept() -> bool {
+    CANDLE_GRAD_DO_NOT_DETACH.with(std::cell::Cell::get)
+}
+
 /// Runs `f` with backward passes on this thread keeping (`keep = true`) or detaching the op
 /// graph of the gradients they compute, and restores the previous setting afterwards (also on
 /// panic). Without it the setting comes from `CANDLE_GRAD_DO_NOT_DETACH`, read once per thread.
