@@ -1466,6 +1466,127 @@ impl MatMul {
     }
 }
 
+/// chemlm patch: the shape of one row-major product for [`split_gemm`].
+#[cfg(all(not(feature = "mkl"), not(feature = "accelerate")))]
+struct GemmDims {
+    m: usize,
+    n: usize,
+    k: usize,
+    dst_rs: isize,
+    dst_cs: isize,
+    lhs_rs: isize,
+    lhs_cs: isize,
+    rhs_rs: isize,
+    rhs_cs: isize,
+}
+
+/// A raw output pointer that rayon tasks may carry; the tasks write disjoint elements.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: only used to hand disjoint parts of one buffer to scoped rayon tasks.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+impl<T> SendPtr<T> {
+    /// # Safety
+    /// As `pointer::add`.
+    unsafe fn add(self, count: usize) -> Self {
+        SendPtr(self.0.add(count))
+    }
+}
+
+/// Products below this many multiply-adds run on one thread: forking costs more than it saves.
+#[cfg(all(not(feature = "mkl"), not(feature = "accelerate")))]
+const SPLIT_GEMM_MIN_MACS: usize = 1 << 20;
+
+/// chemlm patch: `dst = lhs · rhs` with the output cut into one block of rows (or of columns,
+/// when the output is wider than tall) per thread, each block one single-threaded `gemm`.
+///
+/// Why: `gemm`'s own `Parallelism::Rayon` forks once per depth block of `kc` (~512) and packs
+/// per fork, so products with a long inner dimension (weight gradients `gradᵀ·x` over
+/// thousands of rows) or small outputs gained nothing from a second thread, and small ones
+/// ran slower than on one (e.g. 128×3360×128: 80 GFLOP/s on one thread, 110 with
+/// `Rayon(2)`, 144 split here; 128×168×128: 84, 47, 86; AMD EPYC, 2 cores). Each output
+/// element is still summed over `k` in the same order (gemm's `kc` depends on `k` only), so
+/// results do not depend on the thread count.
+///
+/// # Safety
+/// `dst` must be valid for writes of the m × n output at the given strides, and `lhs`/`rhs`
+/// must cover the strided m × k and k × n operands.
+#[cfg(all(not(feature = "mkl"), not(feature = "accelerate")))]
+unsafe fn split_gemm<T: 'static + WithDType>(
+    d: &GemmDims,
+    dst: SendPtr<T>,
+    lhs: &[T],
+    rhs: &[T],
+    threads: usize,
+) {
+    use gemm::{gemm, Parallelism};
+    // Rows or columns per block: a multiple of the f32 micro-kernel's 16 rows (or 4 columns),
+    // so no block adds ragged edge tiles the whole product would not have.
+    let (len, align) = if d.m >= d.n { (d.m, 16) } else { (d.n, 4) };
+    let blocks = if threads <= 1 || d.m * d.n * d.k < SPLIT_GEMM_MIN_MACS {
+        1
+    } else {
+        threads.min(len.div_ceil(align)).max(1)
+    };
+    let per = len.div_ceil(blocks).div_ceil(align) * align;
+    let lhs = SendPtr(lhs.as_ptr() as *mut T);
+    let rhs = SendPtr(rhs.as_ptr() as *mut T);
+    let run = |i: usize| {
+        // Whole-value captures: the raw pointers inside are not `Send` on their own.
+        let (dst, lhs, rhs) = (dst, lhs, rhs);
+        let start = i * per;
+        if start >= len {
+            return;
+        }
+        let count = per.min(len - start);
+        let (m, n, dst_p, lhs_p, rhs_p) = if d.m >= d.n {
+            (
+                count,
+                d.n,
+                dst.0.offset(start as isize * d.dst_rs),
+                lhs.0.offset(start as isize * d.lhs_rs),
+                rhs.0,
+            )
+        } else {
+            (
+                d.m,
+                count,
+                dst.0.offset(start as isize * d.dst_cs),
+                lhs.0,
+                rhs.0.offset(start as isize * d.rhs_cs),
+            )
+        };
+        gemm(
+            m,
+            n,
+            d.k,
+            dst_p,
+            d.dst_cs,
+            d.dst_rs,
+            false,
+            lhs_p as *const T,
+            d.lhs_cs,
+            d.lhs_rs,
+            rhs_p as *const T,
+            d.rhs_cs,
+            d.rhs_rs,
+            T::zero(),
+            T::one(),
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    };
+    if blocks == 1 {
+        run(0)
+    } else {
+        use rayon::prelude::*;
+        (0..blocks).into_par_iter().for_each(run);
+    }
+}
+
 impl Map2 for MatMul {
     const OP: &'static str = "mat_mul";
 
@@ -1477,7 +1598,6 @@ impl Map2 for MatMul {
         rhs: &[T],
         rhs_l: &Layout,
     ) -> Result<Vec<T>> {
-        use gemm::{gemm, Parallelism};
 
         match T::DTYPE {
             DType::F16 | DType::F32 | DType::F64 => {}
@@ -1519,12 +1639,9 @@ impl Map2 for MatMul {
             };
             v
         };
-        let num_threads = crate::utils::get_num_threads();
-        let parallelism = if num_threads > 1 {
-            Parallelism::Rayon(num_threads)
-        } else {
-            Parallelism::None
-        };
+        // chemlm patch: threads come from the pool this product runs in (not the environment
+        // variable read on every call), and the product is split by `split_gemm` below.
+        let num_threads = rayon::current_num_threads();
         let (b, m, n, k) = if b_skip == 0 && a_skip == m * k {
             // A batch-invariant rhs lets the batches of lhs stack into the rows of a single
             // (b * m, k) matrix, which the destination already matches row for row.
@@ -1539,32 +1656,32 @@ impl Map2 for MatMul {
             // over itself, so a stride-zero batch on lhs goes through the loop below.
             (b, m, n, k)
         };
-        for step in 0..b {
+        let dims = GemmDims {
+            m,
+            n,
+            k,
+            dst_rs: dst_rs as isize,
+            dst_cs: dst_cs as isize,
+            lhs_rs: lhs_rs as isize,
+            lhs_cs: lhs_cs as isize,
+            rhs_rs: rhs_rs as isize,
+            rhs_cs: rhs_cs as isize,
+        };
+        let dst_ptr = SendPtr(dst.as_mut_ptr());
+        let one_step = |step: usize, threads: usize| {
             let lhs_p = &lhs[step * a_skip..];
             let rhs_p = &rhs[step * b_skip..];
-            let dst_p = &mut dst[step * c_skip..];
-            unsafe {
-                gemm(
-                    /* m: usize = */ m,
-                    /* n: usize = */ n,
-                    /* k: usize = */ k,
-                    /* dst: *mut T = */ dst_p.as_mut_ptr(),
-                    /* dst_cs: isize = */ dst_cs as isize,
-                    /* dst_rs: isize = */ dst_rs as isize,
-                    /* read_dst: bool = */ false,
-                    /* lhs: *const T = */ lhs_p.as_ptr(),
-                    /* lhs_cs: isize = */ lhs_cs as isize,
-                    /* lhs_rs: isize = */ lhs_rs as isize,
-                    /* rhs: *const T = */ rhs_p.as_ptr(),
-                    /* rhs_cs: isize = */ rhs_cs as isize,
-                    /* rhs_rs: isize = */ rhs_rs as isize,
-                    /* alpha: T = */ T::zero(),
-                    /* beta: T = */ T::one(),
-                    /* conj_dst: bool = */ false,
-                    /* conj_lhs: bool = */ false,
-                    /* conj_rhs: bool = */ false,
-                    parallelism,
-                )
+            // SAFETY: each batch step writes its own m * n block of `dst`, and `split_gemm`
+            // hands each thread disjoint rows or columns of that block.
+            unsafe { split_gemm(&dims, dst_ptr.add(step * c_skip), lhs_p, rhs_p, threads) }
+        };
+        if b >= num_threads && num_threads > 1 {
+            // Many products: one task per product, each on one thread.
+            use rayon::prelude::*;
+            (0..b).into_par_iter().for_each(|step| one_step(step, 1));
+        } else {
+            for step in 0..b {
+                one_step(step, num_threads)
             }
         }
         Ok(dst)
