@@ -15,6 +15,8 @@ hand-written chemistry text plus MOSES and QM9 SMILES (PyPI-shipped sets), which
 
 It writes under crates/chemlm-data/tests/golden/t5-tokenizer/:
 
+- spiece.model: the SentencePiece model itself, as a slow `T5Tokenizer` checkpoint ships it (MolT5-era
+  repositories may hold only this file); chemlm must build the tokenizer.json below from it;
 - tokenizer.json: the tokenizer in the layout that t5-small and the GT4SD checkpoints ship (transformers
   4.x: a lone `Precompiled` normaliser, `WhitespaceSplit` + `Metaspace(add_prefix_space)` pre-tokenizer,
   `Metaspace` decoder, the extra ids as added special tokens);
@@ -145,7 +147,7 @@ def train_spm(corpus):
         num_threads=1,
         minloglevel=2,
     )
-    path = OUT / ".spm.model"
+    path = OUT / "spiece.model"
     path.write_bytes(model.getvalue())
     return path
 
@@ -212,7 +214,6 @@ def main():
     corpus = TEXT * 20 + moses[:1400] + qm9[:1400]
     model_path = train_spm(corpus)
     modern_tok = T5Converter(SlowShim(model_path)).converted()
-    model_path.unlink()
     modern = json.loads(modern_tok.to_str())
     legacy = legacy_layout(modern)
     # The modern layout as transformers 5 writes it, with the extra ids as added tokens too.

@@ -95,6 +95,66 @@ fn gt4sd_layout_ids_and_decodes_equal_hf_tokenizers() {
     check(&tok, "legacy");
 }
 
+/// A checkpoint that ships only `spiece.model` (slow `T5Tokenizer`): the tokenizer built from the
+/// SentencePiece file is the one transformers converts it to — the same vocabulary, scores,
+/// character map and specials as the committed tokenizer.json, and the same ids and decodes.
+#[test]
+fn spiece_model_alone_converts_to_the_shipped_tokenizer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        golden().join("spiece.model"),
+        dir.path().join("spiece.model"),
+    )
+    .unwrap();
+    let tok = Seq2SeqTokenizer::from_dir(dir.path()).unwrap();
+    let shipped = Seq2SeqTokenizer::from_file(&golden().join("tokenizer.json")).unwrap();
+    assert_eq!(tok.vocab_size(), shipped.vocab_size());
+    assert_eq!(tok.specials(), shipped.specials());
+    let ours: Value = serde_json::from_str(&tok.to_json().unwrap()).unwrap();
+    let theirs: Value = serde_json::from_str(&shipped.to_json().unwrap()).unwrap();
+    for k in [
+        "model",
+        "normalizer",
+        "pre_tokenizer",
+        "post_processor",
+        "decoder",
+        "added_tokens",
+    ] {
+        assert_eq!(ours[k], theirs[k], "{k}");
+    }
+    check(&tok, "legacy");
+    // tokenizer_config.json's extra_ids sets the sentinel count; tokenizer.json wins when present.
+    std::fs::write(
+        dir.path().join("tokenizer_config.json"),
+        r#"{"extra_ids": 3}"#,
+    )
+    .unwrap();
+    let three = Seq2SeqTokenizer::from_dir(dir.path()).unwrap();
+    assert_eq!(three.vocab_size(), shipped.vocab_size() - 97);
+    assert_eq!(
+        three.token_to_id("<extra_id_0>"),
+        Some(three.vocab_size() as u32 - 1)
+    );
+    std::fs::copy(
+        golden().join("tokenizer.json"),
+        dir.path().join("tokenizer.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        Seq2SeqTokenizer::from_dir(dir.path()).unwrap().vocab_size(),
+        shipped.vocab_size()
+    );
+    // Neither file: the error names both.
+    let empty = tempfile::tempdir().unwrap();
+    let err = Seq2SeqTokenizer::from_dir(empty.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("tokenizer.json") && err.contains("spiece.model"),
+        "{err}"
+    );
+}
+
 #[test]
 fn transformers5_layout_ids_and_decodes_equal_hf_tokenizers() {
     let tok = Seq2SeqTokenizer::from_json_str(&modern_json(), Path::new("modern")).unwrap();

@@ -199,3 +199,122 @@ fn hub_models_import_embed_and_work_offline() {
     );
     assert!(!o.status.success());
 }
+
+/// The GT4SD golden checkpoint (tests/golden/gt4sd-layout: transformers 4's pytorch_model.bin,
+/// T5-layout tokenizer.json) served as a Text+Chem T5 repository, and the same weights as a
+/// MolT5-style repository that ships only `spiece.model` (slow `T5Tokenizer`): `chemlm seq2seq
+/// --model hf:…` prints transformers' greedy outputs for both, `model import` writes a plain
+/// directory (with a converted tokenizer.json) that prints them too, offline.
+#[test]
+fn hub_t5_checkpoints_with_tokenizer_json_or_only_spiece_model_translate_as_transformers() {
+    let golden = root().join("crates/chemlm/tests/golden/gt4sd-layout");
+    let spiece = root().join("crates/chemlm-data/tests/golden/t5-tokenizer/spiece.model");
+    let weights = [
+        file(golden.join("config.json"), "config.json", false),
+        file(golden.join("pytorch_model.bin"), "pytorch_model.bin", true),
+    ];
+    let mut gt4sd = weights.to_vec();
+    gt4sd.push(file(golden.join("tokenizer.json"), "tokenizer.json", false));
+    gt4sd.push(file(
+        golden.join("special_tokens_map.json"),
+        "special_tokens_map.json",
+        false,
+    ));
+    gt4sd.push(file(spiece.clone(), "spiece.model", true));
+    let mut molt5 = weights.to_vec();
+    molt5.push(file(spiece, "spiece.model", true));
+    molt5.push(MockFile::new(
+        "tokenizer_config.json",
+        br#"{"model_max_length": 512, "extra_ids": 100, "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"}"#,
+        false,
+    ));
+    let hub = MockHub::start(vec![
+        MockRepo::new("GT4SD/tiny-multitask-text-and-chemistry-t5", gt4sd),
+        MockRepo::new("laituan245/tiny-molt5", molt5),
+    ]);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden.join("expected.json")).unwrap())
+            .unwrap();
+    let cases = expected.as_array().unwrap();
+    let input = tmp.path().join("in.txt");
+    let inputs: Vec<&str> = cases.iter().map(|c| c["input"].as_str().unwrap()).collect();
+    std::fs::write(&input, inputs.join("\n") + "\n").unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let translate = |model: &str, endpoint: &str, offline: bool, tag: &str| {
+        let out = tmp.path().join(format!("{tag}.txt"));
+        ok(&chemlm(
+            &[
+                "seq2seq",
+                "--model",
+                model,
+                "--task",
+                "forward",
+                "--max-length",
+                "12",
+                "-i",
+                &s(&input),
+                "-o",
+                &s(&out),
+            ],
+            endpoint,
+            &cache,
+            offline,
+        ));
+        let got = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<String> = got.lines().map(str::to_string).collect();
+        assert_eq!(lines.len(), cases.len(), "{tag}");
+        for (line, c) in lines.iter().zip(cases) {
+            assert_eq!(
+                line,
+                c["text"].as_str().unwrap(),
+                "{tag}: input {}",
+                c["input"]
+            );
+        }
+    };
+    for (i, id) in [
+        "GT4SD/tiny-multitask-text-and-chemistry-t5",
+        "laituan245/tiny-molt5",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let hf = format!("hf:{id}");
+        translate(&hf, &hub.endpoint(), false, &format!("hub{i}"));
+        let imported = tmp.path().join(format!("imported{i}"));
+        ok(&chemlm(
+            &["model", "import", &hf, "--out", &s(&imported)],
+            &hub.endpoint(),
+            &cache,
+            false,
+        ));
+        for f in ["config.json", "model.safetensors", "tokenizer.json"] {
+            assert!(imported.join(f).exists(), "{id}: {f} missing");
+        }
+        // The converted tokenizer.json is the one GT4SD ships (same model, normaliser, specials;
+        // the splitting is written in `tokenizers`' current field names, and checked by the
+        // translations below).
+        let shipped: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(golden.join("tokenizer.json")).unwrap())
+                .unwrap();
+        let written: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(imported.join("tokenizer.json")).unwrap(),
+        )
+        .unwrap();
+        for k in ["model", "normalizer", "post_processor"] {
+            assert_eq!(written[k], shipped[k], "{id}: tokenizer.json {k}");
+        }
+        hub.clear_log();
+        translate(
+            &s(&imported),
+            &mock::dead_endpoint(),
+            true,
+            &format!("imported{i}"),
+        );
+        translate(&hf, &mock::dead_endpoint(), true, &format!("offline{i}"));
+        assert!(hub.requests().is_empty());
+    }
+}

@@ -15,6 +15,7 @@ pub mod oov;
 pub mod oov_tally;
 pub mod pretokenize;
 pub mod sentencepiece;
+pub mod spiece;
 pub mod vocab;
 
 use std::fmt;

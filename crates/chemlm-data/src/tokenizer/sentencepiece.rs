@@ -79,6 +79,47 @@ impl Seq2SeqTokenizer {
         Self::from_json_str(&text, path)
     }
 
+    /// Builds the tokenizer from a SentencePiece model file with `extra_ids` T5 sentinels
+    /// appended, as transformers' `T5Converter` does (see [`super::spiece`]).
+    pub fn from_spiece_file(path: &Path, extra_ids: usize) -> Result<Self, DataError> {
+        let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+        let text = super::spiece::t5_tokenizer_json(&bytes, path, extra_ids)?;
+        Self::from_json_str(&text, path)
+    }
+
+    /// A T5 model directory's tokenizer: `tokenizer.json`, or else `spiece.model` (what a
+    /// checkpoint saved with the slow `T5Tokenizer` ships) with the sentinel count of its
+    /// `tokenizer_config.json` (`extra_ids`, default 100).
+    pub fn from_dir(dir: &Path) -> Result<Self, DataError> {
+        let json = dir.join("tokenizer.json");
+        if json.exists() {
+            return Self::from_file(&json);
+        }
+        let spm = dir.join("spiece.model");
+        if !spm.exists() {
+            return Err(DataError::format(
+                dir,
+                "no tokenizer: expected tokenizer.json or spiece.model".to_string(),
+            ));
+        }
+        let cfg_path = dir.join("tokenizer_config.json");
+        let extra_ids = if cfg_path.exists() {
+            let text =
+                std::fs::read_to_string(&cfg_path).map_err(|e| DataError::io(&cfg_path, e))?;
+            let cfg: Value = serde_json::from_str(&text)
+                .map_err(|e| DataError::format(&cfg_path, format!("invalid JSON: {e}")))?;
+            match &cfg["extra_ids"] {
+                Value::Null => super::spiece::T5_EXTRA_IDS,
+                v => v.as_u64().map(|n| n as usize).ok_or_else(|| {
+                    DataError::format(&cfg_path, format!("extra_ids is not a count: {v}"))
+                })?,
+            }
+        } else {
+            super::spiece::T5_EXTRA_IDS
+        };
+        Self::from_spiece_file(&spm, extra_ids)
+    }
+
     /// Parses `tokenizer.json` text; `origin` names it in errors. The vocabulary must hold `<pad>`
     /// and `</s>`; the unknown id is the model's `unk_id` (or `<unk>`).
     pub fn from_json_str(text: &str, origin: &Path) -> Result<Self, DataError> {

@@ -19,10 +19,10 @@ use std::path::Path;
 /// needs (see [`chemlm_data::tokenizer::escape`]).
 pub const ESCAPE_FILE: &str = "escape.json";
 
-/// Loads a model directory's `tokenizer.json`, with its `escape.json` when present.
+/// Loads a model directory's tokenizer (`tokenizer.json`, or `spiece.model` when a checkpoint
+/// ships only that), with its `escape.json` when present.
 pub fn load_tokenizer(dir: &Path) -> Result<Seq2SeqTokenizer> {
-    let path = dir.join("tokenizer.json");
-    let tok = Seq2SeqTokenizer::from_file(&path).map_err(|e| TrainError::Data(e.to_string()))?;
+    let tok = Seq2SeqTokenizer::from_dir(dir).map_err(|e| TrainError::Data(e.to_string()))?;
     let esc_path = dir.join(ESCAPE_FILE);
     if !esc_path.exists() {
         return Ok(tok);

@@ -145,11 +145,16 @@ pub fn run(c: &ModelCommand, _quiet: bool) -> Result<()> {
 
 /// Files beside `tokenizer.json` that name its special tokens; kept so a foreign tokenizer's
 /// roles survive the copy.
-const TOKENIZER_SIDE_FILES: [&str; 2] = ["tokenizer_config.json", "special_tokens_map.json"];
+const TOKENIZER_SIDE_FILES: [&str; 3] = [
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    chemlm_train::seq2seq::translate::ESCAPE_FILE,
+];
 
 /// `model import`: loads `source` the way every command does, writes it into a temp directory
 /// beside `out`, loads that back, and renames it into place, so `out` is either complete or
-/// absent.
+/// absent. A T5 takes its SentencePiece tokenizer (tokenizer.json, or spiece.model converted to
+/// one); the other architectures their token vocabulary.
 fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
     if out.exists() {
         anyhow::bail!("{} exists; give a new directory", out.display());
@@ -157,22 +162,13 @@ fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
     let dev = crate::runtime::device()?;
     let model = Model::load(source, &dev)
         .with_context(|| format!("cannot load model {}", source.display()))?;
-    let tok = chemlm_data::Tokenizer::load_dir(source)
-        .with_context(|| format!("cannot load the tokenizer of {}", source.display()))?;
-    if tok.vocab_size() > model.config().vocab_size() {
-        anyhow::bail!(
-            "{}: the tokenizer has {} tokens but the model only {}",
-            source.display(),
-            tok.vocab_size(),
-            model.config().vocab_size()
-        );
-    }
+    let tokenizer = ImportTokenizer::load(source, &model)?;
     let dir = chemlm_fs::AtomicDir::create(out)?;
     let tmp = dir.path().to_path_buf();
     let written = (|| -> Result<()> {
+        tokenizer.save(&tmp, &model)?;
         // The source's own tokenizer side files, when it has them, then replace the ones
         // written from our roles (they are what the published tokenizer declares).
-        chemlm_train::finetune::save_with_tokenizer(&tmp, &model, &tok)?;
         for f in TOKENIZER_SIDE_FILES {
             let from = source.join(f);
             if from.exists() {
@@ -182,8 +178,7 @@ fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
         }
         // What we wrote must load as what we read.
         Model::load(&tmp, &dev)?;
-        let back = chemlm_data::Tokenizer::load_dir(&tmp)?;
-        if back != tok {
+        if ImportTokenizer::load(&tmp, &model)? != tokenizer {
             anyhow::bail!("the written tokenizer does not read back the same");
         }
         Ok(())
@@ -194,16 +189,83 @@ fn import(source: &std::path::Path, out: &std::path::Path) -> Result<()> {
         .with_context(|| format!("cannot write {}", out.display()))?;
     let p = count_parameters(model.config())?;
     eprintln!(
-        "wrote {} ({}, {} parameters, {} tokens{})",
+        "wrote {} ({}, {} parameters, {})",
         out.display(),
         model.config().architecture(),
         p.all,
-        tok.vocab_size(),
-        if tok.is_foreign() {
-            ", Hugging Face tokenizer"
-        } else {
-            ""
-        }
+        tokenizer.describe(),
     );
     Ok(())
+}
+
+/// The tokenizer that goes with an imported model.
+enum ImportTokenizer {
+    Tokens(chemlm_data::Tokenizer),
+    /// T5's, as tokenizer.json text (what is written and compared).
+    SentencePiece(String, usize),
+}
+
+impl PartialEq for ImportTokenizer {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Tokens(a), Self::Tokens(b)) => a == b,
+            (Self::SentencePiece(a, _), Self::SentencePiece(b, _)) => {
+                let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
+                parse(a) == parse(b)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl ImportTokenizer {
+    fn load(dir: &std::path::Path, model: &Model) -> Result<Self> {
+        let what = || format!("cannot load the tokenizer of {}", dir.display());
+        let size = if model.config().architecture() == "t5" {
+            let tok = chemlm_data::Seq2SeqTokenizer::from_dir(dir).with_context(what)?;
+            let size = tok.vocab_size();
+            (Self::SentencePiece(tok.to_json()?, size), size)
+        } else {
+            let tok = chemlm_data::Tokenizer::load_dir(dir).with_context(what)?;
+            let size = tok.vocab_size();
+            (Self::Tokens(tok), size)
+        };
+        if size.1 > model.config().vocab_size() {
+            anyhow::bail!(
+                "{}: the tokenizer has {} tokens but the model only {}",
+                dir.display(),
+                size.1,
+                model.config().vocab_size()
+            );
+        }
+        Ok(size.0)
+    }
+
+    fn save(&self, dir: &std::path::Path, model: &Model) -> Result<()> {
+        match self {
+            Self::Tokens(tok) => chemlm_train::finetune::save_with_tokenizer(dir, model, tok)?,
+            Self::SentencePiece(json, _) => {
+                std::fs::create_dir_all(dir)?;
+                let path = dir.join("tokenizer.json");
+                chemlm_models::io::write_atomic(&path, json.as_bytes())?;
+                model.save(dir, Some(&path))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Tokens(t) => format!(
+                "{} tokens{}",
+                t.vocab_size(),
+                if t.is_foreign() {
+                    ", Hugging Face tokenizer"
+                } else {
+                    ""
+                }
+            ),
+            Self::SentencePiece(_, n) => format!("{n} tokens, SentencePiece tokenizer"),
+        }
+    }
 }

@@ -99,7 +99,7 @@ impl DecodeArgs {
 #[derive(Args, Debug, Clone)]
 pub struct Seq2SeqArgs {
     /// T5 model directory (Hugging Face layout: config.json, model.safetensors or
-    /// pytorch_model.bin, tokenizer.json).
+    /// pytorch_model.bin, tokenizer.json or spiece.model) or hf:ORG/NAME.
     #[arg(long)]
     pub model: PathBuf,
     /// forward | retro | text2mol | mol2text | actions | none (the line as it is).
