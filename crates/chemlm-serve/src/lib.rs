@@ -1,8 +1,11 @@
 //! `chemlm serve`: chemlm models behind an HTTP API (issue 21).
 //!
-//! JSON endpoints for what the loaded models can do — `/embed` (every model), `/predict`
-//! (fine-tuned runs), `/generate` (causal LMs) — and for the molecule tools, `/canon` and
-//! `/selfies`; plus `/health`, `/info`, `/openapi.json` and Prometheus `/metrics`. The work is the
+//! JSON endpoints for what the loaded models can do — `/embed` (language models), `/predict`
+//! (fine-tuned runs), `/generate` (causal LMs), `/seq2seq` (T5), `/energy-forces` (force
+//! fields), `/neighbors` (a screened library, `--library`) — and for the molecule tools,
+//! `/canon`, `/selfies` and `/depict` (2-D SVG); plus
+//! `/health`, `/info`, `/openapi.json`, Prometheus `/metrics`, and a web page at `/` that
+//! calls them. The work is the
 //! library's own front doors (`Embedder`, `FinetunedModel::predict`, `sample_molecules`), so a
 //! served answer equals the command line's.
 //!
@@ -15,6 +18,8 @@
 
 pub mod api;
 pub mod batcher;
+pub mod forcefield;
+pub mod library;
 pub mod metrics;
 pub mod models;
 pub mod server;

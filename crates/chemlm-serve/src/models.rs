@@ -11,6 +11,7 @@ use chemlm_models::generate::{sample_molecules, SamplingConfig};
 use chemlm_models::Model;
 use chemlm_train::finetune::artifact::{resolve_run_dir, META_FILE};
 use chemlm_train::finetune::FinetunedModel;
+use chemlm_train::seq2seq::translate::{Candidate, Prompt, TranslateConfig, Translator};
 
 use crate::batcher::{BatchPolicy, Batcher};
 use crate::metrics::Metrics;
@@ -37,10 +38,14 @@ pub struct ServedModel {
     pub kind: ModelKind,
     /// `config.json` summary (architecture, sizes, parameters).
     pub info: serde_json::Value,
-    pub embed: Batcher<Vec<f32>>,
+    /// Embeddings; None for a T5 whose SentencePiece tokenizer has no token-vocabulary form
+    /// (e.g. one shipped only as `spiece.model`).
+    pub embed: Option<Batcher<Vec<f32>>>,
     pub predict: Option<Batcher<Vec<f64>>>,
+    /// T5's tokenizer, for `/seq2seq`.
+    seq2seq_tokenizer: Option<chemlm_data::Seq2SeqTokenizer>,
     model: Model,
-    tokenizer: Tokenizer,
+    tokenizer: Option<Tokenizer>,
 }
 
 impl ServedModel {
@@ -63,11 +68,25 @@ impl ServedModel {
             None
         };
         let (model, tokenizer) = match &finetuned {
-            Some(fm) => (fm.model.clone(), fm.tokenizer.clone()),
-            None => (
-                Model::load(&dir, device).map_err(|e| load_err(e.to_string()))?,
-                Tokenizer::load_dir(&dir).map_err(|e| load_err(e.to_string()))?,
+            Some(fm) => (fm.model.clone(), Some(fm.tokenizer.clone())),
+            None => {
+                let model = Model::load(&dir, device).map_err(|e| load_err(e.to_string()))?;
+                let tok = Tokenizer::load_dir(&dir);
+                // A T5 may ship only spiece.model: no embeddings then, translation still works.
+                let tok = if model.as_t5().is_some() {
+                    tok.ok()
+                } else {
+                    Some(tok.map_err(|e| load_err(e.to_string()))?)
+                };
+                (model, tok)
+            }
+        };
+        let seq2seq_tokenizer = match model.as_t5() {
+            Some(_) => Some(
+                chemlm_train::seq2seq::translate::load_tokenizer(&dir)
+                    .map_err(|e| load_err(e.to_string()))?,
             ),
+            None => None,
         };
         let kind = if finetuned.is_some() {
             ModelKind::Finetuned
@@ -89,14 +108,21 @@ impl ServedModel {
             batch_size: policy.max_molecules.max(1),
             ..EmbedOptions::default()
         };
-        let embedder = Embedder::new(model.clone(), tokenizer.clone(), opts).map_err(load_err)?;
-        let embed = Batcher::spawn(
-            &format!("{name}/embed"),
-            policy,
-            metrics.clone(),
-            Box::new(move |smiles| embedder.embed(smiles).map_err(|e| e.to_string())),
-        )
-        .map_err(|e| load_err(e.to_string()))?;
+        let embed = match &tokenizer {
+            Some(tok) => {
+                let embedder = Embedder::new(model.clone(), tok.clone(), opts).map_err(load_err)?;
+                Some(
+                    Batcher::spawn(
+                        &format!("{name}/embed"),
+                        policy,
+                        metrics.clone(),
+                        Box::new(move |smiles| embedder.embed(smiles).map_err(|e| e.to_string())),
+                    )
+                    .map_err(|e| load_err(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
         let predict = match finetuned {
             Some(fm) => {
                 let batch = policy.max_molecules.max(1);
@@ -121,9 +147,46 @@ impl ServedModel {
             info,
             embed,
             predict,
+            seq2seq_tokenizer,
             model,
             tokenizer,
         })
+    }
+
+    /// Translates each text with the task's prompt (a T5 only); each text gets its candidates
+    /// or its own error.
+    pub fn translate(
+        &self,
+        texts: &[String],
+        prompt: Prompt,
+        cfg: TranslateConfig,
+    ) -> Result<Vec<Result<Vec<Candidate>, String>>, String> {
+        let (Some(t5), Some(tok)) = (self.model.as_t5(), &self.seq2seq_tokenizer) else {
+            return Err(format!(
+                "model {} is a {:?} model; /seq2seq needs an encoder-decoder (T5)",
+                self.name, self.kind
+            ));
+        };
+        // Empty inputs are errors of their own (as empty lines for `chemlm seq2seq`).
+        let prompted: Vec<String> = texts
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| prompt.apply(t))
+            .collect();
+        let mut done = Translator::new(t5, tok, cfg)
+            .and_then(|t| t.translate(&prompted, |_| {}))
+            .map_err(|e| e.to_string())?
+            .into_iter();
+        Ok(texts
+            .iter()
+            .map(|t| {
+                if t.trim().is_empty() {
+                    Err("empty input".to_string())
+                } else {
+                    done.next().unwrap_or_else(|| Err("no output".into()))
+                }
+            })
+            .collect())
     }
 
     /// Samples `n` molecules (a causal LM only); None where a sample is not decodable.
@@ -134,8 +197,11 @@ impl ServedModel {
                 self.name, self.kind
             ));
         }
+        let Some(tokenizer) = &self.tokenizer else {
+            return Err(format!("model {} has no token vocabulary", self.name));
+        };
         let batch = n.clamp(1, 256);
-        let gen = sample_molecules(&self.model, &self.tokenizer, n, batch, cfg, &mut |_| {})
+        let gen = sample_molecules(&self.model, tokenizer, n, batch, cfg, &mut |_| {})
             .map_err(|e| e.to_string())?;
         Ok(gen
             .into_iter()

@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::api::{self, AppState};
 use crate::batcher::BatchPolicy;
+use crate::forcefield::{is_force_field, ServedForceField};
 use crate::metrics::Metrics;
 use crate::models::ServedModel;
 
@@ -24,6 +25,8 @@ use crate::models::ServedModel;
 pub enum ServeError {
     #[error("model {name}: {reason}")]
     Model { name: String, reason: String },
+    #[error("library {}: {reason}", path.display())]
+    Library { path: PathBuf, reason: String },
     #[error("two models are named {0}")]
     DuplicateName(String),
     #[error("{0}")]
@@ -44,6 +47,8 @@ pub struct ServeConfig {
     pub max_generate: usize,
     /// Time limit of one request (408 after it).
     pub timeout: Duration,
+    /// A molecule library for `/neighbors` (`smiles [id]` per line).
+    pub library: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -55,24 +60,43 @@ impl Default for ServeConfig {
             max_molecules: 10_000,
             max_generate: 1_000,
             timeout: Duration::from_secs(60),
+            library: None,
         }
     }
 }
 
-/// Loads every model of `cfg` on `device` and returns the shared state.
+/// Loads every model of `cfg` on `device` and returns the shared state. A directory whose
+/// `config.json` names a force field is served for `/energy-forces`; the others are language
+/// models.
 pub fn load(cfg: &ServeConfig, device: &Device) -> Result<Arc<AppState>, ServeError> {
     let metrics = Arc::new(Metrics::default());
     let mut models = BTreeMap::new();
+    let mut force_fields = BTreeMap::new();
+    let (mut default_model, mut default_force_field) = (None, None);
     for (name, dir) in &cfg.models {
-        if models.contains_key(name) {
+        if models.contains_key(name) || force_fields.contains_key(name) {
             return Err(ServeError::DuplicateName(name.clone()));
         }
-        let m = ServedModel::load(name, dir, device, cfg.batch, metrics.clone())?;
-        models.insert(name.clone(), Arc::new(m));
+        if is_force_field(dir) {
+            let m = ServedForceField::load(name, dir, device)?;
+            force_fields.insert(name.clone(), Arc::new(m));
+            default_force_field.get_or_insert_with(|| name.clone());
+        } else {
+            let m = ServedModel::load(name, dir, device, cfg.batch, metrics.clone())?;
+            models.insert(name.clone(), Arc::new(m));
+            default_model.get_or_insert_with(|| name.clone());
+        }
     }
+    let library = match &cfg.library {
+        Some(p) => Some(Arc::new(crate::library::Library::load(p)?)),
+        None => None,
+    };
     Ok(Arc::new(AppState {
         models,
-        default_model: cfg.models.first().map(|(n, _)| n.clone()),
+        force_fields,
+        library,
+        default_model,
+        default_force_field,
         metrics,
         max_molecules: cfg.max_molecules,
         max_generate: cfg.max_generate,
@@ -82,6 +106,7 @@ pub fn load(cfg: &ServeConfig, device: &Device) -> Result<Arc<AppState>, ServeEr
 /// The routes with their limits and the metrics middleware.
 pub fn router(state: Arc<AppState>, cfg: &ServeConfig) -> Router {
     Router::new()
+        .route("/", get(api::page))
         .route("/health", get(api::health))
         .route("/info", get(api::info))
         .route("/metrics", get(api::metrics))
@@ -91,6 +116,10 @@ pub fn router(state: Arc<AppState>, cfg: &ServeConfig) -> Router {
         .route("/generate", post(api::generate))
         .route("/canon", post(api::canon))
         .route("/selfies", post(api::selfies))
+        .route("/depict", post(api::depict))
+        .route("/neighbors", post(api::neighbors))
+        .route("/seq2seq", post(api::seq2seq))
+        .route("/energy-forces", post(api::energy_forces))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::record,

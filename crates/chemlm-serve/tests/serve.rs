@@ -390,3 +390,352 @@ fn faults_huge_body_disconnects_and_slow_clients_leave_others_answered() {
         grown >> 20
     );
 }
+
+/// The GT4SD golden T5 checkpoint (crates/chemlm/tests/golden/gt4sd-layout) behind `/seq2seq`,
+/// a random SchNet behind `/energy-forces`, `/depict`, a library behind `/neighbors`, and the
+/// page at `/`: each answer equals the library's (or transformers', for the T5) and bad items get
+/// their own errors.
+#[test]
+fn seq2seq_energy_forces_depict_neighbors_and_the_page() {
+    let d = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let t5 = root.join("crates/chemlm/tests/golden/gt4sd-layout");
+    // A paper-size SchNet, untrained (random weights, fixed seed).
+    let arch = chemlm_ff::models::Arch::Schnet;
+    let ff = chemlm_ff::models::registry::build(
+        arch,
+        arch.preset_toml(),
+        "preset",
+        candle_core::DType::F64,
+        &Device::Cpu,
+        3,
+    )
+    .unwrap();
+    let ff_dir = d.path().join("schnet");
+    ff.save(&ff_dir).unwrap();
+    let library = d.path().join("library.smi");
+    std::fs::write(
+        &library,
+        "# a tiny library\nCCO ethanol\nCCCO\nc1ccccc1O phenol\nnot_a_smiles\nCC(=O)O acid\n",
+    )
+    .unwrap();
+    let mut cfg = config(vec![
+        ("t5".into(), t5.clone()),
+        ("schnet".into(), ff_dir.clone()),
+    ]);
+    cfg.library = Some(library);
+    let s = Server::start(cfg);
+
+    let (_, info) = get(&s.url, "/info");
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["default_model"], "t5");
+    assert_eq!(info["default_force_field"], "schnet");
+    assert_eq!(info["library"]["molecules"], 4);
+    assert_eq!(info["library"]["bad_lines"], 1);
+    let kinds: Vec<&str> = info["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["seq2seq", "force-field"]);
+
+    // /seq2seq: transformers' greedy outputs (scripts/gen_gt4sd_layout_golden.py), and an
+    // empty input as its own error.
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(t5.join("expected.json")).unwrap()).unwrap();
+    let cases = expected.as_array().unwrap();
+    let mut inputs: Vec<&str> = cases.iter().map(|c| c["input"].as_str().unwrap()).collect();
+    inputs.push("");
+    let (st, v) = post(
+        &s.url,
+        "/seq2seq",
+        &json!({"inputs": inputs, "task": "forward", "max_length": 12}),
+    );
+    assert_eq!(st, 200, "{v}");
+    for (i, c) in cases.iter().enumerate() {
+        assert_eq!(
+            v["results"][i]["candidates"][0]["text"], c["text"],
+            "input {i}"
+        );
+    }
+    assert!(v["results"][cases.len()]["error"].is_string(), "{v}");
+    let (st, v) = post(
+        &s.url,
+        "/seq2seq",
+        &json!({"inputs": ["CCO"], "task": "forward", "beams": 3, "num_return": 2, "max_length": 8}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["results"][0]["candidates"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        post(
+            &s.url,
+            "/seq2seq",
+            &json!({"inputs": ["x"], "task": "poetry"})
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        post(&s.url, "/seq2seq", &json!({"inputs": ["x"], "beams": 1000})).0,
+        413
+    );
+
+    // /energy-forces: equal to the library's prediction; malformed structures are their own
+    // errors.
+    let water = json!({"numbers": [8, 1, 1], "positions": [[0.0, 0.0, 0.1], [0.0, 0.76, -0.47], [0.0, -0.76, -0.47]]});
+    let (st, v) = post(
+        &s.url,
+        "/energy-forces",
+        &json!({"structures": [
+            water,
+            {"numbers": [8, 1], "positions": [[0.0, 0.0, 0.0]]},
+            {"numbers": [0], "positions": [[0.0, 0.0, 0.0]]},
+            {"numbers": [6], "positions": [[0.0, 0.0, 0.0]], "velocity": 1},
+        ]}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let w = chemlm_atoms::Structure::new(
+        vec![8, 1, 1],
+        vec![[0.0, 0.0, 0.1], [0.0, 0.76, -0.47], [0.0, -0.76, -0.47]],
+    )
+    .unwrap();
+    let want = chemlm_ff::train::predict_structures(
+        ff.as_ref(),
+        &[&w],
+        1,
+        candle_core::DType::F64,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let got = &v["results"][0];
+    assert!(
+        (got["energy"].as_f64().unwrap() - want[0].energy).abs() < 1e-9,
+        "{got}"
+    );
+    for (a, b) in got["forces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&want[0].forces)
+    {
+        for k in 0..3 {
+            assert!((a[k].as_f64().unwrap() - b[k]).abs() < 1e-9);
+        }
+    }
+    assert!(
+        v["results"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("positions"),
+        "{v}"
+    );
+    assert!(
+        v["results"][2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("element"),
+        "{v}"
+    );
+    assert!(
+        v["results"][3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("velocity"),
+        "{v}"
+    );
+    // Only a force field answers /energy-forces; only a T5 /seq2seq.
+    assert_eq!(
+        post(
+            &s.url,
+            "/energy-forces",
+            &json!({"model": "t5", "structures": []})
+        )
+        .0,
+        404
+    );
+
+    // /depict: an SVG per molecule, an error for a broken one.
+    let (st, v) = post(&s.url, "/depict", &json!({"smiles": ["c1ccccc1O", "C1CC"]}));
+    assert_eq!(st, 200);
+    let svg = v["results"][0]["svg"].as_str().unwrap();
+    assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
+    assert!(v["results"][1]["error"].is_string());
+
+    // /neighbors: Tanimoto on RDKit's Morgan bits, most similar first, ids carried.
+    let (st, v) = post(
+        &s.url,
+        "/neighbors",
+        &json!({"smiles": ["OCC", "C1CC"], "k": 2}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let nb = v["results"][0]["neighbors"].as_array().unwrap();
+    assert_eq!(nb.len(), 2);
+    assert_eq!(nb[0]["smiles"], "CCO");
+    assert_eq!(nb[0]["id"], "ethanol");
+    assert_eq!(nb[0]["similarity"], 1.0);
+    let fp = |s: &str| {
+        chemlm_chem::Molecule::from_smiles(s)
+            .unwrap()
+            .morgan(2, 2048)
+            .unwrap()
+    };
+    assert_eq!(nb[1]["smiles"], "CCCO");
+    assert_eq!(
+        nb[1]["similarity"].as_f64().unwrap(),
+        fp("OCC").tanimoto(&fp("CCCO"))
+    );
+    assert!(v["results"][1]["error"].is_string());
+    assert_eq!(
+        post(&s.url, "/neighbors", &json!({"smiles": ["C"], "k": 0})).0,
+        400
+    );
+
+    // The page.
+    let (st, html) = get(&s.url, "/");
+    assert_eq!(st, 200);
+    assert!(html.contains("<title>chemlm serve</title>"));
+}
+
+/// The Chromium binary: `CHEMLM_CHROMIUM`, else `chromium` / `chromium-browser` / `google-chrome`
+/// on PATH. `.ci/run` installs Debian's `chromium`.
+fn chromium() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("CHEMLM_CHROMIUM") {
+        return p.into();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "the web page test needs headless Chromium: install it (Debian: apt-get install chromium) \
+         or point CHEMLM_CHROMIUM at it"
+    );
+}
+
+/// Runs headless Chromium on `url` with `args` (a fresh profile, scripts run until the page's
+/// network work is done), returns stdout.
+fn headless(url: &str, args: &[&str]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--virtual-time-budget=20000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("cannot run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The web page in a real browser: load it with two molecules, submit the form (the page's own
+/// submit handler, through `?run=1`), and read what it shows from the DOM — canonical SMILES,
+/// depictions, embeddings, predictions of a fine-tuned run's kind of model are covered by the
+/// endpoint tests — then keep a screenshot in the test artifacts.
+#[test]
+fn web_page_in_headless_chromium_submits_and_shows_results() {
+    let d = tempfile::tempdir().unwrap();
+    let enc = tiny(d.path(), "enc", "molformer-tiny");
+    let library = d.path().join("library.smi");
+    std::fs::write(&library, "CCO ethanol\nc1ccccc1O phenol\nCCN\n").unwrap();
+    let mut cfg = config(vec![("enc".into(), enc)]);
+    cfg.library = Some(library);
+    let s = Server::start(cfg);
+    let url = format!("{}/?smiles=OCC,Oc1ccccc1,C1CC&run=1", s.url);
+
+    let dom = headless(&url, &["--dump-dom"]);
+    assert!(
+        dom.contains("data-state=\"done\""),
+        "the page did not finish:\n{dom}"
+    );
+    // One row per input, in order, with what the endpoints answered.
+    let row = |i: usize| {
+        let start = dom
+            .find(&format!("id=\"row-{i}\""))
+            .unwrap_or_else(|| panic!("no row {i}:\n{dom}"));
+        let end = dom[start..].find("</tr>").unwrap() + start;
+        dom[start..end].to_string()
+    };
+    let (r0, r1, r2) = (row(0), row(1), row(2));
+    assert!(r0.contains(">CCO<"), "{r0}");
+    assert!(r1.contains(">Oc1ccccc1<"), "{r1}");
+    for r in [&r0, &r1] {
+        assert!(r.contains("<svg"), "no depiction: {r}");
+        assert!(r.contains("64-d, first:"), "no embedding: {r}");
+    }
+    // Nearest library molecules: ethanol is itself, phenol too.
+    assert!(r0.contains("1.000  CCO (ethanol)"), "{r0}");
+    assert!(r1.contains("1.000  c1ccccc1O (phenol)"), "{r1}");
+    // The broken ring is an error in its row, the others are answered.
+    assert!(r2.contains("class=\"error"), "{r2}");
+    assert!(!r2.contains("<svg"), "{r2}");
+
+    // A screenshot for whoever looks at the test artifacts.
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-page.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(
+        &url,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,900",
+        ],
+    );
+    let png = std::fs::read(&shot).expect("no screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    eprintln!("screenshot: {}", shot.display());
+
+    // Generate (a causal LM) and Translate (a T5) through their buttons.
+    drop(s);
+    let gpt = tiny(d.path(), "gpt", "gpt-small");
+    let t5 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../chemlm/tests/golden/gt4sd-layout");
+    let s2 = Server::start(config(vec![("gpt".into(), gpt), ("t5".into(), t5)]));
+    let dom = headless(&format!("{}/?run=generate", s2.url), &["--dump-dom"]);
+    assert!(dom.contains("data-state=\"done\""), "{dom}");
+    let table = &dom[dom.find("id=\"generated\"").expect("no samples table")..];
+    assert_eq!(
+        table.matches("<tr>").count(),
+        1 + 8,
+        "header + 8 samples: {table}"
+    );
+    assert!(dom.contains("samples parse (gpt)"), "{dom}");
+    let dom = headless(
+        &format!(
+            "{}/?smiles=CCO.CC(%3DO)Cl&task=forward&run=translate",
+            s2.url
+        ),
+        &["--dump-dom"],
+    );
+    assert!(dom.contains("data-state=\"done\""), "{dom}");
+    let (_, want) = post(
+        &s2.url,
+        "/seq2seq",
+        &json!({"model": "t5", "inputs": ["CCO.CC(=O)Cl"], "task": "forward", "max_length": 128}),
+    );
+    let want = want["results"][0]["candidates"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        dom.contains(&format!("<td class=\"translation\">{want}</td>")),
+        "translation {want:?} not shown: {dom}"
+    );
+}

@@ -169,6 +169,13 @@ impl Molecule {
     }
 
     /// The wrapped backend molecule, for code inside this crate.
+    /// A 2-D drawing as an SVG document (chematic's layout and renderer: element colours,
+    /// aromatic rings, charges and implicit hydrogens on heteroatoms), e.g. for the server's
+    /// web page.
+    pub fn depict_svg(&self) -> String {
+        chematic::depict::depict_svg(&self.inner)
+    }
+
     pub(crate) fn inner(&self) -> &chematic::core::Molecule {
         &self.inner
     }

@@ -11,4 +11,4 @@ pub mod translate;
 
 pub use objective::Seq2SeqObjective;
 pub use source::PairSource;
-pub use translate::{Candidate, Prompt, TranslateConfig, Translator};
+pub use translate::{Candidate, DecodeOptions, Prompt, TranslateConfig, Translator};

@@ -89,6 +89,93 @@ pub struct TranslateConfig {
     pub max_source_tokens: usize,
 }
 
+/// Decoding choices as a user states them (the `seq2seq` flags, the server's `/seq2seq` body),
+/// turned into a [`TranslateConfig`] in one place: beam search when `beams` or `num_return`
+/// exceed 1, sampling with `sample`, greedy otherwise.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecodeOptions {
+    pub beams: usize,
+    pub num_return: usize,
+    pub length_penalty: f64,
+    /// `true`, `false` (transformers' default) or `never`.
+    pub early_stopping: String,
+    /// Longest decoder sequence, the start token included (transformers' `max_length`).
+    pub max_length: usize,
+    pub sample: bool,
+    pub temperature: f64,
+    pub top_k: Option<usize>,
+    pub top_p: Option<f64>,
+    pub seed: u64,
+    pub batch_size: usize,
+    pub max_source_length: usize,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            beams: 1,
+            num_return: 1,
+            length_penalty: 1.0,
+            early_stopping: "false".into(),
+            max_length: 512,
+            sample: false,
+            temperature: 1.0,
+            top_k: None,
+            top_p: None,
+            seed: 0,
+            batch_size: 16,
+            max_source_length: 512,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// The configuration, or why these options do not make one.
+    pub fn translate_config(&self) -> Result<TranslateConfig> {
+        use chemlm_models::seq2seq::{BeamConfig, EarlyStopping, SampleConfig};
+        let strategy = if self.sample {
+            Strategy::Sample(SampleConfig {
+                temperature: self.temperature,
+                top_k: self.top_k,
+                top_p: self.top_p,
+                seed: self.seed,
+                num_return: self.num_return,
+                first_source: 0,
+            })
+        } else if self.beams <= 1 && self.num_return <= 1 {
+            Strategy::Greedy
+        } else {
+            Strategy::Beam(BeamConfig {
+                beams: self.beams,
+                num_return: self.num_return,
+                length_penalty: self.length_penalty,
+                early_stopping: self
+                    .early_stopping
+                    .parse::<EarlyStopping>()
+                    .map_err(|e| TrainError::Config(e.to_string()))?,
+            })
+        };
+        let decode = DecodeConfig {
+            strategy,
+            max_length: self.max_length,
+            max_new_tokens: None,
+            min_length: 0,
+        };
+        decode
+            .validate()
+            .map_err(|e| TrainError::Config(e.to_string()))?;
+        if self.batch_size == 0 {
+            return Err(TrainError::Config("batch size must be >= 1".into()));
+        }
+        Ok(TranslateConfig {
+            decode,
+            batch_size: self.batch_size,
+            max_source_tokens: self.max_source_length,
+        })
+    }
+}
+
 /// A model and its tokenizer, ready to translate.
 pub struct Translator<'a> {
     model: &'a T5,

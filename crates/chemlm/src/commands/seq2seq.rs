@@ -7,9 +7,8 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use chemlm_models::seq2seq::{BeamConfig, DecodeConfig, EarlyStopping, SampleConfig, Strategy};
 use chemlm_models::Model;
-use chemlm_train::seq2seq::translate::load_tokenizer;
+use chemlm_train::seq2seq::translate::{load_tokenizer, DecodeOptions};
 use chemlm_train::seq2seq::{Prompt, TranslateConfig, Translator};
 use clap::Args;
 
@@ -59,40 +58,21 @@ pub struct DecodeArgs {
 
 impl DecodeArgs {
     pub fn translate_config(&self) -> Result<TranslateConfig> {
-        let strategy = if self.sample {
-            Strategy::Sample(SampleConfig {
-                temperature: self.temperature,
-                top_k: self.top_k,
-                top_p: self.top_p,
-                seed: self.seed,
-                num_return: self.num_return,
-                first_source: 0,
-            })
-        } else if self.beams <= 1 && self.num_return <= 1 {
-            Strategy::Greedy
-        } else {
-            Strategy::Beam(BeamConfig {
-                beams: self.beams,
-                num_return: self.num_return,
-                length_penalty: self.length_penalty,
-                early_stopping: self
-                    .early_stopping
-                    .parse::<EarlyStopping>()
-                    .map_err(anyhow::Error::new)?,
-            })
-        };
-        let decode = DecodeConfig {
-            strategy,
+        Ok(DecodeOptions {
+            beams: self.beams,
+            num_return: self.num_return,
+            length_penalty: self.length_penalty,
+            early_stopping: self.early_stopping.clone(),
             max_length: self.max_length,
-            max_new_tokens: None,
-            min_length: 0,
-        };
-        decode.validate()?;
-        Ok(TranslateConfig {
-            decode,
+            sample: self.sample,
+            temperature: self.temperature,
+            top_k: self.top_k,
+            top_p: self.top_p,
+            seed: self.seed,
             batch_size: self.batch_size,
-            max_source_tokens: self.max_source_length,
-        })
+            max_source_length: self.max_source_length,
+        }
+        .translate_config()?)
     }
 }
 

@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// Seconds one request may take (408 beyond).
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// Molecule library (`smiles [id]` per line) that /neighbors and the web page search.
+    #[arg(long)]
+    pub library: Option<PathBuf>,
 }
 
 /// `NAME=DIR` or `DIR` (named after its last component).
@@ -75,10 +78,22 @@ pub fn run(a: &ServeArgs, quiet: bool) -> Result<()> {
         max_molecules: a.max_molecules.max(1),
         max_generate: 1_000,
         timeout: Duration::from_secs(a.timeout.max(1)),
+        library: a.library.clone(),
     };
     let state = chemlm_serve::load(&cfg, &crate::runtime::device()?)?;
     for m in state.models.values() {
         eprintln!("serving {} ({:?}) from {}", m.name, m.kind, m.dir.display());
+    }
+    for f in state.force_fields.values() {
+        eprintln!("serving {} (force field) from {}", f.name, f.dir.display());
+    }
+    if let Some(l) = &state.library {
+        eprintln!(
+            "library {}: {} molecules ({} bad lines skipped)",
+            l.path.display(),
+            l.len(),
+            l.bad
+        );
     }
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async {
