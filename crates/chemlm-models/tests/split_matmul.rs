@@ -44,14 +44,14 @@ fn reference(a: &Tensor, b: &Tensor) -> Vec<f64> {
     out
 }
 
-fn bits(t: &Tensor) -> Vec<u32> {
+/// Every value, widened to f64 without rounding (equal vectors: equal values, ±0 aside).
+fn exact(t: &Tensor) -> Vec<f64> {
     t.flatten_all()
         .unwrap()
-        .to_vec1::<f32>()
+        .to_dtype(DType::F64)
         .unwrap()
-        .iter()
-        .map(|v| v.to_bits())
-        .collect()
+        .to_vec1()
+        .unwrap()
 }
 
 #[test]
@@ -79,9 +79,9 @@ fn split_products_do_not_depend_on_the_thread_count() {
             ("gᵀ·b", g.t().unwrap(), b.clone()),
         ];
         for (name, l, r) in &cases {
-            let per_threads: Vec<Vec<u32>> = [1, 2, 3]
+            let per_threads: Vec<Vec<f64>> = [1, 2, 3]
                 .iter()
-                .map(|&t| pool(t).install(|| bits(&l.matmul(r).unwrap())))
+                .map(|&t| pool(t).install(|| exact(&l.matmul(r).unwrap())))
                 .collect();
             assert_eq!(per_threads[0], per_threads[1], "{name} {m}x{k}x{n}: 1 vs 2");
             assert_eq!(per_threads[0], per_threads[2], "{name} {m}x{k}x{n}: 1 vs 3");
@@ -120,38 +120,22 @@ fn batched_products_split_by_batch_or_block_equal_each_product_alone() {
             for (name, r) in [("per-batch", &per), ("shared", &shared)] {
                 let whole = pool(3).install(|| a.matmul(r).unwrap());
                 let one = pool(1).install(|| a.matmul(r).unwrap());
-                let diff = (&whole - &one)
-                    .unwrap()
-                    .abs()
-                    .unwrap()
-                    .flatten_all()
-                    .unwrap()
-                    .max(0)
-                    .unwrap()
-                    .to_dtype(DType::F64)
-                    .unwrap()
-                    .to_scalar::<f64>()
-                    .unwrap();
-                assert_eq!(diff, 0.0, "{name} batch {batch} {dtype:?}: 3 vs 1 threads");
+                assert_eq!(
+                    exact(&whole),
+                    exact(&one),
+                    "{name} batch {batch} {dtype:?}: 3 vs 1 threads"
+                );
                 for s in 0..batch {
                     let alone = a
                         .get(s)
                         .unwrap()
                         .matmul(&r.get(s).unwrap().contiguous().unwrap())
                         .unwrap();
-                    let d = (whole.get(s).unwrap() - alone)
-                        .unwrap()
-                        .abs()
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .max(0)
-                        .unwrap()
-                        .to_dtype(DType::F64)
-                        .unwrap()
-                        .to_scalar::<f64>()
-                        .unwrap();
-                    assert_eq!(d, 0.0, "{name} batch {batch} step {s} {dtype:?}");
+                    assert_eq!(
+                        exact(&whole.get(s).unwrap()),
+                        exact(&alone),
+                        "{name} batch {batch} step {s} {dtype:?}"
+                    );
                 }
             }
         }

@@ -143,42 +143,43 @@ pub struct EnergyForcesRequest {
 /// Atoms in one `/energy-forces` request (all structures together).
 const MAX_ATOMS_PER_REQUEST: usize = 200_000;
 
+/// `name`, or the default when the request names none, from one of the server's model maps;
+/// `what` says which kind in the errors.
+fn lookup<'a, T>(
+    map: &'a BTreeMap<String, Arc<T>>,
+    name: Option<&str>,
+    default: Option<&str>,
+    what: &str,
+) -> Result<&'a Arc<T>, ApiError> {
+    let Some(name) = name.or(default) else {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            format!("this server holds no {what}"),
+        ));
+    };
+    map.get(name).ok_or_else(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no {what} {name:?}; this server holds {:?}",
+                map.keys().collect::<Vec<_>>()
+            ),
+        )
+    })
+}
+
 impl AppState {
     fn force_field(&self, name: Option<&str>) -> Result<&Arc<ServedForceField>, ApiError> {
-        let name = match name.or(self.default_force_field.as_deref()) {
-            Some(n) => n,
-            None => {
-                return Err(error(
-                    StatusCode::NOT_FOUND,
-                    "this server holds no force field",
-                ))
-            }
-        };
-        self.force_fields.get(name).ok_or_else(|| {
-            error(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no force field {name:?}; this server holds {:?}",
-                    self.force_fields.keys().collect::<Vec<_>>()
-                ),
-            )
-        })
+        lookup(
+            &self.force_fields,
+            name,
+            self.default_force_field.as_deref(),
+            "force field",
+        )
     }
 
     fn model(&self, name: Option<&str>) -> Result<&Arc<ServedModel>, ApiError> {
-        let name = match name.or(self.default_model.as_deref()) {
-            Some(n) => n,
-            None => return Err(error(StatusCode::NOT_FOUND, "this server holds no model")),
-        };
-        self.models.get(name).ok_or_else(|| {
-            error(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no model {name:?}; this server holds {:?}",
-                    self.models.keys().collect::<Vec<_>>()
-                ),
-            )
-        })
+        lookup(&self.models, name, self.default_model.as_deref(), "model")
     }
 
     fn check_size(&self, n: usize) -> Result<(), ApiError> {

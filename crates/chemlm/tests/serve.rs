@@ -1,7 +1,9 @@
 //! `chemlm serve` end to end: a random encoder and a fine-tuned run served together on a free
-//! port; `/predict` and `/embed` equal `chemlm predict` and `chemlm embed`; SIGTERM stops it
-//! cleanly.
+//! port; `/predict` and `/embed` equal `chemlm predict` and `chemlm embed`, and so do the
+//! predictions the web page shows in headless Chromium; SIGTERM stops it cleanly.
 
+#[path = "../../chemlm-serve/tests/browser/mod.rs"]
+mod browser;
 mod common;
 
 use common::{arg, fixture, ok, tiny_model};
@@ -127,6 +129,24 @@ fn serve_predicts_and_embeds_like_the_cli_and_stops_on_sigterm() {
         for (a, b) in got.iter().zip(&want) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
         }
+    }
+
+    // The web page picks the fine-tuned run and shows its predictions, one row per molecule.
+    let dom = browser::headless(
+        &format!("{url}/?smiles=CCO,c1ccccc1O&run=1"),
+        &["--dump-dom"],
+    );
+    assert!(dom.contains("data-state=\"done\""), "{dom}");
+    let want = rows(&std::fs::read_to_string(&pred).unwrap());
+    for (i, w) in want.iter().take(2).enumerate() {
+        let row = &dom[dom.find(&format!("id=\"row-{i}\"")).expect("no row")..];
+        let cell = &row[row.find("prediction\">").expect("no prediction cell") + 12..];
+        let shown: f64 = cell[..cell.find('<').unwrap()].parse().unwrap();
+        assert!(
+            (shown - w[0]).abs() <= 1e-4 * w[0].abs().max(1.0),
+            "page shows {shown}, chemlm predict {}",
+            w[0]
+        );
     }
 
     // SIGTERM: a clean exit, not the output-cleanup handler's 130.
