@@ -17,7 +17,7 @@ Models:
 * bert-small: transformers BertForMaskedLM, 6 x 256, 4 heads, FFN 1024, vocab 42, eager attention.
 
 Usage: python3 benches/train/torch_train.py [--threads 2] [--steps 5] [--warmup 1]
-       [--batch 32] [--seq 64] [--presets molformer-small,molformer-xl,bert-small]
+       [--batch 32] [--seq 64] [--presets molformer-small,molformer-xl,bert-small,molbert]
        [--optim default|foreach|fused] [--device cpu|cuda] [--precision f32|bf16]
 Prints one JSON object per model.
 """
@@ -109,11 +109,17 @@ def build(preset):
     if preset == "molformer-xl":
         # configs/molformer-xl.toml: 12 x 768, 12 heads, FFN 768, 32 features, embedding dropout 0.2.
         return MolformerMLM(h=768, layers=12, heads=12, ffn=768, m=32), 2362
-    if preset == "bert-small":
+    if preset in ("bert-small", "molbert"):
         from transformers import BertConfig, BertForMaskedLM
-        cfg = BertConfig(vocab_size=42, hidden_size=256, num_hidden_layers=6, num_attention_heads=4,
-                         intermediate_size=1024, max_position_embeddings=128, hidden_act="gelu",
-                         layer_norm_eps=1e-12, attn_implementation="eager")
+        if preset == "bert-small":
+            shape = dict(hidden_size=256, num_hidden_layers=6, num_attention_heads=4,
+                         intermediate_size=1024, max_position_embeddings=128)
+        else:
+            # chemlm's molbert preset (MolBERT's shape): 12 x 768, 12 heads, FFN 3072, 86 M parameters.
+            shape = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                         intermediate_size=3072, max_position_embeddings=512)
+        cfg = BertConfig(vocab_size=42, hidden_act="gelu", layer_norm_eps=1e-12,
+                         attn_implementation="eager", **shape)
         model = BertForMaskedLM(cfg)
 
         class Wrap(nn.Module):
