@@ -16,6 +16,9 @@ mod selfies;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Tensor buffers stay in the heap between ops, as in the `chemlm` binary (a model's
+    // activations are otherwise unmapped and faulted in again on every call).
+    chemlm_models::alloc::tune_allocator();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     selfies::register(m)?;

@@ -96,6 +96,7 @@ fn child(kind: &str, len: usize, mode: &str) {
 }
 
 fn main() {
+    chemlm_models::alloc::tune_allocator(); // as the binary runs
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let len = args[i + 2].parse().expect("length");

@@ -8,6 +8,7 @@
 //! which implements [`LanguageModel`] for the trainer.
 
 pub mod albert;
+pub mod alloc;
 pub mod bert;
 pub mod blocks;
 pub mod config;

@@ -94,36 +94,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
 }
 
-/// Keeps freed tensor memory in the process instead of handing it back to the kernel.
-///
-/// candle allocates a fresh buffer for every op result. With glibc's defaults, buffers above the
-/// (dynamic) mmap threshold are unmapped on free and the top of the heap is trimmed, so the next
-/// op of the same size faults in new zeroed pages: profiling `chemlm ff train` showed 55 % of the
-/// time in the kernel's `clear_page`. No trimming and a 64 MiB top pad make those buffers come
-/// from the heap again, and no `mmap` at all keeps the ones above glibc's largest threshold
-/// (32 MiB: t5-small's embedding gradient and AdamW moments are 63 MiB each) there too, where
-/// a T5 training step otherwise faulted in ~300 MiB of fresh pages; peak memory is unchanged
-/// (what the process frees stays mapped for its next step instead of going back to the kernel).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_allocator() {
-    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread
-    // exists and takes plain integers.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        // -1: never trim. i32::MAX (2 GiB) still trimmed after a force call on ~10,000 atoms,
-        // whose 3 GiB of intermediates were then faulted in again on every call (per-atom
-        // time x1.5 at 10,752 atoms, `chemlm ff bench`).
-        libc::mallopt(libc::M_TRIM_THRESHOLD, -1);
-        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
-        libc::mallopt(libc::M_MMAP_MAX, 0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_allocator() {}
-
 fn main() -> anyhow::Result<()> {
-    tune_allocator();
+    chemlm_models::alloc::tune_allocator();
     let cli = Cli::parse();
     // The main thread runs the work; as a rayon worker it splits each op locally. Not when it
     // serves HTTP: it then waits in the event loop and the batch workers run the forward passes,

@@ -274,7 +274,7 @@ pub fn softmax_in_place<T: Real>(row: &mut [T]) {
 }
 
 /// A zero-filled buffer of `n` elements for a kernel's output, zeroed in parallel when large.
-/// Why: freed tensor memory is reused from the heap (see `tune_allocator` in the CLI), so
+/// Why: freed tensor memory is reused from the heap (see [`crate::alloc::tune_allocator`]), so
 /// `vec![0; n]` is a memset on the calling thread, 3 % of a bert-small training step while the
 /// other core waited.
 pub fn zeros<T: Real>(n: usize) -> Vec<T> {
