@@ -168,7 +168,7 @@ pub fn sample_batch(
         };
         count
     ];
-    let mut cache = KvCache::new();
+    let mut cache = KvCache::with_capacity(max_new + 1);
     // All tokens so far, row-major [count, len], for the uncached path.
     let mut all: Vec<Vec<u32>> = vec![vec![bos]; count];
     let mut next: Vec<u32> = vec![bos; count];

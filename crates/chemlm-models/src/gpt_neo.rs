@@ -30,17 +30,69 @@ struct Block {
     window: Option<usize>,
 }
 
-/// Per-layer keys and values `[b, n, heads * d]` of the tokens seen so far, for incremental
-/// decoding.
-#[derive(Debug, Clone, Default)]
+/// One layer's cached keys and values.
+#[derive(Debug)]
+enum LayerKv {
+    /// `[b, n, heads * d]`, grown by concatenation: keeps the op graph outside inference mode.
+    Joined(Tensor, Tensor),
+    /// `[b, capacity, heads * d]` buffers written in place, the cache's first `len` positions
+    /// valid (inference mode on CPU): a new token copies only itself, not the earlier positions.
+    Buffered(Tensor, Tensor),
+}
+
+/// What attention reads after an append.
+enum CachedKv {
+    /// All positions `[b, n, heads * d]`, for the general attention kernels.
+    Full(Tensor, Tensor),
+    /// The buffers, for [`crate::ops::decode_attention::decode_step`] (one new position).
+    Buffers(Tensor, Tensor),
+}
+
+/// Per-layer keys and values of the tokens seen so far, for incremental decoding.
+#[derive(Debug, Default)]
 pub struct KvCache {
-    layers: Vec<Option<(Tensor, Tensor)>>,
+    layers: Vec<Option<LayerKv>>,
     len: usize,
+    /// Positions to allocate the in-place buffers for at once.
+    reserve: usize,
+}
+
+impl Clone for KvCache {
+    /// A deep copy: the in-place buffers must not be shared between two caches.
+    fn clone(&self) -> Self {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                l.as_ref().map(|l| match l {
+                    LayerKv::Joined(k, v) => LayerKv::Joined(k.clone(), v.clone()),
+                    LayerKv::Buffered(k, v) => LayerKv::Buffered(
+                        k.copy().expect("copy of a CPU buffer"),
+                        v.copy().expect("copy of a CPU buffer"),
+                    ),
+                })
+            })
+            .collect();
+        Self {
+            layers,
+            len: self.len,
+            reserve: self.reserve,
+        }
+    }
 }
 
 impl KvCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A cache that allocates room for `positions` tokens at once (the prompt plus the tokens to
+    /// generate), instead of growing by doubling.
+    pub fn with_capacity(positions: usize) -> Self {
+        Self {
+            reserve: positions,
+            ..Self::default()
+        }
     }
 
     /// Number of positions already in the cache.
@@ -56,10 +108,81 @@ impl KvCache {
     /// would keep every earlier decoding step's activations alive (13 GB for a 0.8 M-parameter
     /// model sampling 256 sequences before this was fixed).
     pub fn holds_graph(&self) -> bool {
-        self.layers
-            .iter()
-            .flatten()
-            .any(|(k, v)| k.track_op() || v.track_op())
+        self.layers.iter().flatten().any(|l| match l {
+            LayerKv::Joined(k, v) | LayerKv::Buffered(k, v) => k.track_op() || v.track_op(),
+        })
+    }
+
+    /// Whether layers keep in-place buffers (inference mode on CPU) rather than joined tensors.
+    pub fn is_buffered(&self) -> bool {
+        matches!(
+            self.layers.iter().flatten().next(),
+            Some(LayerKv::Buffered(..))
+        )
+    }
+
+    /// Appends layer `i`'s new keys and values `[b, s, heads * d]` after the `self.len` cached
+    /// positions.
+    fn append(&mut self, i: usize, k: Tensor, v: Tensor) -> Result<CachedKv> {
+        let offset = self.len;
+        let s = k.dim(1)?;
+        let reserve = self.reserve;
+        let slot = &mut self.layers[i];
+        let joined = |k: &Tensor, v: &Tensor| {
+            // Inside inference mode the cache holds plain values: a cached tensor that kept its
+            // op graph would keep every earlier step's activations alive with it.
+            LayerKv::Joined(
+                crate::grad_mode::maybe_detach(k.clone()),
+                crate::grad_mode::maybe_detach(v.clone()),
+            )
+        };
+        match slot.take() {
+            None if offset == 0
+                && crate::grad_mode::is_inference()
+                && crate::ops::use_fused(&k) =>
+            {
+                let (b, _, w) = k.dims3()?;
+                let cap = reserve.max(s).max(16);
+                let kb = Tensor::zeros((b, cap, w), k.dtype(), k.device())?;
+                let vb = Tensor::zeros((b, cap, w), v.dtype(), v.device())?;
+                kb.slice_set(&k.detach().contiguous()?, 1, 0)?;
+                vb.slice_set(&v.detach().contiguous()?, 1, 0)?;
+                *slot = Some(LayerKv::Buffered(kb, vb));
+                Ok(CachedKv::Full(k, v))
+            }
+            None => {
+                *slot = Some(joined(&k, &v));
+                Ok(CachedKv::Full(k, v))
+            }
+            Some(LayerKv::Joined(pk, pv)) => {
+                let k = Tensor::cat(&[&pk, &k], 1)?;
+                let v = Tensor::cat(&[&pv, &v], 1)?;
+                *slot = Some(joined(&k, &v));
+                Ok(CachedKv::Full(k, v))
+            }
+            Some(LayerKv::Buffered(mut kb, mut vb)) => {
+                let (b, cap, w) = kb.dims3()?;
+                if offset + s > cap {
+                    // Double (at least): the copy of the earlier positions happens log n times.
+                    let grow = (2 * cap).max(offset + s) - offset;
+                    let pad = Tensor::zeros((b, grow, w), kb.dtype(), kb.device())?;
+                    kb = Tensor::cat(&[&kb.narrow(1, 0, offset)?, &pad], 1)?;
+                    vb = Tensor::cat(&[&vb.narrow(1, 0, offset)?, &pad], 1)?;
+                }
+                kb.slice_set(&k.detach().contiguous()?, 1, offset)?;
+                vb.slice_set(&v.detach().contiguous()?, 1, offset)?;
+                let out = if s == 1 {
+                    CachedKv::Buffers(kb.clone(), vb.clone())
+                } else {
+                    CachedKv::Full(
+                        kb.narrow(1, 0, offset + s)?.copy()?,
+                        vb.narrow(1, 0, offset + s)?.copy()?,
+                    )
+                };
+                *slot = Some(LayerKv::Buffered(kb, vb));
+                Ok(out)
+            }
+        }
     }
 }
 
@@ -141,6 +264,38 @@ impl GptNeo {
             .reshape((b, s, ()))
     }
 
+    /// Softmax attention of `q` `[b, s, heads * d]` (positions `offset..`) over all keys and
+    /// values so far `[b, n, heads * d]`, with the causal (and local-window) mask and padding.
+    #[allow(clippy::too_many_arguments)]
+    fn attend(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        offset: usize,
+        window: Option<usize>,
+        pad_bias: &Option<Tensor>,
+        train: bool,
+        request: OutputRequest,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        let s = q.dim(1)?;
+        let mut bias = mask::causal_bias(s, k.dim(1)?, offset, window, q.dtype(), q.device())?;
+        if let Some(pb) = pad_bias {
+            bias = bias.broadcast_add(pb)?;
+        }
+        // GPT-Neo does not scale its scores.
+        softmax_attention_merged(
+            q,
+            k,
+            v,
+            &bias,
+            self.heads,
+            1.0,
+            (&self.attn_dropout, train),
+            request.attentions,
+        )
+    }
+
     /// Core pass over `ids` at positions `offset..`, optionally appending to / reading `cache`.
     fn run(
         &self,
@@ -167,7 +322,7 @@ impl GptNeo {
         };
         if let Some(c) = cache.as_deref_mut() {
             if c.layers.len() != self.blocks.len() {
-                c.layers = vec![None; self.blocks.len()];
+                c.layers = (0..self.blocks.len()).map(|_| None).collect();
             }
         }
         let mut hidden_states = Vec::new();
@@ -180,36 +335,36 @@ impl GptNeo {
             // Keys and values stay in the projections' `[b, n, heads * d]` layout (the cache
             // too).
             let q = blk.q.forward(&a_in)?;
-            let mut k = blk.k.forward(&a_in)?;
-            let mut v = blk.v.forward(&a_in)?;
-            if let Some(c) = cache.as_deref_mut() {
-                if let Some((pk, pv)) = &c.layers[i] {
-                    k = Tensor::cat(&[pk, &k], 1)?;
-                    v = Tensor::cat(&[pv, &v], 1)?;
+            let k = blk.k.forward(&a_in)?;
+            let v = blk.v.forward(&a_in)?;
+            let cached = match cache.as_deref_mut() {
+                Some(c) => c.append(i, k, v)?,
+                None => CachedKv::Full(k, v),
+            };
+            let (context, probs) = match cached {
+                // One new position per sequence, no padding, nothing to return but the context.
+                CachedKv::Buffers(kb, vb)
+                    if pad_bias.is_none() && !request.attentions && !train =>
+                {
+                    let ctx = crate::ops::decode_attention::decode_step(
+                        &q,
+                        &kb,
+                        &vb,
+                        offset + 1,
+                        blk.window,
+                        self.heads,
+                        1.0,
+                    )?;
+                    (ctx, None)
                 }
-                // Inside inference mode the cache holds plain values: a cached tensor that kept
-                // its op graph would keep every earlier step's activations alive with it.
-                c.layers[i] = Some((
-                    crate::grad_mode::maybe_detach(k.clone()),
-                    crate::grad_mode::maybe_detach(v.clone()),
-                ));
-            }
-            let k_len = k.dim(1)?;
-            let mut bias = mask::causal_bias(s, k_len, offset, blk.window, dtype, h.device())?;
-            if let Some(pb) = &pad_bias {
-                bias = bias.broadcast_add(pb)?;
-            }
-            // GPT-Neo does not scale its scores.
-            let (context, probs) = softmax_attention_merged(
-                &q,
-                &k,
-                &v,
-                &bias,
-                self.heads,
-                1.0,
-                (&self.attn_dropout, train),
-                request.attentions,
-            )?;
+                CachedKv::Buffers(kb, vb) => {
+                    let (k, v) = (kb.narrow(1, 0, offset + s)?, vb.narrow(1, 0, offset + s)?);
+                    self.attend(&q, &k, &v, offset, blk.window, &pad_bias, train, request)?
+                }
+                CachedKv::Full(k, v) => {
+                    self.attend(&q, &k, &v, offset, blk.window, &pad_bias, train, request)?
+                }
+            };
             attentions.extend(probs);
             let a = self
                 .resid_dropout

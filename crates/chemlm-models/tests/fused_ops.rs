@@ -255,6 +255,22 @@ fn fast_f32_erf_is_within_1e6_of_the_f64_erf() {
 }
 
 #[test]
+fn fast_f32_tanh_is_within_4e7_of_the_f64_tanh() {
+    use chemlm_models::ops::fused::tanh_f32_fast;
+    let mut worst = 0.0f64;
+    for i in -120_000..=120_000 {
+        let x = i as f64 * 1e-4;
+        let got = f64::from(tanh_f32_fast(x as f32));
+        worst = worst.max((got - f64::from(x as f32).tanh()).abs());
+    }
+    assert!(worst < 4e-7, "worst {worst:e}");
+    assert!((tanh_f32_fast(f32::INFINITY) - 1.0).abs() < 1e-7);
+    assert!((tanh_f32_fast(-1e30) + 1.0).abs() < 1e-7);
+    assert!(tanh_f32_fast(f32::NAN).is_nan());
+    assert_eq!(tanh_f32_fast(0.0), 0.0);
+}
+
+#[test]
 fn dropout_mask_is_fixed_by_the_seed_and_matches_the_host_mask() {
     use chemlm_models::ops::dropout::{dropout, DropoutMask};
     let n = 100_003; // several parallel chunks and a ragged tail

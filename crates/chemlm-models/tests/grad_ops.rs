@@ -61,7 +61,12 @@ fn gelu_gradients() {
     assert_grad("gelu_erf fused", std::slice::from_ref(&x), |t| {
         weighted(&fused::gelu_erf(&t[0])?, 5)
     });
-    assert_grad("gelu_tanh", &[x], |t| weighted(&ops::gelu_tanh(&t[0])?, 5));
+    assert_grad("gelu_tanh composed", std::slice::from_ref(&x), |t| {
+        weighted(&ops::gelu_tanh_composed(&t[0])?, 5)
+    });
+    assert_grad("gelu_tanh fused", &[x], |t| {
+        weighted(&fused::gelu_tanh(&t[0])?, 5)
+    });
 }
 
 #[test]
@@ -255,6 +260,12 @@ fn fused_kernels_match_composed_in_f32_values_and_gradients() {
             "gelu",
             Box::new(|t: &[Tensor]| fused::gelu_erf(&t[0])),
             Box::new(|t: &[Tensor]| ops::gelu_erf_composed(&t[0])),
+            1,
+        ),
+        (
+            "gelu_tanh",
+            Box::new(|t: &[Tensor]| fused::gelu_tanh(&t[0])),
+            Box::new(|t: &[Tensor]| ops::gelu_tanh_composed(&t[0])),
             1,
         ),
     ];

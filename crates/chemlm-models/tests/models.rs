@@ -233,6 +233,54 @@ fn training_forward_gives_every_weight_a_gradient_and_is_seeded() {
     }
 }
 
+/// Inside inference mode the cache keeps in-place buffers and single-token steps run the decode
+/// kernel: the logits still equal a full forward pass, through buffer growth (16 positions, then
+/// doubling) and GPT-Neo's local layers (window 3), and with the buffers sized up front.
+#[test]
+fn buffered_kv_cache_decoding_matches_full_forward() {
+    use rand::{Rng, SeedableRng};
+    let (_, cfg) = tiny_configs().pop().unwrap();
+    let model = Model::new(&cfg, &Device::Cpu, 8).unwrap();
+    let gpt = model.as_gpt_neo().unwrap();
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let (b, n) = (3, 40);
+    let ids: Vec<u32> = (0..b * n).map(|_| r.gen_range(0..42)).collect();
+    let ids = Tensor::from_vec(ids, (b, n), &Device::Cpu).unwrap();
+    let full = model
+        .forward_logits(&ids, &ids.ones_like().unwrap(), false)
+        .unwrap();
+    for mut cache in [
+        chemlm_models::KvCache::new(),
+        chemlm_models::KvCache::with_capacity(n),
+    ] {
+        let inc = chemlm_models::grad_mode::inference(|| {
+            let mut parts = vec![gpt
+                .forward_cached(&ids.narrow(1, 0, 3).unwrap(), &mut cache)
+                .unwrap()];
+            for t in 3..n {
+                parts.push(
+                    gpt.forward_cached(&ids.narrow(1, t, 1).unwrap(), &mut cache)
+                        .unwrap(),
+                );
+            }
+            Tensor::cat(&parts, 1).unwrap()
+        });
+        assert!(cache.is_buffered());
+        assert!(!cache.holds_graph());
+        assert_eq!(cache.len(), n);
+        let d = max_diff(&full, &inc);
+        assert!(d < 1e-4, "buffered cache decoding differs: {d}");
+        // A clone is a deep copy: decoding on with it leaves the original's buffers alone.
+        let mut other = cache.clone();
+        let next = Tensor::zeros((b, 1), candle_core::DType::U32, &Device::Cpu).unwrap();
+        chemlm_models::grad_mode::inference(|| {
+            let a = gpt.forward_cached(&next, &mut other).unwrap();
+            let c = gpt.forward_cached(&next, &mut cache).unwrap();
+            assert_eq!(max_diff(&a, &c), 0.0);
+        });
+    }
+}
+
 #[test]
 fn kv_cache_decoding_matches_full_forward() {
     let (_, cfg) = tiny_configs().pop().unwrap();

@@ -19,9 +19,18 @@ pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// tanh-approximated GELU (`gelu_new`); candle's unary `gelu` records its own backward.
-pub fn gelu_tanh(x: &Tensor) -> Result<Tensor> {
+/// Reference tanh-GELU: candle's unary `gelu` (libm tanh), which records its own backward.
+pub fn gelu_tanh_composed(x: &Tensor) -> Result<Tensor> {
     x.gelu()
+}
+
+/// tanh-approximated GELU (`gelu_new`): fused kernel on CPU when enabled, else the reference.
+pub fn gelu_tanh(x: &Tensor) -> Result<Tensor> {
+    if super::use_fused(x) {
+        super::fused::gelu_tanh(x)
+    } else {
+        gelu_tanh_composed(x)
+    }
 }
 
 /// Activation names as Hugging Face configs spell them (`hidden_act`, `activation_function`).

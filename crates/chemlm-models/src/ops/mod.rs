@@ -8,6 +8,7 @@
 
 pub mod attention;
 pub mod cross_entropy;
+pub mod decode_attention;
 pub mod dropout;
 pub mod fused;
 pub mod gelu;
@@ -17,7 +18,7 @@ pub mod rms_norm;
 pub mod rotary;
 pub mod softmax;
 
-pub use gelu::{gelu_erf, gelu_erf_composed, gelu_tanh, Activation};
+pub use gelu::{gelu_erf, gelu_erf_composed, gelu_tanh, gelu_tanh_composed, Activation};
 pub use layer_norm::{layer_norm, layer_norm_composed};
 pub use rms_norm::{rms_norm, rms_norm_composed, RmsNorm};
 pub use rotary::Rotary;
