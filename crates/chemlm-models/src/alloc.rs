@@ -18,12 +18,26 @@ use std::sync::Once;
 
 static TUNED: Once = Once::new();
 
-/// Applies the settings once per process; later calls do nothing. A no-op off glibc.
+/// Environment variable that keeps glibc's defaults: `CHEMLM_ALLOCATOR=system`, for a host
+/// process (a Python session, say) that must hand freed memory back to the kernel.
+pub const ALLOCATOR_ENV: &str = "CHEMLM_ALLOCATOR";
+
+/// Applies the settings once per process; later calls do nothing. A no-op off glibc and when
+/// [`ALLOCATOR_ENV`] is `system`.
 ///
 /// Call it early (before large allocations); calling it later is safe, it only affects
 /// allocations made afterwards.
 pub fn tune_allocator() {
-    TUNED.call_once(apply);
+    TUNED.call_once(|| {
+        if wanted(std::env::var(ALLOCATOR_ENV).ok().as_deref()) {
+            apply()
+        }
+    });
+}
+
+/// Whether to tune, given the value of [`ALLOCATOR_ENV`].
+fn wanted(value: Option<&str>) -> bool {
+    !value.is_some_and(|v| v.trim().eq_ignore_ascii_case("system"))
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -61,6 +75,21 @@ mod tests {
         let a = std::hint::black_box(vec![1.0f32; 12 << 20]);
         let during = mapped();
         drop(a);
-        assert_eq!(during, before, "a 48 MiB tensor buffer was mmapped");
+        if wanted(std::env::var(ALLOCATOR_ENV).ok().as_deref()) {
+            assert_eq!(during, before, "a 48 MiB tensor buffer was mmapped");
+        } else {
+            assert!(
+                during > before,
+                "{ALLOCATOR_ENV}=system did not keep glibc's defaults"
+            );
+        }
+    }
+
+    #[test]
+    fn the_environment_opts_out() {
+        assert!(wanted(None));
+        assert!(wanted(Some("tuned")));
+        assert!(!wanted(Some("system")));
+        assert!(!wanted(Some(" SYSTEM\n")));
     }
 }
