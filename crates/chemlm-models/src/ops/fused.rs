@@ -515,22 +515,6 @@ fn map_par<T: Real>(x: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
     out
 }
 
-/// `f(x_i, g_i)` for two equally long slices, in parallel chunks (the activations' backward).
-fn map2_par<T: Real>(x: &[T], g: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
-    // SAFETY: the map writes every element.
-    let mut out = unsafe { uninit(x.len()) };
-    out.par_chunks_mut(16 * 1024)
-        .zip(x.par_chunks(16 * 1024).zip(g.par_chunks(16 * 1024)))
-        .for_each(|(o, (xs, gs))| {
-            vectorised(|| {
-                for ((ov, &v), &gv) in o.iter_mut().zip(xs).zip(gs) {
-                    *ov = f(v, gv);
-                }
-            })
-        });
-    out
-}
-
 impl CustomOp1 for GeluErf {
     fn name(&self) -> &'static str {
         "chemlm-gelu-erf"
@@ -567,12 +551,21 @@ impl CustomOp2 for GeluErfBwd {
             let x = contiguous::<T>(s1, l1, self.name())?;
             let g = contiguous::<T>(s2, l2, self.name())?;
             let inv_sqrt_2pi = T::lit(1.0 / (2.0 * std::f64::consts::PI).sqrt());
-            let out = map2_par(x, g, |v, gv| {
-                let cdf = T::lit(0.5)
-                    * (T::lit(1.0) + (v * T::lit(std::f64::consts::FRAC_1_SQRT_2)).erf_());
-                let pdf = (T::lit(-0.5) * v * v).exp_fast() * inv_sqrt_2pi;
-                gv * (cdf + v * pdf)
-            });
+            // SAFETY: the map writes every element.
+            let mut out = unsafe { uninit(x.len()) };
+            out.par_chunks_mut(16 * 1024)
+                .zip(x.par_chunks(16 * 1024).zip(g.par_chunks(16 * 1024)))
+                .for_each(|(o, (xs, gs))| {
+                    vectorised(|| {
+                        for ((ov, &v), &gv) in o.iter_mut().zip(xs).zip(gs) {
+                            let cdf = T::lit(0.5)
+                                * (T::lit(1.0)
+                                    + (v * T::lit(std::f64::consts::FRAC_1_SQRT_2)).erf_());
+                            let pdf = (T::lit(-0.5) * v * v).exp_fast() * inv_sqrt_2pi;
+                            *ov = gv * (cdf + v * pdf);
+                        }
+                    })
+                });
             Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
         })
     }
@@ -627,13 +620,22 @@ impl CustomOp2 for GeluTanhBwd {
         dispatch_float!(s1, self.name(), |T| {
             let x = contiguous::<T>(s1, l1, self.name())?;
             let g = contiguous::<T>(s2, l2, self.name())?;
-            let out = map2_par(x, g, |v, gv| {
-                let v2 = v * v;
-                let t = (T::lit(GELU_C) * (v + T::lit(GELU_A) * v2 * v)).tanh_();
-                let du = T::lit(GELU_C) * (T::lit(1.0) + T::lit(3.0 * GELU_A) * v2);
-                gv * (T::lit(0.5) * (T::lit(1.0) + t)
-                    + T::lit(0.5) * v * (T::lit(1.0) - t * t) * du)
-            });
+            // SAFETY: the map writes every element.
+            let mut out = unsafe { uninit(x.len()) };
+            out.par_chunks_mut(16 * 1024)
+                .zip(x.par_chunks(16 * 1024).zip(g.par_chunks(16 * 1024)))
+                .for_each(|(o, (xs, gs))| {
+                    vectorised(|| {
+                        for ((ov, &v), &gv) in o.iter_mut().zip(xs).zip(gs) {
+                            let v2 = v * v;
+                            let t = (T::lit(GELU_C) * (v + T::lit(GELU_A) * v2 * v)).tanh_();
+                            let du = T::lit(GELU_C) * (T::lit(1.0) + T::lit(3.0 * GELU_A) * v2);
+                            let d = T::lit(0.5) * (T::lit(1.0) + t)
+                                + T::lit(0.5) * v * (T::lit(1.0) - t * t) * du;
+                            *ov = gv * d;
+                        }
+                    })
+                });
             Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
         })
     }
