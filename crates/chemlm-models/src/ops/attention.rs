@@ -244,17 +244,54 @@ fn probs_fwd<T: Real>(q: &[T], k: &[T], bias: &[T], bl: &Layout, s: Dims, scale:
         let (bi, hi) = (blk / s.h, blk % s.h);
         // SAFETY: rows po .. po + nq * nk belong to this block only.
         let rows = unsafe { out.slice(po, s.nq * s.nk) };
-        vectorised(|| {
-            for (i, row) in rows.chunks_mut(s.nk.max(1)).enumerate() {
-                let b0 = boff + bi * bst[0] + hi * bst[1] + i * bst[2];
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v += bias[b0 + j * bst[3]];
-                }
-                softmax_in_place(row);
-            }
-        });
+        let b0 = boff + bi * bst[0] + hi * bst[1];
+        bias_softmax_rows(rows, s.nk, bias, b0, bst[2], bst[3]);
     });
     p
+}
+
+/// Adds the bias (row `i`, column `j` at `bias[b0 + i * rs + j * cs]`) to each `nk`-wide row and
+/// takes its softmax in place.
+#[inline(always)]
+fn bias_softmax<T: Real>(rows: &mut [T], nk: usize, bias: &[T], b0: usize, rs: usize, cs: usize) {
+    for (i, row) in rows.chunks_mut(nk.max(1)).enumerate() {
+        let (start, n) = (b0 + i * rs, row.len());
+        if cs == 1 {
+            for (v, &b) in row.iter_mut().zip(&bias[start..start + n]) {
+                *v += b;
+            }
+        } else {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v += bias[start + j * cs];
+            }
+        }
+        softmax_in_place(row);
+    }
+}
+
+/// [`bias_softmax`] compiled with AVX2 + FMA when the CPU has them. Why not [`vectorised`]: the
+/// closure it takes is a function of its own that LLVM did not inline into the AVX2 copy, so
+/// this softmax ran as scalar SSE code.
+fn bias_softmax_rows<T: Real>(
+    rows: &mut [T],
+    nk: usize,
+    bias: &[T],
+    b0: usize,
+    rs: usize,
+    cs: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if super::fused::use_avx2() {
+        /// # Safety
+        /// The CPU must support AVX2 and FMA.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<T: Real>(r: &mut [T], nk: usize, b: &[T], b0: usize, rs: usize, cs: usize) {
+            bias_softmax(r, nk, b, b0, rs, cs)
+        }
+        // SAFETY: checked just above.
+        return unsafe { avx2(rows, nk, bias, b0, rs, cs) };
+    }
+    bias_softmax(rows, nk, bias, b0, rs, cs)
 }
 
 /// Gradients `(dS = dbias, dQ, dK)` of [`probs_fwd`] from `P` and `dP`.
