@@ -55,6 +55,38 @@ impl Batch {
             + self.targets.as_ref().map_or(0, |t| t.real_tokens())
     }
 
+    /// Rows `rows` of this batch (in that order) as a batch of their own, cut to its longest
+    /// real sequence, with `ids` (this batch's layout; e.g. masked ids) in place of `self.ids`.
+    /// Data-parallel ranks compute their share of a global batch on it; padding beyond a row's
+    /// real tokens never changes that row's outputs, so cutting it changes nothing but the work.
+    pub fn select_rows(&self, ids: &[u32], rows: &[usize]) -> Batch {
+        let t = self.seq_len;
+        let len = rows
+            .iter()
+            .map(|&r| {
+                self.mask[r * t..(r + 1) * t]
+                    .iter()
+                    .rposition(|&m| m != 0)
+                    .map_or(0, |p| p + 1)
+            })
+            .max()
+            .unwrap_or(0);
+        let mut out_ids = Vec::with_capacity(rows.len() * len);
+        let mut out_mask = Vec::with_capacity(rows.len() * len);
+        for &r in rows {
+            out_ids.extend_from_slice(&ids[r * t..r * t + len]);
+            out_mask.extend_from_slice(&self.mask[r * t..r * t + len]);
+        }
+        Batch {
+            ids: out_ids,
+            mask: out_mask,
+            batch_size: rows.len(),
+            seq_len: len,
+            epoch: self.epoch,
+            targets: None,
+        }
+    }
+
     /// `(input_ids, attention_mask)` as `[batch, seq]` u32 tensors.
     pub fn tensors(&self, ids: &[u32], device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
         let shape = (self.batch_size, self.seq_len);

@@ -55,6 +55,9 @@ pub enum TrainError {
     /// A run cannot start or go on (the message names the file or setting and why).
     #[error("{0}")]
     Run(String),
+    /// Data-parallel training across processes failed (launcher, MPI, ranks out of step).
+    #[error("data-parallel training: {0}")]
+    Distributed(String),
     /// Training produced a non-finite loss.
     #[error("non-finite loss {loss} at step {step}")]
     NonFinite {

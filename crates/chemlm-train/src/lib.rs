@@ -9,6 +9,7 @@ pub mod baselines;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod dist;
 pub mod distill;
 pub mod error;
 pub mod eval;

@@ -40,6 +40,11 @@ pub struct StepRecord {
     pub tse: f64,
     /// γ-discounted Σ of training losses so far.
     pub tse_ema: f64,
+    /// Data-parallel runs: processes, and seconds of this step spent summing over them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub world_size: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub allreduce_seconds: Option<f64>,
 }
 
 /// One validation pass.

@@ -10,6 +10,7 @@
 use crate::checkpoint::{self, TrainerState};
 use crate::config::TrainConfig;
 use crate::data::BatchSource;
+use crate::dist::{self, Collective};
 use crate::error::{Result, TrainError};
 use crate::metrics::{MetricLine, MetricsWriter, StepRecord, TpeTracker, ValidRecord};
 use crate::objectives::Objective;
@@ -20,6 +21,7 @@ use candle_core::{DType, Tensor};
 use candle_nn::VarMap;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// RNG stream of training-time randomness (masking).
@@ -99,6 +101,8 @@ pub struct Trainer {
     hook: Option<CheckpointHook>,
     /// f16 only: the dynamic loss scale (see [`optim::LossScaler`]).
     scaler: Option<optim::LossScaler>,
+    /// The processes of a data-parallel run ([`dist::Single`] by default).
+    dist: Arc<dyn Collective>,
 }
 
 impl Trainer {
@@ -140,7 +144,16 @@ impl Trainer {
             flops_per_token: None,
             hook: None,
             scaler: cfg_scaler,
+            dist: Arc::new(dist::Single),
         })
+    }
+
+    /// Trains data-parallel over the processes of `c`: each computes its rows of every batch
+    /// (see [`dist::rank_rows`]) and the step's losses, counts and gradients are summed over
+    /// them before the update, so every rank takes the same step. Only the rank that was given
+    /// an output directory writes (pass one to rank 0 only).
+    pub fn set_collective(&mut self, c: Arc<dyn Collective>) {
+        self.dist = c;
     }
 
     /// Shows a progress bar unless `quiet` (the default is quiet, for library use).
@@ -255,8 +268,14 @@ impl Trainer {
         let mut rng = rng::derived_rng(self.cfg.seed, VALID_STREAM);
         let (mut loss, mut weight, mut correct, mut any_acc) = (0f64, 0f64, 0usize, false);
         let mut n = 0usize;
+        let (rank, world) = (self.dist.rank(), self.dist.world_size());
         while let Some(batch) = valid.next_batch()? {
-            let out = objective.compute(&batch, &mut rng, false)?;
+            let out = if world > 1 {
+                let rows = dist::rank_rows(batch.batch_size, rank, world);
+                objective.compute_rows(&batch, &rows, &mut rng, false)?
+            } else {
+                objective.compute(&batch, &mut rng, false)?
+            };
             loss += out
                 .loss_sum
                 .detach()
@@ -271,6 +290,11 @@ impl Trainer {
             if self.cfg.eval_batches.is_some_and(|cap| n >= cap) {
                 break;
             }
+        }
+        if world > 1 {
+            let mut sums = [loss, weight, correct as f64, f64::from(u8::from(any_acc))];
+            self.dist.all_reduce_f64(&mut sums)?;
+            (loss, weight, correct, any_acc) = (sums[0], sums[1], sums[2] as usize, sums[3] > 0.0);
         }
         if weight == 0.0 {
             return Err(TrainError::Data(
@@ -330,6 +354,7 @@ impl Trainer {
         );
         // Forward passes on this thread run in the configured precision (f32 master weights).
         let _autocast = chemlm_models::autocast(self.cfg.precision);
+        let (rank, world) = (self.dist.rank(), self.dist.world_size());
         while self.step < self.cfg.steps {
             let t0 = Instant::now();
             let loss_scale = self.scaler.as_ref().map(|s| s.scale());
@@ -341,8 +366,17 @@ impl Trainer {
                     summary.data_exhausted = true;
                     break;
                 };
+                // The same stream on every rank: MoLFormer redraws its random features from
+                // it at each training forward, and one update must see one projection (as
+                // Lightning's seed_everything gives the reference). Dropout masks then repeat
+                // across ranks by position.
                 objective.set_seed(model_seed(self.cfg.seed, self.step, micro));
-                let out = objective.compute(&batch, &mut self.rng, true)?;
+                let out = if world > 1 {
+                    let rows = dist::rank_rows(batch.batch_size, rank, world);
+                    objective.compute_rows(&batch, &rows, &mut self.rng, true)?
+                } else {
+                    objective.compute(&batch, &mut self.rng, true)?
+                };
                 // Objectives return f32 losses; one computed from half-precision activations is
                 // brought to f32 here so the sums and the backward seed stay exact.
                 let objective_loss = out.loss_sum.to_dtype(DType::F32)?;
@@ -362,6 +396,14 @@ impl Trainer {
             if micro == 0 {
                 break;
             }
+            let allreduce_seconds = if world > 1 {
+                let tc = Instant::now();
+                (loss_sum, weight, tokens) =
+                    self.sum_over_ranks(&mut acc, loss_sum, weight, tokens)?;
+                Some(tc.elapsed().as_secs_f64())
+            } else {
+                None
+            };
             let loss = if weight > 0.0 { loss_sum / weight } else { 0.0 };
             if !loss.is_finite() {
                 return Err(TrainError::NonFinite {
@@ -422,6 +464,8 @@ impl Trainer {
                 flops,
                 tse: self.tpe.tse,
                 tse_ema: self.tpe.tse_ema,
+                world_size: (world > 1).then_some(world),
+                allreduce_seconds,
             };
             if let Some(m) = metrics.as_mut() {
                 m.write(&MetricLine::Train(rec))?;
@@ -523,6 +567,37 @@ impl Trainer {
         summary.elapsed = total_elapsed;
         summary.flops = self.flops_per_token.map(|f| f * self.tokens_seen as f64);
         Ok(summary)
+    }
+
+    /// Sums the step's loss, prediction count, tokens and gradients over the ranks (one small
+    /// f64 all-reduce, then the gradients in flat buckets). A parameter that no rank has a
+    /// gradient for stays without one, as on one process; one that some rank lacks counts zero
+    /// there.
+    fn sum_over_ranks(
+        &self,
+        acc: &mut [Option<Tensor>],
+        loss_sum: f64,
+        weight: f64,
+        tokens: u64,
+    ) -> Result<(f64, f64, u64)> {
+        let mut head = Vec::with_capacity(3 + acc.len());
+        head.extend([loss_sum, weight, tokens as f64]);
+        head.extend(acc.iter().map(|g| f64::from(u8::from(g.is_some()))));
+        self.dist.all_reduce_f64(&mut head)?;
+        let present: Vec<usize> = (0..acc.len()).filter(|&i| head[3 + i] > 0.0).collect();
+        let params: Vec<_> = self.params.iter().collect();
+        let mut grads = Vec::with_capacity(present.len());
+        for &i in &present {
+            grads.push(match &acc[i] {
+                Some(g) => g.clone(),
+                None => params[i].var.as_tensor().zeros_like()?,
+            });
+        }
+        self.dist.all_reduce_tensors(&mut grads)?;
+        for (&i, g) in present.iter().zip(grads) {
+            acc[i] = Some(g);
+        }
+        Ok((head[0], head[1], head[2].round() as u64))
     }
 
     /// Writes the current weights (plus hook files) to `<out>/best` atomically.

@@ -105,10 +105,24 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(_) | Command::Bench(commands::bench::BenchCommand::Serve(_))
     );
     chemlm_models::threads::init_global_pool_with(!serving);
+    // Under mpirun/srun, rank 0 speaks for the job; the other ranks log warnings and errors.
+    let launched = chemlm_train::dist::launcher_env();
+    if let Some((_, world, launcher)) = launched {
+        if !matches!(cli.command, Command::Pretrain(_)) {
+            anyhow::bail!(
+                "started by {launcher} as one of {world} processes: only `chemlm pretrain` runs \
+                 data-parallel; split other work with --shard I/N (one process each)"
+            );
+        }
+    }
+    let default_level = match launched {
+        Some((rank, _, _)) if rank > 0 => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         // No colour codes in logs redirected to a file or a pipe.

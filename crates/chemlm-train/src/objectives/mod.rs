@@ -42,6 +42,29 @@ pub trait Objective {
         train: bool,
     ) -> crate::error::Result<LossOutput>;
 
+    /// The loss of rows `rows` of `batch` only (a data-parallel rank's share of a global
+    /// batch). Every random choice is drawn for the whole batch, in the order [`compute`] draws
+    /// it, so `rng` stays in step on every rank and the sum over ranks of the losses and
+    /// weights is what [`compute`] gives for the whole batch. An empty `rows` still draws them
+    /// and returns a zero loss of weight 0. Objectives that cannot split a batch refuse.
+    ///
+    /// [`compute`]: Objective::compute
+    fn compute_rows(
+        &self,
+        batch: &Batch,
+        rows: &[usize],
+        rng: &mut ChaCha8Rng,
+        train: bool,
+    ) -> crate::error::Result<LossOutput> {
+        if rows.len() == batch.batch_size && rows.iter().enumerate().all(|(i, &r)| i == r) {
+            return self.compute(batch, rng, train);
+        }
+        Err(crate::error::TrainError::Distributed(format!(
+            "the {} objective does not split a batch across ranks",
+            self.name()
+        )))
+    }
+
     /// Restarts the model's own random stream (dropout, random features) before a training
     /// micro-batch. The trainer passes a seed derived from (run seed, step, micro-batch), so
     /// dropout masks are a function of the position in training and resume bit-identically.
@@ -66,6 +89,69 @@ impl<'m> MlmObjective<'m> {
     }
 }
 
+impl MlmObjective<'_> {
+    /// The loss of `masked` (drawn for `batch`) on `batch`'s rows `rows` (all rows: `None`).
+    fn loss_of(
+        &self,
+        batch: &Batch,
+        masked: &MaskedBatch,
+        rows: Option<&[usize]>,
+        train: bool,
+    ) -> crate::error::Result<LossOutput> {
+        let sub;
+        let (part, ids, positions, targets) = match rows {
+            None => (
+                batch,
+                &masked.input_ids,
+                masked.positions.clone(),
+                masked.targets.clone(),
+            ),
+            Some(rows) => {
+                sub = batch.select_rows(&masked.input_ids, rows);
+                let (t, t_new) = (batch.seq_len, sub.seq_len);
+                // Row r of the batch is row k of the part; positions stay ascending.
+                let mut slot = vec![usize::MAX; batch.batch_size];
+                for (k, &r) in rows.iter().enumerate() {
+                    slot[r] = k;
+                }
+                let (mut pos, mut tg) = (Vec::new(), Vec::new());
+                for (&p, &y) in masked.positions.iter().zip(&masked.targets) {
+                    let (r, c) = (p as usize / t, p as usize % t);
+                    if slot[r] != usize::MAX {
+                        pos.push((slot[r] * t_new + c) as u32);
+                        tg.push(y);
+                    }
+                }
+                (&sub, &sub.ids, pos, tg)
+            }
+        };
+        if part.batch_size == 0 {
+            return Ok(LossOutput {
+                loss_sum: Tensor::zeros((), candle_core::DType::F32, &self.device)?,
+                weight: 0.0,
+                correct: (!train).then_some(0),
+                tokens: 0,
+            });
+        }
+        let (ids, mask) = part.tensors(ids, &self.device)?;
+        let logits = self.model.forward_logits(&ids, &mask, train)?;
+        let selected = loss::select_positions(&logits, &positions)?;
+        let tgt = loss::targets_tensor(&targets, &self.device)?;
+        let loss_sum = loss::cross_entropy_sum(&selected, &tgt)?;
+        let correct = if train {
+            None
+        } else {
+            Some(loss::count_correct(&selected, &targets)?)
+        };
+        Ok(LossOutput {
+            loss_sum,
+            weight: positions.len() as f64,
+            correct,
+            tokens: part.real_tokens(),
+        })
+    }
+}
+
 impl Objective for MlmObjective<'_> {
     fn name(&self) -> &str {
         "mlm"
@@ -82,22 +168,19 @@ impl Objective for MlmObjective<'_> {
         train: bool,
     ) -> crate::error::Result<LossOutput> {
         let masked = self.masker.apply(&batch.ids, &batch.mask, rng);
-        let (ids, mask) = batch.tensors(&masked.input_ids, &self.device)?;
-        let logits = self.model.forward_logits(&ids, &mask, train)?;
-        let selected = loss::select_positions(&logits, &masked.positions)?;
-        let targets = loss::targets_tensor(&masked.targets, &self.device)?;
-        let loss_sum = loss::cross_entropy_sum(&selected, &targets)?;
-        let correct = if train {
-            None
-        } else {
-            Some(loss::count_correct(&selected, &masked.targets)?)
-        };
-        Ok(LossOutput {
-            loss_sum,
-            weight: masked.positions.len() as f64,
-            correct,
-            tokens: batch.real_tokens(),
-        })
+        self.loss_of(batch, &masked, None, train)
+    }
+
+    fn compute_rows(
+        &self,
+        batch: &Batch,
+        rows: &[usize],
+        rng: &mut ChaCha8Rng,
+        train: bool,
+    ) -> crate::error::Result<LossOutput> {
+        // The whole batch is masked, so the stream advances as on one process.
+        let masked = self.masker.apply(&batch.ids, &batch.mask, rng);
+        self.loss_of(batch, &masked, Some(rows), train)
     }
 }
 
@@ -136,6 +219,17 @@ impl Objective for ClmObjective<'_> {
         "clm"
     }
 
+    fn compute_rows(
+        &self,
+        batch: &Batch,
+        rows: &[usize],
+        rng: &mut ChaCha8Rng,
+        train: bool,
+    ) -> crate::error::Result<LossOutput> {
+        // No random choices: a row's loss depends on that row alone.
+        self.compute(&batch.select_rows(&batch.ids, rows), rng, train)
+    }
+
     fn set_seed(&self, seed: u64) {
         self.model.set_seed(seed);
     }
@@ -146,6 +240,14 @@ impl Objective for ClmObjective<'_> {
         _rng: &mut ChaCha8Rng,
         train: bool,
     ) -> crate::error::Result<LossOutput> {
+        if batch.batch_size == 0 {
+            return Ok(LossOutput {
+                loss_sum: Tensor::zeros((), candle_core::DType::F32, &self.device)?,
+                weight: 0.0,
+                correct: (!train).then_some(0),
+                tokens: 0,
+            });
+        }
         let (positions, targets) = causal_targets(batch);
         let (ids, mask) = batch.tensors(&batch.ids, &self.device)?;
         let logits = self.model.forward_logits(&ids, &mask, train)?;

@@ -16,6 +16,7 @@ use chemlm_data::{BatchConfig, Batching, ShardSet};
 use chemlm_models::{LanguageModel, LmKind, Model, ModelConfig};
 use serde::{Deserialize, Serialize};
 
+use crate::dist::{self, Collective, Single};
 use crate::objectives::{ClmObjective, Masker, MlmObjective, Objective, SpecialTokens};
 use crate::{Result, ShardSource, TrainConfig, TrainError, Trainer};
 
@@ -139,6 +140,8 @@ struct Summary<'a> {
     flops: Option<f64>,
     wall_seconds: f64,
     stopped_early: bool,
+    /// Processes of a data-parallel run (1: one process).
+    world_size: usize,
     model_dir: &'a Path,
 }
 
@@ -186,7 +189,31 @@ pub fn run(
     device: &Device,
     quiet: bool,
 ) -> Result<String> {
+    run_distributed(f, config, resume, device, quiet, Arc::new(Single))
+}
+
+/// [`run`] as one rank of a data-parallel job over `dist` (every rank calls it with the same
+/// arguments): `f.batch` is the global batch, each rank computes its rows of it and the
+/// gradients are summed over ranks (see [`crate::dist`]). Rank 0 alone writes the run directory;
+/// every rank reads it to resume, so on several machines it must be on a shared file system.
+/// A checkpoint resumes on any number of ranks.
+pub fn run_distributed(
+    f: &PretrainFile,
+    config: ModelConfig,
+    resume: bool,
+    device: &Device,
+    quiet: bool,
+    dist: Arc<dyn Collective>,
+) -> Result<String> {
+    let (rank, world) = (dist.rank(), dist.world_size());
+    let lead = rank == 0;
     if config.kind() == LmKind::Seq2Seq {
+        if world > 1 {
+            return Err(run_err(format!(
+                "seq2seq pretraining runs in one process (this job has {world}): launch it \
+                 without mpirun/srun"
+            )));
+        }
         return seq2seq::run(f, config, resume, device, quiet);
     }
     let data_dir = f
@@ -288,16 +315,38 @@ pub fn run(
     };
 
     let existing = crate::run_dir::open_run_dir(&out, resume)?;
-    let resolved =
-        toml::to_string_pretty(&f).map_err(ctx("serialising the resolved config".to_string()))?;
-    chemlm_models::io::write_atomic(&out.join("pretrain.toml"), resolved.as_bytes())?;
+    if lead {
+        let resolved = toml::to_string_pretty(&f)
+            .map_err(ctx("serialising the resolved config".to_string()))?;
+        chemlm_models::io::write_atomic(&out.join("pretrain.toml"), resolved.as_bytes())?;
+    }
 
-    let mut trainer = Trainer::new(f.train.clone(), model.varmap(), Some(&out))?;
-    trainer.set_quiet(quiet);
+    let mut trainer = Trainer::new(
+        f.train.clone(),
+        model.varmap(),
+        lead.then_some(out.as_path()),
+    )?;
+    trainer.set_quiet(quiet || !lead);
+    trainer.set_collective(dist.clone());
     trainer.set_flops_per_token(chemlm_models::flops_per_token(&config)? as f64);
     crate::run_dir::save_model_checkpoints(&mut trainer, &model, &tokenizer_path, Vec::new());
     if resume {
         crate::run_dir::resume(&mut trainer, existing, &out, &mut train, &model, device)?;
+    }
+    if world > 1 {
+        // Same model, same starting point on every rank, or nothing trains.
+        dist::check_same(dist.as_ref(), "parameter count", counts.total as f64)?;
+        dist::check_same(dist.as_ref(), "step to start from", trainer.step() as f64)?;
+        dist::check_same(
+            dist.as_ref(),
+            "weights (sum of |w|)",
+            dist::abs_sum(trainer.params())?,
+        )?;
+        tracing::info!(
+            world_size = world,
+            backend = dist.backend(),
+            "data-parallel: the global batch is split over the ranks"
+        );
     }
 
     let summary = trainer.fit(
@@ -306,7 +355,9 @@ pub fn run(
         valid.as_mut().map(|v| v as &mut dyn crate::BatchSource),
     )?;
     let model_dir = out.join("model");
-    model.save(&model_dir, Some(&tokenizer_path))?;
+    if lead {
+        model.save(&model_dir, Some(&tokenizer_path))?;
+    }
     let s = Summary {
         architecture: config.architecture(),
         objective: objective.name(),
@@ -321,7 +372,12 @@ pub fn run(
         flops: summary.flops,
         wall_seconds: summary.elapsed,
         stopped_early: summary.stopped_early,
+        world_size: world,
         model_dir: &model_dir,
     };
-    crate::run_dir::write_summary(&out, &s)
+    if lead {
+        crate::run_dir::write_summary(&out, &s)
+    } else {
+        serde_json::to_string(&s).map_err(ctx("serialising the summary".to_string()))
+    }
 }

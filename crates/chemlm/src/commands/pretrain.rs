@@ -193,11 +193,41 @@ fn check_objective(a: &PretrainArgs, kind: LmKind) -> Result<()> {
 }
 
 pub fn run(a: &PretrainArgs, quiet: bool) -> Result<()> {
-    let f = resolve(a)?;
-    let config = model_config(&f)?;
-    check_objective(a, config.kind())?;
-    let summary =
-        chemlm_train::pretrain::run(&f, config, a.resume, &crate::runtime::device()?, quiet)?;
-    println!("{summary}");
-    Ok(())
+    // One process, or one rank of `mpirun -np N chemlm pretrain …` (the launcher's environment
+    // says which; see chemlm_train::dist).
+    let device = chemlm_train::dist::rank_device(crate::runtime::device()?)?;
+    let dist: std::sync::Arc<dyn chemlm_train::dist::Collective> =
+        chemlm_train::dist::from_env_on(&device)?.into();
+    let result = (|| -> Result<String> {
+        let f = resolve(a)?;
+        let config = model_config(&f)?;
+        check_objective(a, config.kind())?;
+        Ok(chemlm_train::pretrain::run_distributed(
+            &f,
+            config,
+            a.resume,
+            &device,
+            quiet,
+            dist.clone(),
+        )?)
+    })();
+    match result {
+        Ok(summary) => {
+            if dist.rank() == 0 {
+                println!("{summary}");
+            }
+            Ok(())
+        }
+        Err(e) if dist.world_size() > 1 => {
+            // The other ranks wait in their next sum: end the whole job, not just this rank.
+            eprintln!(
+                "error (rank {} of {}): {e:#}",
+                dist.rank(),
+                dist.world_size()
+            );
+            dist.abort(1);
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
