@@ -38,7 +38,9 @@ pub mod tokenize {
 
 pub use dataset::{LabeledCsvOptions, LabeledDataset};
 pub use error::{DataError, TokenizeError};
-pub use prepare::{prepare, PrepareConfig, PrepareObserver, PrepareSummary, VocabSource};
+pub use prepare::{
+    merge_parts, prepare, PartManifest, PrepareConfig, PrepareObserver, PrepareSummary, VocabSource,
+};
 pub use reader::{open_input, read_text_line, LineEnds, MoleculeReader, ReadOptions, TableFormat};
 pub use registry::{find as find_dataset, registry, DatasetInfo, Metric, Resolver, TaskType};
 pub use seq2seq::{Seq2SeqShards, Seq2SeqSplit, Task as Seq2SeqTask};
