@@ -6,6 +6,8 @@
 
 use std::io::{Seek, SeekFrom, Write};
 
+use crate::error::DataError;
+
 /// Bytes of the `.npy` header (magic, version, length, padded dict): a multiple of 64 as the
 /// format asks, large enough for any shape.
 pub const NPY_HEADER_LEN: usize = 128;
@@ -119,6 +121,129 @@ impl<W: Write + Seek> EmbeddingWriter<W> {
     }
 }
 
+/// Reads the `[rows, dim]` of a header [`npy_header`] wrote; `None` for anything else.
+fn parse_npy_header(h: &[u8]) -> Option<(u64, usize)> {
+    let text = std::str::from_utf8(h.get(10..NPY_HEADER_LEN)?).ok()?;
+    let rest = text.split_once("'shape': (")?.1;
+    let (rows, rest) = rest.split_once(", ")?;
+    let dim = rest.split_once(')')?.0;
+    let (rows, dim) = (rows.parse().ok()?, dim.parse().ok()?);
+    (npy_header(rows, dim) == h).then_some((rows, dim))
+}
+
+/// Joins embedding matrices that [`EmbeddingWriter`] wrote (the outputs of `chemlm embed --shard
+/// I/N`, in shard order) into `out`, exactly the file one writer would have written with all
+/// their rows: `.csv` parts follow each other; `.npy` parts get one header with the summed row
+/// count, then their rows. Parts of another format or width are refused, naming the file (and
+/// line, for CSV). Written atomically. Returns the number of rows.
+pub fn merge_files(parts: &[std::path::PathBuf], out: &std::path::Path) -> Result<u64, DataError> {
+    use std::io::Read;
+    let Some(format) = EmbeddingFormat::from_path(out) else {
+        return Err(DataError::Invalid(format!(
+            "{}: output must end in .npy or .csv",
+            out.display()
+        )));
+    };
+    if parts.is_empty() {
+        return Err(DataError::Invalid("no files to merge".into()));
+    }
+    // First check every part, so nothing is written for a bad set.
+    let mut rows = 0u64;
+    let mut width: Option<(usize, std::path::PathBuf)> = None;
+    let mut same_width = |n: usize, p: &std::path::Path, line: Option<u64>| {
+        match &width {
+            None => width = Some((n, p.to_path_buf())),
+            Some((w, first)) if *w != n => {
+                let at = line.map_or(String::new(), |l| format!(":{l}"));
+                return Err(DataError::Invalid(format!(
+                    "{}{at}: rows of {n} values, but {} has {w}; the parts come from different \
+                     models",
+                    p.display(),
+                    first.display()
+                )));
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    };
+    for p in parts {
+        if EmbeddingFormat::from_path(p) != Some(format) {
+            return Err(DataError::Invalid(format!(
+                "{}: not a .{} file like {}",
+                p.display(),
+                if format == EmbeddingFormat::Npy {
+                    "npy"
+                } else {
+                    "csv"
+                },
+                out.display()
+            )));
+        }
+        let mut f = std::fs::File::open(p).map_err(|e| DataError::io(p, e))?;
+        match format {
+            EmbeddingFormat::Npy => {
+                let len = f.metadata().map_err(|e| DataError::io(p, e))?.len();
+                let mut h = vec![0u8; NPY_HEADER_LEN];
+                let shape = f.read_exact(&mut h).ok().and_then(|_| parse_npy_header(&h));
+                let Some((r, dim)) = shape else {
+                    return Err(DataError::format(
+                        p,
+                        "not a float32 matrix written by chemlm embed",
+                    ));
+                };
+                if len != NPY_HEADER_LEN as u64 + r * dim as u64 * 4 {
+                    return Err(DataError::format(
+                        p,
+                        format!("truncated: {len} bytes for a ({r}, {dim}) matrix"),
+                    ));
+                }
+                same_width(dim, p, None)?;
+                rows += r;
+            }
+            EmbeddingFormat::Csv => {
+                // Streamed: an embedding CSV can be larger than memory.
+                let mut r = std::io::BufReader::with_capacity(1 << 20, f);
+                let (mut line, mut i) = (Vec::new(), 0u64);
+                loop {
+                    line.clear();
+                    let n = std::io::BufRead::read_until(&mut r, b'\n', &mut line)
+                        .map_err(|e| DataError::io(p, e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    i += 1;
+                    if line.pop() != Some(b'\n') {
+                        return Err(DataError::format(
+                            p,
+                            format!("truncated: line {i} has no line end"),
+                        ));
+                    }
+                    rows += 1;
+                    if !line.is_empty() {
+                        let n = line.iter().filter(|&&b| b == b',').count() + 1;
+                        same_width(n, p, Some(i))?;
+                    }
+                }
+            }
+        }
+    }
+    let dim = width.map_or(0, |(w, _)| w);
+    chemlm_fs::write_with(out, |w| {
+        if format == EmbeddingFormat::Npy {
+            w.write_all(&npy_header(rows, dim))?;
+        }
+        for p in parts {
+            let mut f = std::fs::File::open(p)?;
+            if format == EmbeddingFormat::Npy {
+                f.seek(SeekFrom::Start(NPY_HEADER_LEN as u64))?;
+            }
+            std::io::copy(&mut f, w)?;
+        }
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +284,48 @@ mod tests {
             EmbeddingFormat::from_path(std::path::Path::new("x.txt")),
             None
         );
+    }
+
+    /// Parts written by separate writers and merged are the bytes of one writer over all rows;
+    /// parts of another width or format are refused with the file's name.
+    #[test]
+    fn merged_parts_equal_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<Option<Vec<f32>>> = (0..7)
+            .map(|i| (i % 3 != 1).then(|| vec![i as f32 * 0.5, -(i as f32), 1e-7 * i as f32]))
+            .collect();
+        for (ext, format) in [("npy", EmbeddingFormat::Npy), ("csv", EmbeddingFormat::Csv)] {
+            let write = |name: &str, rows: &[Option<Vec<f32>>], dim: usize| {
+                let p = dir.path().join(name);
+                let f = std::fs::File::create(&p).unwrap();
+                let mut w = EmbeddingWriter::new(f, format, dim).unwrap();
+                for r in rows {
+                    w.row(r.as_deref()).unwrap();
+                }
+                w.finish().unwrap();
+                p
+            };
+            let whole = write(&format!("whole.{ext}"), &rows, 3);
+            let parts = vec![
+                write(&format!("p1.{ext}"), &rows[..3], 3),
+                write(&format!("p2.{ext}"), &[], 3),
+                write(&format!("p3.{ext}"), &rows[3..], 3),
+            ];
+            let out = dir.path().join(format!("merged.{ext}"));
+            assert_eq!(merge_files(&parts, &out).unwrap(), 7);
+            assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
+            let other = write(&format!("wide.{ext}"), &[Some(vec![1.0; 4])], 4);
+            let e = merge_files(&[parts[0].clone(), other], &out)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("wide.") && e.contains("4 values"), "{e}");
+        }
+        let e = merge_files(
+            &[dir.path().join("p1.npy"), dir.path().join("p1.csv")],
+            &dir.path().join("m.npy"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("p1.csv"), "{e}");
     }
 }

@@ -10,6 +10,7 @@
 //! - [`shards`]: memory-mapped token shards with a manifest, and the length-bucketed /
 //!   token-budget batching the trainer reads them with.
 //! - [`prepare`]: the corpus pipeline behind `chemlm data prepare`.
+//! - [`sharding`]: which input lines shard `I/N` of a `--shard I/N` run works on.
 //! - [`seq2seq`]: the multi-task text+chemistry pairs for T5 (`chemlm data seq2seq`), with the
 //!   SentencePiece tokenizer of [`tokenizer::sentencepiece`] and paired token shards.
 
@@ -23,6 +24,7 @@ pub mod prepare;
 pub mod reader;
 pub mod registry;
 pub mod seq2seq;
+pub mod sharding;
 pub mod shards;
 pub mod split;
 pub mod tokenizer;
@@ -36,10 +38,15 @@ pub mod tokenize {
 
 pub use dataset::{LabeledCsvOptions, LabeledDataset};
 pub use error::{DataError, TokenizeError};
-pub use prepare::{prepare, PrepareConfig, PrepareObserver, PrepareSummary, VocabSource};
+pub use prepare::{
+    merge_parts, prepare, PartManifest, PrepareConfig, PrepareObserver, PrepareSummary, VocabSource,
+};
 pub use reader::{open_input, read_text_line, LineEnds, MoleculeReader, ReadOptions, TableFormat};
 pub use registry::{find as find_dataset, registry, DatasetInfo, Metric, Resolver, TaskType};
 pub use seq2seq::{Seq2SeqShards, Seq2SeqSplit, Task as Seq2SeqTask};
+pub use sharding::{
+    count_lines, open_input_shard, open_shard, ShardInput, ShardSpec, ShardSpecError,
+};
 pub use shards::{Batch, BatchConfig, BatchState, Batcher, Batching, ShardSet, TokenDataset};
 pub use split::{make_split, Fold, SplitFile, SplitMethod, SplitRequest, SplitSizes};
 pub use tokenizer::sentencepiece::{Seq2SeqTokenizer, UnigramConfig};

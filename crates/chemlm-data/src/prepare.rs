@@ -12,9 +12,18 @@
 //! Every bad record (unparsable SMILES, characters the tokenizer does not cover, empty or missing
 //! fields) goes to the observer with its file and line and is counted; nothing is dropped
 //! silently. Sequences longer than `max_len` and duplicates are counted too.
+//!
+//! Sharded runs: with [`PrepareConfig::shard`] (`--shard I/N`), a run reads only its block of the
+//! input's lines ([`crate::sharding`]) and writes a *partial set* instead of token shards: its kept
+//! sequences in input order with their provisional ids, dedupe keys and split, the table of those
+//! ids, and the block's counts ([`PART_FILE`], [`PART_SEQUENCES_FILE`]). Nothing that depends on
+//! the whole corpus is decided there. [`merge_parts`] replays the parts in shard order through the
+//! same merge step as one run: deduplication across shards keeps the first occurrence in the whole
+//! input, the vocabulary is built from the whole corpus' counts, and the validation split is a
+//! hash of each molecule anyway; the merged directory is byte for byte the one run's.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -22,14 +31,16 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64_with_seed};
 
 use crate::atomic::{temp_path, write_file};
 use crate::convert;
 use crate::download::sha256_bytes;
 use crate::error::DataError;
-use crate::reader::{BadRecord, MoleculeReader, ReadOptions, RecordChunk};
+use crate::reader::{BadRecord, MoleculeReader, ReadOptions, RecordChunk, TableFormat};
+use crate::sharding::ShardSpec;
 use crate::shards::{
     write_manifest, ShardFiles, ShardManifest, ShardWriter, TokenDtype, SHARD_FORMAT,
     TOKENIZER_FILE,
@@ -81,6 +92,9 @@ pub struct PrepareConfig {
     pub memory_tokens: usize,
     /// Output directory.
     pub out_dir: PathBuf,
+    /// Prepare only this shard's block of the (single) input's lines, as a partial set for
+    /// [`merge_parts`] (see [`crate::prepare`]'s module docs, "Sharded runs").
+    pub shard: Option<ShardSpec>,
 }
 
 impl PrepareConfig {
@@ -103,6 +117,7 @@ impl PrepareConfig {
             shard_sequences: None,
             memory_tokens: 256 << 20,
             out_dir,
+            shard: None,
         }
     }
 }
@@ -443,31 +458,34 @@ struct Merge {
     summary: PrepareSummary,
     unk: u32,
     bufs: [(Vec<u32>, Vec<u32>); 2],
+    /// A sharded run's kept sequences, in input order (instead of the split sinks).
+    part: Option<PartWriter>,
 }
 
 impl Merge {
+    /// The global provisional id of `t`, added to the table when new.
+    fn intern(&mut self, t: &str) -> u32 {
+        match self.global.get(t) {
+            Some(&i) => i,
+            None => {
+                let i = self.tokens_by_id.len() as u32;
+                self.global.insert(t.to_owned(), i);
+                self.tokens_by_id.push(t.to_owned());
+                self.counts.push(0);
+                if t.len() == 1 {
+                    self.byte_table[t.as_bytes()[0] as usize] = i;
+                }
+                i
+            }
+        }
+    }
+
     fn piece(&mut self, mut p: Piece, dedupe: bool, building: bool) -> Result<(), DataError> {
         for (c, &n) in self.counts.iter_mut().zip(&p.counts) {
             *c += n;
         }
         if !p.local_tokens.is_empty() {
-            let remap: Vec<u32> = p
-                .local_tokens
-                .iter()
-                .map(|t| match self.global.get(t) {
-                    Some(&i) => i,
-                    None => {
-                        let i = self.tokens_by_id.len() as u32;
-                        self.global.insert(t.clone(), i);
-                        self.tokens_by_id.push(t.clone());
-                        self.counts.push(0);
-                        if t.len() == 1 {
-                            self.byte_table[t.as_bytes()[0] as usize] = i;
-                        }
-                        i
-                    }
-                })
-                .collect();
+            let remap: Vec<u32> = p.local_tokens.iter().map(|t| self.intern(t)).collect();
             for (&g, &n) in remap.iter().zip(&p.local_counts) {
                 self.counts[g as usize] += n;
             }
@@ -498,9 +516,13 @@ impl Merge {
             if !building {
                 self.summary.unk_tokens += seq.iter().filter(|&&i| i == self.unk).count() as u64;
             }
-            let (flat, lens) = &mut self.bufs[p.valid[r] as usize];
-            flat.extend_from_slice(seq);
-            lens.push(len as u32);
+            if let Some(part) = self.part.as_mut() {
+                part.push(p.valid[r], p.keys[r], seq)?;
+            } else {
+                let (flat, lens) = &mut self.bufs[p.valid[r] as usize];
+                flat.extend_from_slice(seq);
+                lens.push(len as u32);
+            }
             let c = if p.valid[r] {
                 &mut self.summary.valid
             } else {
@@ -512,6 +534,27 @@ impl Merge {
         self.summary.too_long += p.too_long;
         self.train.push_many(&self.bufs[0].0, &self.bufs[0].1)?;
         self.valid.push_many(&self.bufs[1].0, &self.bufs[1].1)
+    }
+
+    /// Fresh state: the special tokens in the table, sinks for the splits.
+    fn new(train: Sink, valid: Sink, unk: u32) -> Self {
+        Merge {
+            global: SPECIAL_TOKENS
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.to_string(), i as u32))
+                .collect(),
+            tokens_by_id: SPECIAL_TOKENS.iter().map(|t| t.to_string()).collect(),
+            counts: vec![0; SPECIAL_TOKENS.len()],
+            byte_table: Box::new([u32::MAX; 256]),
+            seen: FxHashSet::default(),
+            train,
+            valid,
+            summary: PrepareSummary::default(),
+            unk,
+            bufs: Default::default(),
+            part: None,
+        }
     }
 }
 
@@ -553,14 +596,7 @@ pub fn prepare(
     // prepared earlier stays usable through any failure or kill of this run; a directory of
     // other files is never swept away with it.
     let dest = &cfg.out_dir;
-    let holds_data = dest.join(crate::shards::MANIFEST_FILE).exists();
-    if !holds_data && fs::read_dir(dest).is_ok_and(|mut d| d.next().is_some()) {
-        return Err(DataError::Invalid(format!(
-            "{}: not empty and holds no prepared data set (no {}); give a new or empty directory",
-            dest.display(),
-            crate::shards::MANIFEST_FILE
-        )));
-    }
+    check_out_dir(dest)?;
     let staged = chemlm_fs::AtomicDir::create(dest)?;
     let out = staged.path();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -590,21 +626,24 @@ pub fn prepare(
             }
         })
     };
-    let mut m = Merge {
-        global: SPECIAL_TOKENS
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.to_string(), i as u32))
-            .collect(),
-        tokens_by_id: SPECIAL_TOKENS.iter().map(|t| t.to_string()).collect(),
-        counts: vec![0; SPECIAL_TOKENS.len()],
-        byte_table: Box::new([u32::MAX; 256]),
-        seen: FxHashSet::default(),
-        train: make_sink("train")?,
-        valid: make_sink("valid")?,
-        summary: PrepareSummary::default(),
-        unk: special.map_or(4, |s| s.unk),
-        bufs: Default::default(),
+    let mut m = Merge::new(
+        make_sink("train")?,
+        make_sink("valid")?,
+        special.map_or(4, |s| s.unk),
+    );
+    // A shard reads its block of the one input (opened here: the block's place is needed for
+    // the partial set's description) and writes a partial set instead of token shards.
+    let shard = match cfg.shard {
+        None => None,
+        Some(spec) => {
+            let block = open_shard_block(cfg, spec)?;
+            m.part = Some(PartWriter::create(&out.join(PART_SEQUENCES_FILE))?);
+            Some((spec, block))
+        }
+    };
+    let (shard_info, mut shard_reader) = match shard {
+        Some((spec, (reader, info))) => (Some((spec, info)), reader),
+        None => (None, None),
     };
     let (bos, eos) = special.map_or((0, 1), |s| (s.bos, s.eos));
     let valid_rule = ValidRule::new(cfg.valid_fraction);
@@ -618,7 +657,29 @@ pub fn prepare(
 
     std::thread::scope(|scope| -> Result<(), DataError> {
         let (tx, rx) = mpsc::sync_channel::<ReadMsg>(2);
+        let shard_reader = shard_reader.take();
+        let sharded = shard_info.is_some();
         scope.spawn(move || {
+            if sharded {
+                // The shard's block, or nothing for an empty block.
+                let Some(mut r) = shard_reader else { return };
+                loop {
+                    let (mut chunk, mut bad) = (RecordChunk::default(), Vec::new());
+                    match r.read_chunk(cfg.chunk_size.max(1), &mut chunk, &mut bad) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            if tx.send(Ok((0, chunk, bad, n))).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                return;
+            }
             let inputs: Vec<Option<&Path>> = if cfg.inputs.is_empty() {
                 vec![None]
             } else {
@@ -711,6 +772,26 @@ pub fn prepare(
         Ok(())
     })?;
 
+    if let Some((spec, block)) = shard_info {
+        let summary = write_part(cfg, out, spec, &block, m, t0, timings)?;
+        staged.commit()?;
+        return Ok(summary);
+    }
+    let summary = finish_set(cfg, out, &pool, m, t0, timings)?;
+    staged.commit()?;
+    Ok(summary)
+}
+
+/// The end of a run over the whole input (or of [`merge_parts`]): the vocabulary (when built),
+/// the renumbering pass into token shards, `tokenizer.json` and `manifest.json`, all in `out`.
+fn finish_set(
+    cfg: &PrepareConfig,
+    out: &Path,
+    pool: &rayon::ThreadPool,
+    m: Merge,
+    t0: Instant,
+    mut timings: PrepareTimings,
+) -> Result<PrepareSummary, DataError> {
     let t = Instant::now();
     let Merge {
         tokens_by_id,
@@ -755,9 +836,9 @@ pub fn prepare(
                 }
                 let map = prov.finish()?;
                 let (mem_lens, file_lens) = prov.lens.split_at(prov.mem_seqs);
-                renumber(&pool, Ids::Mem(&prov.mem), mem_lens, &remap, &mut w)?;
+                renumber(pool, Ids::Mem(&prov.mem), mem_lens, &remap, &mut w)?;
                 let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
-                renumber(&pool, Ids::Le(bytes), file_lens, &remap, &mut w)?;
+                renumber(pool, Ids::Le(bytes), file_lens, &remap, &mut w)?;
                 drop(map);
                 drop(prov);
                 splits.push((name.to_string(), w.finish()?));
@@ -790,6 +871,520 @@ pub fn prepare(
         created_by: format!("chemlm-data {}", env!("CARGO_PKG_VERSION")),
     };
     write_manifest(out, &manifest)?;
+    Ok(summary)
+}
+
+/// A partial set's description file (what `prepare` with a shard writes instead of
+/// `manifest.json`, so a partial set is never taken for a data set).
+pub const PART_FILE: &str = "part.json";
+/// A partial set's kept sequences, in input order.
+pub const PART_SEQUENCES_FILE: &str = "sequences.part";
+/// Format tag in [`PartManifest::format`].
+pub const PART_FORMAT: &str = "chemlm-shards-part/1";
+
+/// Refuses an output directory that is not empty and holds neither a data set nor a partial set
+/// (a directory of other files is never swept away by the swap of [`chemlm_fs::AtomicDir`]).
+fn check_out_dir(dest: &Path) -> Result<(), DataError> {
+    let ours = dest.join(crate::shards::MANIFEST_FILE).exists() || dest.join(PART_FILE).exists();
+    if !ours && fs::read_dir(dest).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(DataError::Invalid(format!(
+            "{}: not empty and holds no prepared data set (no {}); give a new or empty directory",
+            dest.display(),
+            crate::shards::MANIFEST_FILE
+        )));
+    }
+    Ok(())
+}
+
+/// The settings of a run that decide its output, recorded in every partial set so that
+/// [`merge_parts`] refuses parts of different runs and rebuilds the run's manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartConfig {
+    pub inputs: Vec<PathBuf>,
+    pub format: Option<TableFormat>,
+    pub column: Option<String>,
+    pub header: Option<bool>,
+    pub kind: TokenizerKind,
+    pub input_is_selfies: bool,
+    pub canonicalize: bool,
+    pub dedupe: bool,
+    pub max_len: Option<usize>,
+    /// `None` for a given tokenizer (its SHA-256 is in [`PartManifest::tokenizer_sha256`]).
+    pub vocab: Option<VocabConfig>,
+    pub valid_fraction: f64,
+    pub seed: u64,
+    pub shard_sequences: Option<u64>,
+}
+
+impl PartConfig {
+    fn of(cfg: &PrepareConfig) -> Self {
+        Self {
+            inputs: cfg.inputs.clone(),
+            format: cfg.read.format,
+            column: cfg.read.column.clone(),
+            header: cfg.read.header,
+            kind: cfg.kind,
+            input_is_selfies: cfg.input_is_selfies,
+            canonicalize: cfg.canonicalize,
+            dedupe: cfg.dedupe,
+            max_len: cfg.max_len,
+            vocab: match &cfg.vocab {
+                VocabSource::Build(v) => Some(*v),
+                VocabSource::Fixed(_) => None,
+            },
+            valid_fraction: cfg.valid_fraction,
+            seed: cfg.seed,
+            shard_sequences: cfg.shard_sequences,
+        }
+    }
+}
+
+/// `part.json`: one shard's partial set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartManifest {
+    /// [`PART_FORMAT`].
+    pub format: String,
+    /// `I/N`.
+    pub shard: String,
+    /// Lines of the whole input, and the shard's block: lines `first_line + 1 ..= first_line +
+    /// lines`.
+    pub input_lines: u64,
+    pub first_line: u64,
+    pub lines: u64,
+    pub config: PartConfig,
+    /// The table of the provisional ids in [`PART_SEQUENCES_FILE`] (vocabulary built from the
+    /// corpus), or `None` when the ids are a given tokenizer's (`tokenizer.json` beside it).
+    pub tokens: Option<Vec<String>>,
+    pub tokenizer_sha256: Option<String>,
+    /// Counts of the block (duplicates: within the block).
+    pub records: u64,
+    pub bad: u64,
+    pub duplicates: u64,
+    pub too_long: u64,
+    /// Sequences in [`PART_SEQUENCES_FILE`] and the file's SHA-256.
+    pub sequences: u64,
+    pub sequences_sha256: String,
+    pub created_by: String,
+}
+
+/// Writes a partial set's sequences: per kept sequence, in input order, a split byte (1 =
+/// validation), the 128-bit dedupe key, the length and the ids, little-endian.
+struct PartWriter {
+    path: PathBuf,
+    w: BufWriter<File>,
+    hash: Sha256,
+    sequences: u64,
+    bytes: Vec<u8>,
+}
+
+impl PartWriter {
+    fn create(path: &Path) -> Result<Self, DataError> {
+        let f = File::create(path).map_err(|e| DataError::io(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            w: BufWriter::with_capacity(1 << 20, f),
+            hash: Sha256::new(),
+            sequences: 0,
+            bytes: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, valid: bool, key: u128, ids: &[u32]) -> Result<(), DataError> {
+        self.bytes.clear();
+        self.bytes.push(u8::from(valid));
+        self.bytes.extend_from_slice(&key.to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(ids.len() as u32).to_le_bytes());
+        self.bytes.extend(ids.iter().flat_map(|i| i.to_le_bytes()));
+        self.hash.update(&self.bytes);
+        self.sequences += 1;
+        self.w
+            .write_all(&self.bytes)
+            .map_err(|e| DataError::io(&self.path, e))
+    }
+
+    /// Flushes the file; returns the sequence count and the file's SHA-256.
+    fn finish(self) -> Result<(u64, String), DataError> {
+        let f = self
+            .w
+            .into_inner()
+            .map_err(|e| DataError::io(&self.path, e.into_error()))?;
+        f.sync_all().map_err(|e| DataError::io(&self.path, e))?;
+        Ok((self.sequences, hex::encode(self.hash.finalize())))
+    }
+}
+
+/// Where a shard's block lies in its input.
+struct Block {
+    input_lines: u64,
+    first_line: u64,
+    lines: u64,
+}
+
+/// Opens the block of shard `spec` of the one input of `cfg` as a molecule reader (`None` for
+/// an empty block). A block after the first line of a file with a header line reads that line
+/// first, for the column names; records keep the line numbers of the whole file.
+fn open_shard_block(
+    cfg: &PrepareConfig,
+    spec: ShardSpec,
+) -> Result<(Option<MoleculeReader>, Block), DataError> {
+    let [path] = cfg.inputs.as_slice() else {
+        return Err(DataError::Invalid(format!(
+            "shard {spec} needs exactly one input file, got {}",
+            cfg.inputs.len()
+        )));
+    };
+    // Line-based: a record must be one line (no line break inside a quoted CSV field).
+    let s = crate::sharding::open_shard(path, spec, 1)?;
+    let block = Block {
+        input_lines: s.total_lines,
+        first_line: s.first_line,
+        lines: s.lines,
+    };
+    if s.lines == 0 {
+        return Ok((None, block));
+    }
+    let format = cfg
+        .read
+        .format
+        .unwrap_or_else(|| TableFormat::from_path(Some(path)));
+    let header = match format {
+        TableFormat::Csv | TableFormat::Tsv => cfg.read.header.unwrap_or(true),
+        TableFormat::Smi => cfg.read.header.unwrap_or(false),
+    };
+    let source = path.display().to_string();
+    let reader = if s.first_line == 0 {
+        MoleculeReader::from_reader(source, s.reader, format, &cfg.read)?
+    } else if header {
+        let mut first = Vec::new();
+        crate::reader::open_input(Some(path))?
+            .read_until(b'\n', &mut first)
+            .map_err(|e| DataError::io(path, e))?;
+        let r: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(first).chain(s.reader));
+        MoleculeReader::from_reader(source, r, format, &cfg.read)?
+            .with_line_offset(s.first_line - 1, 2)
+    } else {
+        MoleculeReader::from_reader(source, s.reader, format, &cfg.read)?
+            .with_line_offset(s.first_line, 1)
+    };
+    Ok((Some(reader), block))
+}
+
+/// The end of a shard's run: `part.json` (and a given tokenizer) beside the sequences.
+fn write_part(
+    cfg: &PrepareConfig,
+    out: &Path,
+    spec: ShardSpec,
+    block: &Block,
+    mut m: Merge,
+    t0: Instant,
+    mut timings: PrepareTimings,
+) -> Result<PrepareSummary, DataError> {
+    let (sequences, sequences_sha256) = match m.part.take() {
+        Some(w) => w.finish()?,
+        None => return Err(DataError::Invalid("no partial set was written".into())),
+    };
+    let (tokens, tokenizer_sha256) = match &cfg.vocab {
+        VocabSource::Build(_) => (Some(m.tokens_by_id), None),
+        VocabSource::Fixed(tok) => {
+            let json = tok.to_hf_json();
+            write_file(&out.join(TOKENIZER_FILE), json.as_bytes())?;
+            (None, Some(sha256_bytes(json.as_bytes())))
+        }
+    };
+    let s = &m.summary;
+    let part = PartManifest {
+        format: PART_FORMAT.into(),
+        shard: spec.to_string(),
+        input_lines: block.input_lines,
+        first_line: block.first_line,
+        lines: block.lines,
+        config: PartConfig::of(cfg),
+        tokens,
+        tokenizer_sha256,
+        records: s.records,
+        bad: s.bad,
+        duplicates: s.duplicates,
+        too_long: s.too_long,
+        sequences,
+        sequences_sha256,
+        created_by: format!("chemlm-data {}", env!("CARGO_PKG_VERSION")),
+    };
+    crate::atomic::write_json(&out.join(PART_FILE), &part)?;
+    timings.total = t0.elapsed().as_secs_f64();
+    let mut summary = m.summary;
+    summary.timings = timings;
+    Ok(summary)
+}
+
+/// Reads `part.json` of the partial set `dir`.
+pub fn read_part(dir: &Path) -> Result<PartManifest, DataError> {
+    let path = dir.join(PART_FILE);
+    let text = fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
+    let part: PartManifest = serde_json::from_str(&text)
+        .map_err(|e| DataError::format(&path, format!("not a partial set's {PART_FILE}: {e}")))?;
+    if part.format != PART_FORMAT {
+        return Err(DataError::format(
+            &path,
+            format!("format {:?}, expected {PART_FORMAT:?}", part.format),
+        ));
+    }
+    Ok(part)
+}
+
+/// Checks that `parts` (directories with their `part.json`) are one complete set of shards of one
+/// run, and puts them in shard order.
+fn check_parts(
+    mut parts: Vec<(PathBuf, PartManifest, ShardSpec)>,
+) -> Result<Vec<(PathBuf, PartManifest, ShardSpec)>, DataError> {
+    let Some((first_dir, first, first_spec)) = parts.first().cloned() else {
+        return Err(DataError::Invalid("no partial sets to merge".into()));
+    };
+    let first_file = first_dir.join(PART_FILE);
+    for (dir, p, spec) in &parts[1..] {
+        let file = dir.join(PART_FILE);
+        let differ = |what: &str| {
+            DataError::format(
+                &file,
+                format!(
+                    "{what} differs from {}'s: the parts come from different runs",
+                    first_file.display()
+                ),
+            )
+        };
+        if spec.count() != first_spec.count() {
+            return Err(differ("the shard count"));
+        }
+        if p.input_lines != first.input_lines {
+            return Err(differ("the input's line count"));
+        }
+        if p.tokenizer_sha256 != first.tokenizer_sha256 {
+            return Err(differ("the given tokenizer"));
+        }
+        if p.config != first.config {
+            let (a, b) = (
+                serde_json::to_value(&p.config).unwrap_or_default(),
+                serde_json::to_value(&first.config).unwrap_or_default(),
+            );
+            let key = match (&a, &b) {
+                (serde_json::Value::Object(a), serde_json::Value::Object(b)) => a
+                    .iter()
+                    .find(|(k, v)| b.get(*k) != Some(*v))
+                    .map(|(k, v)| format!("the setting {k} ({v})")),
+                _ => None,
+            };
+            return Err(differ(key.as_deref().unwrap_or("the settings")));
+        }
+    }
+    parts.sort_by_key(|p| p.2.index());
+    for w in parts.windows(2) {
+        if w[0].2 == w[1].2 {
+            return Err(DataError::format(
+                w[1].0.join(PART_FILE),
+                format!("shard {} again (also {})", w[1].2, w[0].0.display()),
+            ));
+        }
+    }
+    let missing: Vec<String> = (1..=first_spec.count())
+        .filter(|i| !parts.iter().any(|p| p.2.index() == *i))
+        .map(|i| format!("{i}/{}", first_spec.count()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(DataError::Invalid(format!(
+            "incomplete set of partial sets: missing shard {}",
+            missing.join(", ")
+        )));
+    }
+    let mut next = 0;
+    for (dir, p, _) in &parts {
+        if p.first_line != next {
+            return Err(DataError::format(
+                dir.join(PART_FILE),
+                format!(
+                    "shard {} starts after line {}, the shards before it end at line {next}",
+                    p.shard, p.first_line
+                ),
+            ));
+        }
+        next += p.lines;
+    }
+    if next != first.input_lines {
+        return Err(DataError::Invalid(format!(
+            "the partial sets cover {next} of the input's {} lines",
+            first.input_lines
+        )));
+    }
+    Ok(parts)
+}
+
+/// Merges the partial sets of a sharded `prepare` (`chemlm data prepare --shard I/N`, one
+/// directory per shard, in any order) into `out_dir`: the data set one run over the whole input
+/// writes, byte for byte (token shards, `tokenizer.json`, `manifest.json`). The sequences are
+/// replayed in input order through the run's own merge step, so deduplication keeps the first
+/// occurrence in the whole input, the vocabulary is built from the whole corpus' counts and the
+/// validation split (a hash of each molecule) is what one run gives.
+///
+/// The parts must be one complete set of one run (same input line count, settings and given
+/// tokenizer; shards `1..=N` each once); anything else is refused, naming the file.
+pub fn merge_parts(
+    parts: &[PathBuf],
+    out_dir: &Path,
+    threads: Option<usize>,
+) -> Result<PrepareSummary, DataError> {
+    let t0 = Instant::now();
+    let mut read = Vec::with_capacity(parts.len());
+    for dir in parts {
+        let p = read_part(dir)?;
+        let spec: ShardSpec = p.shard.parse().map_err(|e| {
+            DataError::format(dir.join(PART_FILE), format!("shard {:?}: {e}", p.shard))
+        })?;
+        read.push((dir.clone(), p, spec));
+    }
+    let parts = check_parts(read)?;
+    let (first_dir, first, _) = &parts[0];
+    let c = &first.config;
+    let vocab = match &c.vocab {
+        Some(v) => VocabSource::Build(*v),
+        None => VocabSource::Fixed(Tokenizer::load(&first_dir.join(TOKENIZER_FILE))?),
+    };
+    if let (VocabSource::Fixed(tok), Some(sha)) = (&vocab, &first.tokenizer_sha256) {
+        if sha256_bytes(tok.to_hf_json().as_bytes()) != *sha {
+            return Err(DataError::format(
+                first_dir.join(TOKENIZER_FILE),
+                "does not match the tokenizer the partial set was made with",
+            ));
+        }
+    }
+    let cfg = PrepareConfig {
+        inputs: c.inputs.clone(),
+        read: ReadOptions {
+            format: c.format,
+            column: c.column.clone(),
+            header: c.header,
+        },
+        kind: c.kind,
+        input_is_selfies: c.input_is_selfies,
+        canonicalize: c.canonicalize,
+        dedupe: c.dedupe,
+        max_len: c.max_len,
+        vocab,
+        valid_fraction: c.valid_fraction,
+        seed: c.seed,
+        threads,
+        shard_sequences: c.shard_sequences,
+        out_dir: out_dir.to_path_buf(),
+        shard: None,
+        ..PrepareConfig::new(Vec::new(), PathBuf::new())
+    };
+    check_out_dir(out_dir)?;
+    let staged = chemlm_fs::AtomicDir::create(out_dir)?;
+    let out = staged.path();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| DataError::Invalid(format!("thread pool: {e}")))?;
+    let building = matches!(cfg.vocab, VocabSource::Build(_));
+    let (sink_for, special) = match &cfg.vocab {
+        VocabSource::Build(_) => (None, None),
+        VocabSource::Fixed(t) => (
+            Some(TokenDtype::for_vocab(t.vocab_size())),
+            Some(t.special_ids()),
+        ),
+    };
+    let make_sink = |split: &str| -> Sink {
+        match sink_for {
+            None => Sink::Prov(ProvSink::new(
+                temp_path(&out.join(format!("{split}.prov"))),
+                cfg.memory_tokens,
+            )),
+            Some(dtype) => {
+                let mut w = ShardWriter::new(out, split, dtype);
+                if let Some(n) = cfg.shard_sequences {
+                    w = w.with_shard_size(n);
+                }
+                Sink::Shard(Box::new(w))
+            }
+        }
+    };
+    let mut m = Merge::new(
+        make_sink("train"),
+        make_sink("valid"),
+        special.map_or(4, |s| s.unk),
+    );
+    let vocab_size = match &cfg.vocab {
+        VocabSource::Fixed(t) => t.vocab_size(),
+        VocabSource::Build(_) => usize::MAX,
+    };
+    let mut timings = PrepareTimings::default();
+    let t = Instant::now();
+    let (mut duplicates, mut too_long) = (0, 0);
+    for (dir, p, _) in &parts {
+        m.summary.records += p.records;
+        m.summary.bad += p.bad;
+        duplicates += p.duplicates;
+        too_long += p.too_long;
+        // The part's provisional ids → this merge's (the table grows as one run's does).
+        let remap: Option<Vec<u32>> = p
+            .tokens
+            .as_ref()
+            .map(|t| t.iter().map(|t| m.intern(t)).collect());
+        let path = dir.join(PART_SEQUENCES_FILE);
+        let corrupt = |what: &str| DataError::format(&path, what.to_string());
+        let f = File::open(&path).map_err(|e| DataError::io(&path, e))?;
+        let mut r = std::io::BufReader::with_capacity(1 << 20, f);
+        let mut hash = Sha256::new();
+        let mut left = p.sequences;
+        let mut head = [0u8; 21];
+        let mut raw = Vec::new();
+        while left > 0 {
+            let mut piece = Piece::default();
+            while left > 0 && piece.lens.len() < 1 << 16 {
+                r.read_exact(&mut head)
+                    .map_err(|_| corrupt("shorter than part.json says"))?;
+                hash.update(head);
+                let len = u32::from_le_bytes([head[17], head[18], head[19], head[20]]) as usize;
+                raw.resize(4 * len, 0);
+                r.read_exact(&mut raw)
+                    .map_err(|_| corrupt("shorter than part.json says"))?;
+                hash.update(&raw);
+                for c in raw.chunks_exact(4) {
+                    let id = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                    let id = match &remap {
+                        Some(map) => *map
+                            .get(id as usize)
+                            .ok_or_else(|| corrupt("an id outside the part's token table"))?,
+                        None if (id as usize) < vocab_size => id,
+                        None => return Err(corrupt("an id outside the tokenizer")),
+                    };
+                    piece.ids.push(id);
+                }
+                piece.lens.push(len as u32);
+                let mut key = [0u8; 16];
+                key.copy_from_slice(&head[1..17]);
+                piece.keys.push(u128::from_le_bytes(key));
+                piece.valid.push(head[0] == 1);
+                left -= 1;
+            }
+            if building {
+                piece.counts = vec![0; m.tokens_by_id.len()];
+                for &id in &piece.ids {
+                    piece.counts[id as usize] += 1;
+                }
+            }
+            m.piece(piece, cfg.dedupe, building)?;
+        }
+        let mut rest = [0u8; 1];
+        if r.read(&mut rest).map_err(|e| DataError::io(&path, e))? != 0 {
+            return Err(corrupt("longer than part.json says"));
+        }
+        if hex::encode(hash.finalize()) != p.sequences_sha256 {
+            return Err(corrupt("its SHA-256 differs from part.json's"));
+        }
+    }
+    m.summary.duplicates += duplicates;
+    m.summary.too_long += too_long;
+    timings.merge = t.elapsed().as_secs_f64();
+    let summary = finish_set(&cfg, out, &pool, m, t0, timings)?;
     staged.commit()?;
     Ok(summary)
 }

@@ -297,6 +297,9 @@ pub struct MoleculeReader {
     inner: Inner,
     column: usize,
     headers: Option<Vec<String>>,
+    /// Added to the line numbers from `offset_from` on (see [`MoleculeReader::with_line_offset`]).
+    line_offset: u64,
+    offset_from: u64,
 }
 
 impl MoleculeReader {
@@ -356,6 +359,8 @@ impl MoleculeReader {
                     inner: Inner::Csv { reader, record },
                     column,
                     headers,
+                    line_offset: 0,
+                    offset_from: 1,
                 })
             }
             TableFormat::Smi => {
@@ -368,6 +373,8 @@ impl MoleculeReader {
                     },
                     column: 0,
                     headers: None,
+                    line_offset: 0,
+                    offset_from: 1,
                 };
                 if opts.header.unwrap_or(false) {
                     // The header line carries no molecule; read and drop it.
@@ -376,6 +383,15 @@ impl MoleculeReader {
                 Ok(me)
             }
         }
+    }
+
+    /// Reports line `k >= from` of the stream as line `k + offset`, so that the records of a
+    /// shard's block keep the line numbers of the whole file: `from` is 1 for a block read alone,
+    /// 2 for a block read after the file's header line (line 1 of both).
+    pub fn with_line_offset(mut self, offset: u64, from: u64) -> Self {
+        self.line_offset = offset;
+        self.offset_from = from;
+        self
     }
 
     /// The name used in errors (the path, or `<stdin>`).
@@ -394,15 +410,29 @@ impl MoleculeReader {
     }
 
     fn step(&mut self) -> Result<Step<'_>, DataError> {
+        let (offset, from) = (self.line_offset, self.offset_from);
+        let shift = move |line: u64| if line >= from { line + offset } else { line };
         match &mut self.inner {
             Inner::Csv { reader, record } => {
-                let more = reader
-                    .read_byte_record(record)
-                    .map_err(|e| csv_error(&self.source, e))?;
+                let more = reader.read_byte_record(record).map_err(|e| {
+                    let e = csv_error(&self.source, e);
+                    match e {
+                        DataError::Record {
+                            source_name,
+                            line,
+                            reason,
+                        } => DataError::Record {
+                            source_name,
+                            line: shift(line),
+                            reason,
+                        },
+                        other => other,
+                    }
+                })?;
                 if !more {
                     return Ok(Step::End);
                 }
-                let line = record.position().map_or(0, |p| p.line());
+                let line = shift(record.position().map_or(0, |p| p.line()));
                 let Some(field) = record.get(self.column) else {
                     return Ok(Step::Bad(BadRecord {
                         line,
@@ -424,11 +454,12 @@ impl MoleculeReader {
                     return Ok(Step::End);
                 }
                 *line += 1;
+                let line = shift(*line);
                 let field = buf
                     .split(|b| b.is_ascii_whitespace())
                     .find(|f| !f.is_empty())
                     .unwrap_or(&[]);
-                Ok(field_step(*line, field))
+                Ok(field_step(line, field))
             }
         }
     }

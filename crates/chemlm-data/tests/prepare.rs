@@ -309,3 +309,188 @@ fn smiles_converted_to_selfies() {
         ["[C][C][O]", "[F][C][=C][C][=C][C][=C][Ring1][=Branch1]"]
     );
 }
+
+/// Every file of a prepared directory, by name.
+fn dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 19 §2: `prepare` over shards `1..=N` of the input, merged, writes exactly one run's
+/// directory (shards, tokenizer, manifest with its counts), whatever N (also more shards than
+/// lines) and whatever order the parts are given in; duplicates across shard boundaries are
+/// dropped as one run drops them, a vocabulary cut by `min_freq` counts the whole corpus, and
+/// bad records keep the line numbers of the whole file.
+#[test]
+fn sharded_parts_merge_into_one_runs_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    // Header, duplicates far apart, bad and too-long lines, rare tokens.
+    let mut text = String::from("smiles,id\n");
+    let mols = [
+        "CCO",
+        "OCC",
+        "c1ccccc1",
+        "C1CC",
+        "CC(=O)O",
+        "",
+        "CCN",
+        "CCBr",
+        "c1ccccc1",
+        "CC(C)O",
+        "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCC",
+        "CCO",
+        "C[C@@H](N)C(=O)O",
+        "CCCl",
+        "OCC",
+        "CCS",
+        "CC X",
+        "CCN",
+        "CCCO",
+        "c1ccncc1",
+    ];
+    for (i, m) in mols.iter().enumerate() {
+        text.push_str(&format!("{m},{i}\n"));
+    }
+    let csv = dir.path().join("mols.csv");
+    std::fs::write(&csv, &text).unwrap();
+    let tok = Tokenizer::build(
+        TokenizerKind::Smiles,
+        ["CCO", "c1ccccc1", "CCN"],
+        &VocabConfig::default(),
+    )
+    .unwrap();
+    for (case, fixed) in [("built", false), ("fixed", true)] {
+        let config = |out: PathBuf| {
+            let mut cfg = PrepareConfig::new(vec![csv.clone()], out);
+            cfg.dedupe = true;
+            cfg.max_len = Some(25);
+            cfg.valid_fraction = 0.3;
+            cfg.seed = 4;
+            cfg.shard_sequences = Some(3);
+            cfg.chunk_size = 2;
+            cfg.vocab = if fixed {
+                VocabSource::Fixed(tok.clone())
+            } else {
+                VocabSource::Build(VocabConfig {
+                    min_freq: 2,
+                    max_size: None,
+                })
+            };
+            cfg
+        };
+        let whole = dir.path().join(format!("{case}-whole"));
+        let mut obs = Collect::default();
+        let s = prepare(&config(whole.clone()), &mut obs).unwrap();
+        assert_eq!((s.records, s.bad, s.too_long), (20, 3, 1));
+        assert_eq!(s.duplicates, 5, "{case}");
+        let want = dir_files(&whole);
+        let want_bad: Vec<u64> = obs.bad.iter().map(|b| b.1).collect();
+        assert_eq!(want_bad, [5, 7, 18]);
+        for n in [1u64, 2, 3, 4, 7, 25] {
+            let mut parts = Vec::new();
+            let mut bad = Vec::new();
+            // Shards run in any order; the merge orders the parts itself.
+            for i in (1..=n).rev() {
+                let part = dir.path().join(format!("{case}-{n}-part{i}"));
+                let mut cfg = config(part.clone());
+                cfg.shard = Some(chemlm_data::ShardSpec::new(i, n).unwrap());
+                let mut obs = Collect::default();
+                prepare(&cfg, &mut obs).unwrap();
+                assert!(!part.join("manifest.json").exists());
+                bad.extend(obs.bad.iter().map(|b| b.1));
+                parts.push(part);
+            }
+            bad.sort();
+            assert_eq!(bad, want_bad, "{case} n={n}");
+            let merged = dir.path().join(format!("{case}-{n}-merged"));
+            let m = chemlm_data::merge_parts(&parts, &merged, Some(2)).unwrap();
+            assert_eq!(
+                (m.records, m.bad, m.duplicates, m.too_long),
+                (s.records, s.bad, s.duplicates, s.too_long)
+            );
+            assert_eq!(
+                (m.train, m.valid, m.unk_tokens),
+                (s.train, s.valid, s.unk_tokens)
+            );
+            let got = dir_files(&merged);
+            assert_eq!(
+                got.iter().map(|f| &f.0).collect::<Vec<_>>(),
+                want.iter().map(|f| &f.0).collect::<Vec<_>>(),
+                "{case} n={n}"
+            );
+            for (g, w) in got.iter().zip(&want) {
+                assert!(g.1 == w.1, "{case} n={n}: {} differs", g.0);
+            }
+            if n == 4 {
+                // An incomplete set, a shard given twice and parts of another run are refused.
+                let e = chemlm_data::merge_parts(&parts[1..], &dir.path().join("x"), None)
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("missing shard 4/4"), "{e}");
+                let twice = [parts.clone(), vec![parts[0].clone()]].concat();
+                let e = chemlm_data::merge_parts(&twice, &dir.path().join("x"), None)
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("again"), "{e}");
+                let other = dir.path().join(format!("{case}-other"));
+                let mut cfg = config(other.clone());
+                cfg.seed = 5;
+                cfg.shard = Some(chemlm_data::ShardSpec::new(1, 4).unwrap());
+                prepare(&cfg, &mut Collect::default()).unwrap();
+                let mixed = [vec![other], parts[..3].to_vec()].concat();
+                let e = chemlm_data::merge_parts(&mixed, &dir.path().join("x"), None)
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("seed") && e.contains("different runs"), "{e}");
+                assert!(!dir.path().join("x").exists());
+            }
+        }
+    }
+    // SMI without a header, gzip: the same.
+    let smi: String = mols.iter().map(|m| format!("{m}\n")).collect();
+    let gz = dir.path().join("mols.smi.gz");
+    {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(smi.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    }
+    let cfg = |out: PathBuf, shard: Option<(u64, u64)>| {
+        let mut c = PrepareConfig::new(vec![gz.clone()], out);
+        c.dedupe = true;
+        c.shard = shard.map(|(i, n)| chemlm_data::ShardSpec::new(i, n).unwrap());
+        c
+    };
+    let mut obs = Collect::default();
+    prepare(&cfg(dir.path().join("smi-whole"), None), &mut obs).unwrap();
+    let mut bad = Vec::new();
+    let parts: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let p = dir.path().join(format!("smi-part{i}"));
+            let mut o = Collect::default();
+            prepare(&cfg(p.clone(), Some((i, 3))), &mut o).unwrap();
+            bad.extend(o.bad.iter().map(|b| b.1));
+            p
+        })
+        .collect();
+    assert_eq!(bad, obs.bad.iter().map(|b| b.1).collect::<Vec<_>>());
+    chemlm_data::merge_parts(&parts, &dir.path().join("smi-merged"), None).unwrap();
+    assert_eq!(
+        dir_files(&dir.path().join("smi-merged")),
+        dir_files(&dir.path().join("smi-whole"))
+    );
+    // A shard reads one file, not standard input or several.
+    let mut c = cfg(dir.path().join("y"), Some((1, 2)));
+    c.inputs.push(csv.clone());
+    assert!(prepare(&c, &mut Collect::default()).is_err());
+}

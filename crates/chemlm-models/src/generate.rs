@@ -14,6 +14,7 @@ use crate::traits::LanguageModel;
 use candle_core::{DType, Result, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::ops::Range;
 
 /// How tokens are drawn from the model's next-token distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -243,6 +244,31 @@ pub fn sample_molecules(
     cfg: &SamplingConfig,
     progress: &mut dyn FnMut(usize),
 ) -> crate::ModelResult<Vec<Generated>> {
+    sample_molecule_range(model, tok, 0..num, batch, cfg, progress)
+}
+
+/// The samples of shard `spec` of a run of `num` samples in batches of `batch`: whole batches
+/// of the run (batch `k` holds samples `[k·batch, (k+1)·batch)`), shard `I` taking its block of
+/// them ([`chemlm_data::ShardSpec::aligned_range`]). Whole batches, because a forward pass over
+/// another set of sequences may round differently: each sample is then computed beside the same
+/// samples as in one run, and the shards' outputs in shard order are one run's, byte for byte.
+pub fn shard_samples(num: usize, batch: usize, spec: chemlm_data::ShardSpec) -> Range<usize> {
+    let r = spec.aligned_range(num as u64, batch.max(1) as u64);
+    r.start as usize..r.end as usize
+}
+
+/// Samples `range` of a run's sample sequence (see [`sample_molecules`]): sample `i` is the
+/// same molecule as sample `i` of a run of all samples, given the same batch boundaries (a
+/// `range` that starts on a multiple of `batch`, as [`shard_samples`] gives). `progress` gets
+/// the number of this range's molecules done.
+pub fn sample_molecule_range(
+    model: &crate::Model,
+    tok: &chemlm_data::Tokenizer,
+    range: Range<usize>,
+    batch: usize,
+    cfg: &SamplingConfig,
+    progress: &mut dyn FnMut(usize),
+) -> crate::ModelResult<Vec<Generated>> {
     let invalid = |reason: String| crate::ModelError::config("generate", reason);
     if batch == 0 {
         return Err(invalid("the batch size must be positive".into()));
@@ -255,16 +281,16 @@ pub fn sample_molecules(
         )));
     };
     let sp = tok.special_ids();
-    let mut out = Vec::with_capacity(num);
-    let mut first = 0usize;
-    while first < num {
-        let n = batch.min(num - first);
+    let mut out = Vec::with_capacity(range.len());
+    let mut first = range.start;
+    while first < range.end {
+        let n = batch.min(range.end - first);
         let samples = sample_batch(gpt, sp.bos, sp.eos, first as u64, n, cfg, true)?;
         for s in samples {
             out.push(decode_sample(tok, &s.ids, s.finished));
         }
         first += n;
-        progress(first);
+        progress(first - range.start);
     }
     Ok(out)
 }

@@ -8,7 +8,8 @@
 //! - [`topk`]: a bounded min-heap that keeps the best `k` hits, so memory does not grow with the library.
 //! - [`stream`]: reads a library in chunks, scores each chunk in parallel (rayon), keeps the top `k`
 //!   and reports invalid lines as it goes.
-//! - [`hits`]: the hits CSV, written atomically.
+//! - [`hits`]: the hits CSV, written atomically; a shard's hits (`--shard I/N`) and their exact
+//!   merge.
 //! - [`dude`]: the DUD-E retrospective benchmark (ROC-AUC, BEDROC, enrichment factors).
 
 pub mod dude;
@@ -25,6 +26,6 @@ pub use error::ScreenError;
 pub use prediction::PredictionScorer;
 pub use scorer::{Aggregate, FingerprintKind, FingerprintScorer, Score, Scorer};
 pub use stream::{
-    read_molecule_list, screen, BadLine, Hit, ListEntry, ScreenOptions, ScreenSummary,
+    read_molecule_list, screen, shard_unit, BadLine, Hit, ListEntry, ScreenOptions, ScreenSummary,
 };
 pub use topk::TopK;

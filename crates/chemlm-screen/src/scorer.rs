@@ -29,6 +29,13 @@ pub trait Scorer: Sync {
 
     /// A short description for logs and result files, e.g. `ecfp4/max`.
     fn describe(&self) -> String;
+
+    /// Whether a molecule's score is the same whatever molecules share its batch. A model's
+    /// forward pass pads a batch to its longest member and may round another shape differently,
+    /// so model scorers say no; a sharded screen then cuts its blocks on whole chunks.
+    fn batch_invariant(&self) -> bool {
+        false
+    }
 }
 
 /// How per-query similarities are fused into one score.
@@ -199,6 +206,11 @@ impl Scorer for FingerprintScorer {
 
     fn describe(&self) -> String {
         format!("{}/{}", self.kind, self.aggregate)
+    }
+
+    /// Each fingerprint and Tanimoto value is computed on its own.
+    fn batch_invariant(&self) -> bool {
+        true
     }
 }
 

@@ -60,6 +60,10 @@ pub struct ScreenOptions {
     /// Skip line 1 unconditionally. Without it, a line 1 that fails to parse and whose first field
     /// is a known header word ([`HEADER_WORDS`]) is skipped anyway.
     pub skip_header: bool,
+    /// Lines of the library before the reader's first line (a shard's block starts there, see
+    /// [`chemlm_data::open_shard`]): line numbers, the header rule and the chunk boundaries are
+    /// those of the whole library.
+    pub first_line: u64,
 }
 
 impl Default for ScreenOptions {
@@ -69,6 +73,7 @@ impl Default for ScreenOptions {
             chunk_size: 16_384,
             batch_size: 256,
             skip_header: false,
+            first_line: 0,
         }
     }
 }
@@ -98,6 +103,10 @@ fn fields(line: &str) -> Option<(&str, Option<&str>)> {
 ///
 /// `on_bad` is called for each invalid line as it is found (in line order); `on_progress` after each
 /// chunk with the number of lines in it.
+///
+/// Chunks sit at fixed places of the library (chunk `k` holds lines `[k·chunk_size,
+/// (k+1)·chunk_size)`), so a model scorer batches the same molecules together whether the
+/// library is screened whole or as shards cut on chunks ([`shard_unit`]).
 pub fn screen<R: BufRead>(
     mut reader: R,
     source: &str,
@@ -118,15 +127,17 @@ pub fn screen<R: BufRead>(
     };
     let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); chunk_size];
     loop {
-        let first_line = summary.lines + 1;
+        let done = opts.first_line + summary.lines;
+        let first_line = done + 1;
+        let want = chunk_size - (done % chunk_size as u64) as usize;
         let mut n = 0;
-        while n < chunk_size {
+        while n < want {
             bufs[n].clear();
             let got = reader
                 .read_until(b'\n', &mut bufs[n])
                 .map_err(|source_err| ScreenError::Read {
                     source_name: source.to_string(),
-                    line: summary.lines + n as u64,
+                    line: done + n as u64,
                     source: source_err,
                 })?;
             if got == 0 {
@@ -210,6 +221,17 @@ pub fn screen<R: BufRead>(
         })
         .collect();
     Ok(summary)
+}
+
+/// Lines per unit of a sharded screen with `scorer` (see [`chemlm_data::ShardSpec::aligned_range`]):
+/// single lines when a molecule's score does not depend on its batch
+/// ([`Scorer::batch_invariant`]), else whole chunks, which hold the same molecules as in one run.
+pub fn shard_unit(scorer: &dyn Scorer, opts: &ScreenOptions) -> u64 {
+    if scorer.batch_invariant() {
+        1
+    } else {
+        opts.chunk_size.max(1) as u64
+    }
 }
 
 /// Reads a small molecule list (e.g. the actives): `smiles [id]` per line, blank lines and lines

@@ -148,6 +148,7 @@ fn streaming_screen_reports_bad_lines_and_finds_the_actives() {
         chunk_size: 64,
         batch_size: 16,
         skip_header: false,
+        first_line: 0,
     };
     let mut bad = Vec::new();
     let s = screen(

@@ -81,6 +81,7 @@ fn hits_match_full_scoring_and_chunking_does_not_matter() {
             chunk_size: chunk,
             batch_size: batch,
             skip_header: false,
+            first_line: 0,
         });
         let got: Vec<(f64, u64)> = s.hits.iter().map(|h| (h.score, h.line)).collect();
         assert_eq!(got, want, "chunk {chunk} batch {batch}");
@@ -150,4 +151,100 @@ fn csv_has_documented_columns_and_is_written_atomically() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names.len(), 1);
+}
+
+/// Issue 19 §2: the fixture screened as N shards (each its block, read through
+/// `chemlm_data::open_shard`, with its first line), written as shard files and merged, keeps
+/// exactly the hits of one screen: same scores, lines, ranks, bad lines; for any N.
+#[test]
+fn shards_merge_to_one_screen() {
+    use chemlm_screen::hits::{merge_shard_hits, write_shard_hits_csv, ShardInfo, SHARD_FORMAT};
+    let scorer =
+        FingerprintScorer::new(FingerprintKind::Ecfp4, Aggregate::Max, &queries()).unwrap();
+    let (whole, whole_bad, _) = run(&ScreenOptions {
+        top: 40,
+        chunk_size: 16,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for n in [1u64, 3, 4, 10, 400] {
+        let mut files = Vec::new();
+        let mut bad = Vec::new();
+        for i in 1..=n {
+            let spec = chemlm_data::ShardSpec::new(i, n).unwrap();
+            let s = chemlm_data::open_shard(&fixture(), spec, 1).unwrap();
+            let opts = ScreenOptions {
+                top: 40,
+                chunk_size: 16,
+                first_line: s.first_line,
+                ..Default::default()
+            };
+            let sum = screen(s.reader, "m", &scorer, &opts, |b| bad.push(b.line), |_| {}).unwrap();
+            let info = ShardInfo {
+                format: SHARD_FORMAT.into(),
+                shard: spec.to_string(),
+                library: "m".into(),
+                library_lines: s.total_lines,
+                first_line: s.first_line,
+                lines: s.lines,
+                top: 40,
+                settings: [("scorer".to_string(), scorer.describe())].into(),
+                queries: vec!["a".into(), "b".into(), "c".into()],
+                scored: sum.scored,
+                invalid: sum.invalid,
+            };
+            let f = dir.path().join(format!("{n}-{i}.csv"));
+            write_shard_hits_csv(&f, &info, &sum.hits).unwrap();
+            files.push(f);
+        }
+        assert_eq!(bad, whole_bad.iter().map(|b| b.line).collect::<Vec<_>>());
+        let m = merge_shard_hits(&files, None).unwrap();
+        assert_eq!(m.hits, whole.hits, "n={n}");
+        assert_eq!((m.scored, m.invalid), (whole.scored, whole.invalid));
+        let m = merge_shard_hits(&files, Some(7)).unwrap();
+        assert_eq!(m.hits[..], whole.hits[..7]);
+    }
+}
+
+/// The merge orders by the exact score, not the 6 decimals the CSV shows: two hits that print
+/// alike keep one screen's order even when the later line has the (slightly) higher score.
+#[test]
+fn merge_uses_exact_scores() {
+    use chemlm_screen::hits::{merge_shard_hits, write_shard_hits_csv, ShardInfo, SHARD_FORMAT};
+    use chemlm_screen::Hit;
+    let dir = tempfile::tempdir().unwrap();
+    let hit = |score: f64, line: u64| Hit {
+        rank: 1,
+        score,
+        smiles: "CCO".into(),
+        id: Some("x,y".into()),
+        line,
+        nearest: Some(0),
+    };
+    let info = |i: u64, first_line: u64| ShardInfo {
+        format: SHARD_FORMAT.into(),
+        shard: format!("{i}/2"),
+        library: "lib".into(),
+        library_lines: 10,
+        first_line,
+        lines: 5,
+        top: 2,
+        settings: Default::default(),
+        queries: vec!["q".into()],
+        scored: 5,
+        invalid: 0,
+    };
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    write_shard_hits_csv(&a, &info(1, 0), &[hit(0.5000001, 2), hit(0.2, 3)]).unwrap();
+    write_shard_hits_csv(&b, &info(2, 5), &[hit(0.5000004, 7), hit(0.5000001, 9)]).unwrap();
+    let m = merge_shard_hits(&[b.clone(), a.clone()], None).unwrap();
+    let got: Vec<(u64, usize)> = m.hits.iter().map(|h| (h.line, h.rank)).collect();
+    assert_eq!(got, [(7, 1), (2, 2)]);
+    assert_eq!(m.hits[0].id.as_deref(), Some("x,y"));
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert!(text.starts_with("#chemlm-screen-shard {"), "{text}");
+    // A hit outside its shard's block is refused, naming the file and line.
+    write_shard_hits_csv(&b, &info(2, 5), &[hit(0.9, 4)]).unwrap();
+    let e = merge_shard_hits(&[a, b], None).unwrap_err().to_string();
+    assert!(e.contains("b.csv:3:") && e.contains("outside"), "{e}");
 }

@@ -31,6 +31,40 @@ pub struct IoArgs {
     /// Skip the first input line (a header); it produces no output line.
     #[arg(long)]
     pub skip_header: bool,
+    #[command(flatten)]
+    pub shard: ShardArg,
+}
+
+/// `--shard I/N`, shared by the commands that split their input for parallel jobs.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ShardArg {
+    /// Work on shard I of N (1-based, e.g. 3/8 or ${SLURM_ARRAY_TASK_ID}/8) of the input file:
+    /// a contiguous block of its lines, counted in a first pass (for a model, as in predict, a
+    /// block of whole windows of 16 batches, so batches hold the same molecules as in one run).
+    /// The shards' outputs concatenated in shard order (`cat out.1 out.2 …`) are byte for byte
+    /// one run's output; warnings name the line in the whole file.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<chemlm_data::ShardSpec>,
+}
+
+/// Opens the input of a line command: the whole file (or standard input), or the block of
+/// lines of `shard`, cut on whole units of `unit` lines (the command's processing window, so
+/// batches are composed as in one run).
+pub fn open_lines(
+    input: Option<&Path>,
+    shard: Option<chemlm_data::ShardSpec>,
+    unit: u64,
+) -> Result<chemlm_data::ShardInput> {
+    let s = chemlm_data::open_input_shard(input, shard, unit).context("--shard")?;
+    if let Some(spec) = shard {
+        tracing::debug!(
+            "shard {spec}: lines {}..{} of {}",
+            s.first_line + 1,
+            s.first_line + s.lines,
+            s.total_lines
+        );
+    }
+    Ok(s)
 }
 
 /// A sink that is either stdout or an [`Output`] (temporary file renamed onto the target on
@@ -103,14 +137,17 @@ where
         .as_deref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "<stdin>".into());
-    let mut reader = chemlm_data::open_input(io.input.as_deref())?;
     let mut sink = Sink::create(io.output.as_deref())?;
+    // Every line is mapped on its own: the shard's block can start at any line.
+    let input = open_lines(io.input.as_deref(), io.shard.shard, 1)?;
+    let mut reader = input.reader;
     let bar = progress(quiet, what);
     let mut summary = Summary::default();
-    let mut line_no: u64 = 0;
+    // Line numbers in messages are those of the whole file.
+    let mut line_no: u64 = input.first_line;
     let mut chunk: Vec<std::result::Result<String, String>> = Vec::with_capacity(CHUNK);
     let mut buf = Vec::new();
-    if io.skip_header {
+    if io.skip_header && input.first_line == 0 {
         chemlm_data::read_text_line(&mut *reader, &mut buf)?;
         line_no += 1;
     }

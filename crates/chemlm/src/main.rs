@@ -65,9 +65,9 @@ enum Command {
     /// Distil a masked-LM teacher into a smaller student (DeLiCaTe: soft targets, hidden states).
     Distill(commands::distill::DistillArgs),
     /// Mean-pooled molecule embeddings from a model.
-    Embed(commands::embed::EmbedArgs),
+    Embed(commands::embed::EmbedCommand),
     /// Rank a library against known actives (streaming, top-k, multi-threaded).
-    Screen(commands::screen::ScreenArgs),
+    Screen(commands::screen::ScreenCommand),
     /// ECFP4 baselines (logistic / ridge regression, MLP) on a dataset with seeded splits.
     Baseline(commands::baseline::BaselineArgs),
     /// Fine-tune a pretrained encoder + MLP head on a labelled data set (seeds, splits, results).
@@ -147,10 +147,16 @@ fn resolve_hub_sources(command: &mut Command, quiet: bool) -> anyhow::Result<()>
         Command::Model(M::Import(a)) => hub::resolve(&mut a.source, quiet),
         Command::Pretrain(a) => hub::resolve_opt(&mut a.init, quiet),
         Command::Distill(a) => hub::resolve(&mut a.teacher, quiet),
-        Command::Embed(a) => hub::resolve(&mut a.model, quiet),
+        Command::Embed(c) => match &mut c.args {
+            Some(a) => hub::resolve(&mut a.model, quiet),
+            None => Ok(()),
+        },
         Command::Generate(a) => hub::resolve(&mut a.model, quiet),
         Command::Seq2seq(a) => hub::resolve(&mut a.model, quiet),
-        Command::Screen(a) => hub::resolve_opt(&mut a.model, quiet),
+        Command::Screen(c) => match &mut c.args {
+            Some(a) => hub::resolve_opt(&mut a.model, quiet),
+            None => Ok(()),
+        },
         Command::Finetune(a) => hub::resolve(&mut a.model, quiet),
         Command::Bench(B::Screen(a)) => hub::resolve_opt(&mut a.model, quiet),
         Command::Bench(B::Generate(a)) => hub::resolve_opt(&mut a.model, quiet),
@@ -191,10 +197,10 @@ fn run_command(mut command: Command, quiet: bool) -> anyhow::Result<()> {
         Command::Model(c) => commands::model::run(&c, quiet),
         Command::Pretrain(a) => commands::pretrain::run(&a, quiet),
         Command::Distill(a) => commands::distill::run(&a, quiet),
-        Command::Embed(a) => commands::embed::run(&a, quiet),
+        Command::Embed(c) => commands::embed::run_command(&c, quiet),
         Command::Generate(a) => commands::generate::run(&a, quiet),
         Command::Seq2seq(a) => commands::seq2seq::run(&a, quiet),
-        Command::Screen(a) => commands::screen::run(&a, quiet),
+        Command::Screen(c) => commands::screen::run_command(&c, quiet),
         Command::Baseline(a) => commands::baseline::run(&a, quiet),
         Command::Finetune(a) => commands::finetune::run(&a, quiet),
         Command::Predict(a) => commands::predict::run(&a, quiet),

@@ -26,6 +26,9 @@ pub enum DataCommand {
     /// Prepare a pretraining corpus: canonicalize, filter, dedupe, tokenize and write token
     /// shards (train/valid), manifest.json and tokenizer.json.
     Prepare(PrepareArgs),
+    /// Merge the partial sets of `data prepare --shard I/N` runs (one complete set, any order)
+    /// into exactly the data set one run over the whole input writes.
+    Merge(MergeArgs),
     /// Split a data set (registry name or CSV) and write the split (indices + hash) as JSON.
     Split(SplitArgs),
     /// List the registered data sets: file, present, rows, tasks, type, metric.
@@ -145,6 +148,25 @@ pub struct PrepareArgs {
     /// Sequences per shard file (default: one file pair per split).
     #[arg(long)]
     pub shard_size: Option<u64>,
+    /// Prepare only shard I of N (1-based, e.g. ${SLURM_ARRAY_TASK_ID}/8) of the one --input
+    /// file's lines (one record per line) into a partial set; `chemlm data merge --out DIR
+    /// PART…` then writes byte for byte the data set of one run (deduplication, vocabulary and
+    /// counts over the whole input). Warnings name the line in the whole file.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<chemlm_data::ShardSpec>,
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Output directory: the merged data set.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// The partial sets (`data prepare --shard I/N --out PART`), in any order.
+    #[arg(required = true, num_args = 1..)]
+    pub parts: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -204,6 +226,7 @@ fn parse_format(s: &str) -> Result<TableFormat, String> {
 pub fn run(c: &DataCommand, quiet: bool) -> Result<()> {
     match c {
         DataCommand::Prepare(a) => run_prepare(a, quiet),
+        DataCommand::Merge(a) => run_merge(a),
         DataCommand::Split(a) => run_split(a),
         DataCommand::Info(a) => run_info(a),
         DataCommand::Seq2seq(a) => run_seq2seq(a, quiet),
@@ -241,6 +264,7 @@ fn run_prepare(a: &PrepareArgs, quiet: bool) -> Result<()> {
     cfg.seed = a.seed;
     cfg.threads = a.threads;
     cfg.shard_sequences = a.shard_size;
+    cfg.shard = a.shard;
     cfg.read = ReadOptions {
         format: a.format,
         column: a.smiles_col.clone(),
@@ -269,6 +293,23 @@ fn run_prepare(a: &PrepareArgs, quiet: bool) -> Result<()> {
     }
     let t = s.timings;
     let mut out = std::io::stdout().lock();
+    if let Some(spec) = a.shard {
+        writeln!(
+            out,
+            "shard {spec}: {} records: {} sequences kept; {} bad, {} duplicates, {} too long; \
+             partial set {} (merge the shards with chemlm data merge)",
+            s.records,
+            s.train.sequences + s.valid.sequences,
+            s.bad,
+            s.duplicates,
+            s.too_long,
+            a.out.display()
+        )?;
+        if s.bad > 0 {
+            eprintln!("{} bad records were skipped (see warnings above)", s.bad);
+        }
+        return Ok(());
+    }
     writeln!(
         out,
         "{} records: {} train sequences ({} tokens), {} valid ({} tokens); {} bad, {} duplicates, {} too long",
@@ -295,6 +336,22 @@ fn run_prepare(a: &PrepareArgs, quiet: bool) -> Result<()> {
     if s.bad > 0 {
         eprintln!("{} bad records were skipped (see warnings above)", s.bad);
     }
+    Ok(())
+}
+
+fn run_merge(a: &MergeArgs) -> Result<()> {
+    let s = chemlm_data::merge_parts(&a.parts, &a.out, a.threads)
+        .with_context(|| format!("merging into {}", a.out.display()))?;
+    println!(
+        "{} partial sets, {} records: {} train sequences ({} tokens), {} valid ({} tokens); {} bad, {} duplicates, {} too long",
+        a.parts.len(), s.records, s.train.sequences, s.train.tokens, s.valid.sequences, s.valid.tokens, s.bad, s.duplicates, s.too_long
+    );
+    println!(
+        "vocabulary {} tokens, {} <unk> tokens; wrote {}",
+        s.vocab_size,
+        s.unk_tokens,
+        a.out.display()
+    );
     Ok(())
 }
 

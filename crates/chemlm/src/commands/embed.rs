@@ -9,7 +9,6 @@
 use crate::output::Output;
 use anyhow::{bail, Context, Result};
 use chemlm_data::embeddings::{EmbeddingFormat, EmbeddingWriter};
-use chemlm_data::open_input;
 use chemlm_data::{OovPolicy, Tokenizer};
 use chemlm_models::embedder::{EmbedOptions, Embedder};
 use chemlm_models::encode::Pooling;
@@ -19,7 +18,35 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+/// `chemlm embed …` or `chemlm embed merge …`.
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct EmbedCommand {
+    #[command(subcommand)]
+    pub merge: Option<EmbedMerge>,
+    #[command(flatten)]
+    pub args: Option<EmbedArgs>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum EmbedMerge {
+    /// Join the outputs of `chemlm embed --shard I/N` runs, given in shard order, into the file
+    /// one run writes (`.csv`: the files one after the other; `.npy`: one header, the rows).
+    Merge(EmbedMergeArgs),
+}
+
+#[derive(Args)]
+pub struct EmbedMergeArgs {
+    /// The merged matrix (`.npy` or `.csv`, as the parts), written atomically.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// The shards' outputs, in shard order (1/N first).
+    #[arg(required = true, num_args = 1..)]
+    pub parts: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+#[group(id = "embed-args")]
 pub struct EmbedArgs {
     /// Model directory (config.json, model.safetensors, tokenizer.json).
     #[arg(long)]
@@ -46,6 +73,32 @@ pub struct EmbedArgs {
     /// Exit non-zero at the first invalid line.
     #[arg(long)]
     pub strict: bool,
+    /// Work on shard I of N (1-based, e.g. ${SLURM_ARRAY_TASK_ID}/8) of the input: a block of
+    /// whole windows of 16 batches, so batches hold the same molecules as in one run. `.csv`
+    /// outputs concatenated in shard order, or `.npy` outputs joined by `chemlm embed merge`,
+    /// are byte for byte one run's output; warnings name the line in the whole file.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<chemlm_data::ShardSpec>,
+}
+
+/// Runs `chemlm embed` or `chemlm embed merge`.
+pub fn run_command(c: &EmbedCommand, quiet: bool) -> Result<()> {
+    match (&c.merge, &c.args) {
+        (Some(EmbedMerge::Merge(m)), _) => merge(m),
+        (None, Some(a)) => run(a, quiet),
+        (None, None) => bail!("chemlm embed needs --model and --output (see --help)"),
+    }
+}
+
+/// `chemlm embed merge`: see [`EmbedMerge`].
+fn merge(m: &EmbedMergeArgs) -> Result<()> {
+    let rows = chemlm_data::embeddings::merge_files(&m.parts, &m.out)?;
+    eprintln!(
+        "embed merge: {} files, {rows} rows; wrote {}",
+        m.parts.len(),
+        m.out.display()
+    );
+    Ok(())
 }
 
 /// Opens `path` for the embedding matrix (atomically written; the format from its extension).
@@ -85,8 +138,14 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         .as_deref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "<stdin>".into());
-    let mut reader = open_input(a.input.as_deref())?;
     let (mut writer, out) = create_writer(&a.output, embedder.dim())?;
+    // Lines are embedded in windows of 16 batches at fixed places of the file (window k holds
+    // lines [k·W, (k+1)·W)); the embedder sorts a window by length so batches carry little
+    // padding. A shard's block is whole windows, so each molecule is embedded with the same
+    // batch as in one run and the numbers agree to the bit.
+    let window = a.batch_size * 16;
+    let input = crate::io::open_lines(a.input.as_deref(), a.shard, window as u64)?;
+    let mut reader = input.reader;
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -99,18 +158,17 @@ pub fn run(a: &EmbedArgs, quiet: bool) -> Result<()> {
         );
         b
     };
-    // Read a window of lines and embed it (the embedder sorts by length so batches carry little
-    // padding), then write rows back in input order.
-    let window = a.batch_size * 16;
-    let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
+    // Line numbers in messages are those of the whole file.
+    let (mut line_no, mut total, mut bad) = (input.first_line, 0u64, 0u64);
     let mut buf = Vec::new();
-    if a.skip_header {
+    if a.skip_header && input.first_line == 0 {
         chemlm_data::read_text_line(&mut *reader, &mut buf)?;
         line_no += 1;
     }
     loop {
-        let mut lines = Vec::with_capacity(window);
-        for _ in 0..window {
+        let want = window - (line_no % window as u64) as usize;
+        let mut lines = Vec::with_capacity(want);
+        for _ in 0..want {
             // A line that is not UTF-8 is one bad line, not the end of the file.
             match chemlm_data::read_text_line(&mut *reader, &mut buf)
                 .with_context(|| format!("{source}: read error after line {line_no}"))?
@@ -204,6 +262,7 @@ mod tests {
             oov: "unk".into(),
             skip_header: false,
             strict: false,
+            shard: None,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use anyhow::{bail, Context, Result};
 use chemlm_data::Tokenizer;
-use chemlm_models::generate::{sample_molecules, Generated, SamplingConfig};
+use chemlm_models::generate::{sample_molecule_range, shard_samples, Generated, SamplingConfig};
 use chemlm_models::Model;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -68,13 +68,30 @@ pub struct GenerateArgs {
     /// Also write the raw generated strings (SELFIES for a SELFIES model) here.
     #[arg(long)]
     pub selfies_out: Option<PathBuf>,
+    /// Sample only shard I of N (1-based, e.g. ${SLURM_ARRAY_TASK_ID}/8) of the --num samples:
+    /// a block of whole batches of --batch samples (so use the same --batch in every shard). The
+    /// shards' outputs concatenated in shard order are byte for byte one run's output.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<chemlm_data::ShardSpec>,
 }
 
 /// Samples `num` molecules from the model directory `dir` (the library's
-/// [`sample_molecules`] with a progress bar); returns them in sample order and the seconds spent.
+/// [`chemlm_models::generate::sample_molecules`] with a progress bar); returns them in sample
+/// order and the seconds spent.
 pub fn generate(
     dir: &Path,
     num: usize,
+    batch: usize,
+    cfg: &SamplingConfig,
+    quiet: bool,
+) -> Result<(Vec<Generated>, f64)> {
+    generate_range(dir, 0..num, batch, cfg, quiet)
+}
+
+/// Samples `range` of a run's samples (see [`sample_molecule_range`]).
+pub fn generate_range(
+    dir: &Path,
+    range: std::ops::Range<usize>,
     batch: usize,
     cfg: &SamplingConfig,
     quiet: bool,
@@ -95,9 +112,9 @@ pub fn generate(
     let tok_path = dir.join(chemlm_models::io::TOKENIZER_FILE);
     let tok = Tokenizer::load_dir(dir)
         .with_context(|| format!("cannot load the tokenizer of {}", tok_path.display()))?;
-    let bar = bar(quiet, num as u64);
+    let bar = bar(quiet, range.len() as u64);
     let t0 = Instant::now();
-    let out = sample_molecules(&model, &tok, num, batch, cfg, &mut |done| {
+    let out = sample_molecule_range(&model, &tok, range, batch, cfg, &mut |done| {
         bar.set_position(done as u64)
     })
     .context("sampling molecules")?;
@@ -135,7 +152,22 @@ pub fn write_lines<'a>(path: &Path, lines: impl Iterator<Item = &'a str>) -> Res
 
 pub fn run(a: &GenerateArgs, quiet: bool) -> Result<()> {
     let cfg = a.sampling.config();
-    let (gen, secs) = generate(&a.model, a.num, a.sampling.batch, &cfg, quiet)?;
+    let range = match a.shard {
+        Some(spec) => {
+            let r = shard_samples(a.num, a.sampling.batch, spec);
+            eprintln!(
+                "shard {spec}: samples [{}, {}) of {} ({} batches of {})",
+                r.start,
+                r.end,
+                a.num,
+                r.len().div_ceil(a.sampling.batch.max(1)),
+                a.sampling.batch
+            );
+            r
+        }
+        None => 0..a.num,
+    };
+    let (gen, secs) = generate_range(&a.model, range, a.sampling.batch, &cfg, quiet)?;
     write_lines(&a.out, gen.iter().map(|g| g.smiles.as_str()))?;
     if let Some(p) = &a.selfies_out {
         write_lines(p, gen.iter().map(|g| g.raw.as_str()))?;

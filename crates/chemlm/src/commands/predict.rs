@@ -58,19 +58,24 @@ pub fn run(a: &PredictArgs, quiet: bool) -> Result<()> {
             .as_deref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "<stdin>".into());
-    let mut reader = chemlm_data::open_input(a.io.input.as_deref())?;
     let mut sink = Sink::create(a.io.output.as_deref())?;
+    // Lines are predicted in windows of 16 batches at fixed places of the file (window k holds
+    // lines [k·W, (k+1)·W)), and a shard's block is whole windows: each molecule shares its
+    // batch with the same molecules as in one run, so sharded outputs match it byte for byte.
+    let window = a.batch_size * 16;
+    let input = crate::io::open_lines(a.io.input.as_deref(), a.io.shard.shard, window as u64)?;
+    let mut reader = input.reader;
     let bar = progress(quiet, "predict");
-    let (mut line_no, mut total, mut bad) = (0u64, 0u64, 0u64);
+    let (mut line_no, mut total, mut bad) = (input.first_line, 0u64, 0u64);
     let mut buf = Vec::new();
-    if a.io.skip_header {
+    if a.io.skip_header && input.first_line == 0 {
         chemlm_data::read_text_line(&mut *reader, &mut buf)?;
         line_no += 1;
     }
-    let window = a.batch_size * 16;
     loop {
-        let mut lines = Vec::with_capacity(window);
-        for _ in 0..window {
+        let want = window - (line_no % window as u64) as usize;
+        let mut lines = Vec::with_capacity(want);
+        for _ in 0..want {
             // A line that is not UTF-8 is one bad line, not the end of the file.
             match chemlm_data::read_text_line(&mut *reader, &mut buf)
                 .with_context(|| format!("{source}: read error after line {line_no}"))?
@@ -194,6 +199,7 @@ mod tests {
                 output: Some(output.to_path_buf()),
                 strict,
                 skip_header: false,
+                shard: Default::default(),
             },
             batch_size: 2,
         }

@@ -2,20 +2,55 @@
 //! cosine of a model's embeddings) or by a fine-tuned model's predicted activity, keeping the top
 //! hits.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use chemlm_screen::hits::write_hits_csv;
+use chemlm_screen::hits::{
+    merge_shard_hits, write_hits_csv, write_shard_hits_csv, ShardInfo, SHARD_FORMAT,
+};
 use chemlm_screen::{
-    read_molecule_list, screen, Aggregate, EmbeddingScorer, FingerprintKind, FingerprintScorer,
-    ModelEmbedder, PredictionScorer, Scorer, ScreenError, ScreenOptions,
+    read_molecule_list, screen, shard_unit, Aggregate, EmbeddingScorer, FingerprintKind,
+    FingerprintScorer, ModelEmbedder, PredictionScorer, Scorer, ScreenError, ScreenOptions,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// `chemlm screen …` or `chemlm screen merge …`.
+#[derive(Args, Debug, Clone)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ScreenCommand {
+    #[command(subcommand)]
+    pub merge: Option<ScreenMerge>,
+    #[command(flatten)]
+    pub args: Option<ScreenArgs>,
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum ScreenMerge {
+    /// Merge the hits of `chemlm screen --shard I/N` runs (one complete set, any order) into
+    /// exactly the file one screen of the whole library writes: same hits, ranks and bytes, ties
+    /// broken by the earlier library line as one run breaks them.
+    Merge(ScreenMergeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScreenMergeArgs {
+    /// Hits to keep (default: the shards' --top; no shard may have kept fewer).
+    #[arg(long)]
+    pub top: Option<usize>,
+    /// Merged hits CSV, written atomically.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The shards' hits files.
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+}
+
 /// Arguments of `chemlm screen`.
 #[derive(Args, Debug, Clone)]
+#[group(id = "screen-args")]
 pub struct ScreenArgs {
     /// Library to screen: `smiles [id]` per line (plain or gzip); a first line `SMILES` is skipped.
     #[arg(long)]
@@ -61,6 +96,12 @@ pub struct ScreenArgs {
     /// Lines read and scored per chunk (bounds memory).
     #[arg(long, default_value_t = 16_384)]
     pub chunk_size: usize,
+    /// Screen only shard I of N (1-based, e.g. ${SLURM_ARRAY_TASK_ID}/8) of the library: a
+    /// block of its lines (of whole --chunk-size chunks with a model, so batches hold the same
+    /// molecules as in one run). Writes the shard's top hits with what an exact merge needs;
+    /// `chemlm screen merge --out FILE SHARD_FILE…` then writes one run's file, byte for byte.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<chemlm_data::ShardSpec>,
 }
 
 /// How library molecules are scored.
@@ -140,6 +181,57 @@ fn build_scorer(a: &ScreenArgs) -> Result<(Box<dyn Scorer>, Vec<String>)> {
     Ok((scorer, names))
 }
 
+/// Runs `chemlm screen` or `chemlm screen merge`.
+pub fn run_command(c: &ScreenCommand, quiet: bool) -> Result<()> {
+    match (&c.merge, &c.args) {
+        (Some(ScreenMerge::Merge(m)), _) => merge(m),
+        (None, Some(a)) => run(a, quiet),
+        (None, None) => bail!("chemlm screen needs --library and --out (see --help)"),
+    }
+}
+
+/// `chemlm screen merge`: see [`ScreenMerge`].
+fn merge(m: &ScreenMergeArgs) -> Result<()> {
+    let merged = merge_shard_hits(&m.shards, m.top)?;
+    write_out(&m.out, &merged.hits, &merged.queries)?;
+    eprintln!(
+        "screen merge: {} shards of {} ({} lines): {} molecules scored, {} invalid; top {} written to {}",
+        m.shards.len(),
+        merged.info.library,
+        merged.info.library_lines,
+        merged.scored,
+        merged.invalid,
+        merged.hits.len(),
+        m.out.display()
+    );
+    Ok(())
+}
+
+/// What decides a screen's scores, recorded in a shard's hits so that a merge refuses shards of
+/// different screens.
+fn settings(a: &ScreenArgs, scorer: &dyn Scorer) -> BTreeMap<String, String> {
+    let mut s = BTreeMap::new();
+    s.insert("scorer".into(), scorer.describe());
+    s.insert(
+        "model".into(),
+        a.model
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    );
+    if a.scorer == ScorerKind::Model {
+        s.insert("task".into(), a.task.to_string());
+    }
+    if a.model.is_some() {
+        s.insert("canonicalize".into(), a.canonicalize.to_string());
+        // Model scores depend on which molecules share a batch.
+        s.insert("batch_size".into(), a.batch_size.to_string());
+        s.insert("chunk_size".into(), a.chunk_size.to_string());
+    }
+    s.insert("skip_header".into(), a.skip_header.to_string());
+    s
+}
+
 /// Runs `chemlm screen`.
 pub fn run(a: &ScreenArgs, quiet: bool) -> Result<()> {
     if a.top == 0 {
@@ -152,13 +244,20 @@ pub fn run(a: &ScreenArgs, quiet: bool) -> Result<()> {
         .build()
         .context("cannot start worker threads")?;
     let source = a.library.display().to_string();
-    let reader = chemlm_data::open_input(Some(&a.library))?;
-    let opts = ScreenOptions {
+    let mut opts = ScreenOptions {
         top: a.top,
         chunk_size: a.chunk_size,
         batch_size: a.batch_size,
         skip_header: a.skip_header,
+        first_line: 0,
     };
+    let input = crate::io::open_lines(
+        Some(&a.library),
+        a.shard,
+        shard_unit(scorer.as_ref(), &opts),
+    )?;
+    opts.first_line = input.first_line;
+    let reader = input.reader;
     let bar = progress(quiet);
     let start = Instant::now();
     let summary = pool.install(|| {
@@ -173,7 +272,32 @@ pub fn run(a: &ScreenArgs, quiet: bool) -> Result<()> {
     })?;
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    write_out(&a.out, &summary.hits, &names)?;
+    match a.shard {
+        Some(spec) => {
+            let info = ShardInfo {
+                format: SHARD_FORMAT.into(),
+                shard: spec.to_string(),
+                library: source.clone(),
+                library_lines: input.total_lines,
+                first_line: input.first_line,
+                lines: input.lines,
+                top: a.top,
+                settings: settings(a, scorer.as_ref()),
+                queries: names.clone(),
+                scored: summary.scored,
+                invalid: summary.invalid,
+            };
+            write_shard_hits_csv(&a.out, &info, &summary.hits)
+                .with_context(|| format!("cannot write {}", a.out.display()))?;
+            eprintln!(
+                "shard {spec}: library lines {}..={} of {}",
+                input.first_line + 1,
+                input.first_line + input.lines,
+                input.total_lines
+            );
+        }
+        None => write_out(&a.out, &summary.hits, &names)?,
+    }
     let molecules = summary.scored + summary.invalid;
     eprintln!(
         "screen ({}, {} actives, {} threads): {} molecules scored, {} invalid{} in {:.1} s ({:.0} molecules/s); top {} written to {}",
@@ -226,6 +350,7 @@ mod tests {
             threads: Some(2),
             skip_header: false,
             chunk_size: 50,
+            shard: None,
         };
         run(&args, true).unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
