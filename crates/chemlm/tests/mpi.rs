@@ -392,3 +392,21 @@ fn walk(p: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Only pretraining is data-parallel: any other command started as several ranks refuses
+/// instead of running N copies that write the same output.
+#[test]
+fn other_commands_refuse_to_run_as_several_ranks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in.smi");
+    std::fs::write(&input, "CCO\n").unwrap();
+    let mut c = mpirun(2);
+    c.args(["canon", "--input", arg(&input)]);
+    let o = c.output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("only `chemlm pretrain` runs data-parallel") && err.contains("--shard"),
+        "{err}"
+    );
+}
