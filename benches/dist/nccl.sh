@@ -19,7 +19,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 MPI=(mpirun --allow-run-as-root --oversubscribe -np 2)
 
-zcat "$CHEMLM_DATA_DIR/moses/train.csv.gz" | tail -n +2 | cut -d, -f1 | head -n 20000 > "$WORK/train.smi"
+# awk reads to the end: `head` would end the pipe early and fail it under pipefail.
+zcat "$CHEMLM_DATA_DIR/moses/train.csv.gz" | awk -F, -v n=20000 'NR > 1 && NR <= n + 1 {print $1}' > "$WORK/train.smi"
 "$BIN" --quiet data prepare --input "$WORK/train.smi" --kind smiles --valid-fraction 0.01 \
     --out "$WORK/data" 2>/dev/null
 
