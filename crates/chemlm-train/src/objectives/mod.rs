@@ -13,6 +13,7 @@ use crate::data::Batch;
 use candle_core::{Device, Tensor};
 use chemlm_models::LanguageModel;
 use rand_chacha::ChaCha8Rng;
+use std::borrow::Cow;
 
 pub use masking::{MaskedBatch, Masker, MaskingConfig, SpecialTokens};
 
@@ -103,8 +104,8 @@ impl MlmObjective<'_> {
             None => (
                 batch,
                 &masked.input_ids,
-                masked.positions.clone(),
-                masked.targets.clone(),
+                Cow::Borrowed(&masked.positions[..]),
+                Cow::Borrowed(&masked.targets[..]),
             ),
             Some(rows) => {
                 sub = batch.select_rows(&masked.input_ids, rows);
@@ -122,34 +123,57 @@ impl MlmObjective<'_> {
                         tg.push(y);
                     }
                 }
-                (&sub, &sub.ids, pos, tg)
+                (&sub, &sub.ids, Cow::Owned(pos), Cow::Owned(tg))
             }
         };
-        if part.batch_size == 0 {
-            return Ok(LossOutput {
-                loss_sum: Tensor::zeros((), candle_core::DType::F32, &self.device)?,
-                weight: 0.0,
-                correct: (!train).then_some(0),
-                tokens: 0,
-            });
-        }
-        let (ids, mask) = part.tensors(ids, &self.device)?;
-        let logits = self.model.forward_logits(&ids, &mask, train)?;
-        let selected = loss::select_positions(&logits, &positions)?;
-        let tgt = loss::targets_tensor(&targets, &self.device)?;
-        let loss_sum = loss::cross_entropy_sum(&selected, &tgt)?;
-        let correct = if train {
-            None
-        } else {
-            Some(loss::count_correct(&selected, &targets)?)
-        };
-        Ok(LossOutput {
-            loss_sum,
-            weight: positions.len() as f64,
-            correct,
-            tokens: part.real_tokens(),
-        })
+        token_loss(
+            self.model,
+            &self.device,
+            part,
+            ids,
+            &positions,
+            &targets,
+            train,
+        )
     }
+}
+
+/// The summed cross-entropy of `model` reading `ids` (laid out as `batch`) at flat `positions`
+/// against `targets`, as both language-model objectives score a batch. An empty batch (a rank
+/// with no rows of a small global batch) scores zero with weight 0, without a forward pass.
+fn token_loss(
+    model: &dyn LanguageModel,
+    device: &Device,
+    batch: &Batch,
+    ids: &[u32],
+    positions: &[u32],
+    targets: &[u32],
+    train: bool,
+) -> crate::error::Result<LossOutput> {
+    if batch.batch_size == 0 {
+        return Ok(LossOutput {
+            loss_sum: Tensor::zeros((), candle_core::DType::F32, device)?,
+            weight: 0.0,
+            correct: (!train).then_some(0),
+            tokens: 0,
+        });
+    }
+    let (ids, mask) = batch.tensors(ids, device)?;
+    let logits = model.forward_logits(&ids, &mask, train)?;
+    let selected = loss::select_positions(&logits, positions)?;
+    let tgt = loss::targets_tensor(targets, device)?;
+    let loss_sum = loss::cross_entropy_sum(&selected, &tgt)?;
+    let correct = if train {
+        None
+    } else {
+        Some(loss::count_correct(&selected, targets)?)
+    };
+    Ok(LossOutput {
+        loss_sum,
+        weight: positions.len() as f64,
+        correct,
+        tokens: batch.real_tokens(),
+    })
 }
 
 impl Objective for MlmObjective<'_> {
@@ -240,30 +264,15 @@ impl Objective for ClmObjective<'_> {
         _rng: &mut ChaCha8Rng,
         train: bool,
     ) -> crate::error::Result<LossOutput> {
-        if batch.batch_size == 0 {
-            return Ok(LossOutput {
-                loss_sum: Tensor::zeros((), candle_core::DType::F32, &self.device)?,
-                weight: 0.0,
-                correct: (!train).then_some(0),
-                tokens: 0,
-            });
-        }
         let (positions, targets) = causal_targets(batch);
-        let (ids, mask) = batch.tensors(&batch.ids, &self.device)?;
-        let logits = self.model.forward_logits(&ids, &mask, train)?;
-        let selected = loss::select_positions(&logits, &positions)?;
-        let tg = loss::targets_tensor(&targets, &self.device)?;
-        let loss_sum = loss::cross_entropy_sum(&selected, &tg)?;
-        let correct = if train {
-            None
-        } else {
-            Some(loss::count_correct(&selected, &targets)?)
-        };
-        Ok(LossOutput {
-            loss_sum,
-            weight: positions.len() as f64,
-            correct,
-            tokens: batch.real_tokens(),
-        })
+        token_loss(
+            self.model,
+            &self.device,
+            batch,
+            &batch.ids,
+            &positions,
+            &targets,
+            train,
+        )
     }
 }
