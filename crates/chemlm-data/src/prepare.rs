@@ -604,31 +604,10 @@ pub fn prepare(
         .build()
         .map_err(|e| DataError::Invalid(format!("thread pool: {e}")))?;
     let building = matches!(cfg.vocab, VocabSource::Build(_));
-    let (sink_for, special) = match &cfg.vocab {
-        VocabSource::Build(_) => (None, None),
-        VocabSource::Fixed(t) => (
-            Some(TokenDtype::for_vocab(t.vocab_size())),
-            Some(t.special_ids()),
-        ),
-    };
-    let make_sink = |split: &str| -> Result<Sink, DataError> {
-        Ok(match sink_for {
-            None => Sink::Prov(ProvSink::new(
-                temp_path(&out.join(format!("{split}.prov"))),
-                cfg.memory_tokens,
-            )),
-            Some(dtype) => {
-                let mut w = ShardWriter::new(out, split, dtype);
-                if let Some(n) = cfg.shard_sequences {
-                    w = w.with_shard_size(n);
-                }
-                Sink::Shard(Box::new(w))
-            }
-        })
-    };
+    let (sink_for, special) = sink_plan(&cfg.vocab);
     let mut m = Merge::new(
-        make_sink("train")?,
-        make_sink("valid")?,
+        split_sink(out, "train", sink_for, cfg),
+        split_sink(out, "valid", sink_for, cfg),
         special.map_or(4, |s| s.unk),
     );
     // A shard reads its block of the one input (opened here: the block's place is needed for
@@ -884,6 +863,36 @@ pub const PART_FORMAT: &str = "chemlm-shards-part/1";
 
 /// Refuses an output directory that is not empty and holds neither a data set nor a partial set
 /// (a directory of other files is never swept away by the swap of [`chemlm_fs::AtomicDir`]).
+/// With a fixed vocabulary, sequences go straight into token shards of the dtype its size needs
+/// (and its special ids are known); while the vocabulary is being built, they wait as provisional
+/// ids. One run and a merge of shard parts decide this the same way.
+fn sink_plan(vocab: &VocabSource) -> (Option<TokenDtype>, Option<crate::tokenizer::SpecialIds>) {
+    match vocab {
+        VocabSource::Build(_) => (None, None),
+        VocabSource::Fixed(t) => (
+            Some(TokenDtype::for_vocab(t.vocab_size())),
+            Some(t.special_ids()),
+        ),
+    }
+}
+
+/// Where split `split`'s sequences go under `out` (see [`sink_plan`]).
+fn split_sink(out: &Path, split: &str, dtype: Option<TokenDtype>, cfg: &PrepareConfig) -> Sink {
+    match dtype {
+        None => Sink::Prov(ProvSink::new(
+            temp_path(&out.join(format!("{split}.prov"))),
+            cfg.memory_tokens,
+        )),
+        Some(dtype) => {
+            let mut w = ShardWriter::new(out, split, dtype);
+            if let Some(n) = cfg.shard_sequences {
+                w = w.with_shard_size(n);
+            }
+            Sink::Shard(Box::new(w))
+        }
+    }
+}
+
 fn check_out_dir(dest: &Path) -> Result<(), DataError> {
     let ours = dest.join(crate::shards::MANIFEST_FILE).exists() || dest.join(PART_FILE).exists();
     if !ours && fs::read_dir(dest).is_ok_and(|mut d| d.next().is_some()) {
@@ -1284,31 +1293,10 @@ pub fn merge_parts(
         .build()
         .map_err(|e| DataError::Invalid(format!("thread pool: {e}")))?;
     let building = matches!(cfg.vocab, VocabSource::Build(_));
-    let (sink_for, special) = match &cfg.vocab {
-        VocabSource::Build(_) => (None, None),
-        VocabSource::Fixed(t) => (
-            Some(TokenDtype::for_vocab(t.vocab_size())),
-            Some(t.special_ids()),
-        ),
-    };
-    let make_sink = |split: &str| -> Sink {
-        match sink_for {
-            None => Sink::Prov(ProvSink::new(
-                temp_path(&out.join(format!("{split}.prov"))),
-                cfg.memory_tokens,
-            )),
-            Some(dtype) => {
-                let mut w = ShardWriter::new(out, split, dtype);
-                if let Some(n) = cfg.shard_sequences {
-                    w = w.with_shard_size(n);
-                }
-                Sink::Shard(Box::new(w))
-            }
-        }
-    };
+    let (sink_for, special) = sink_plan(&cfg.vocab);
     let mut m = Merge::new(
-        make_sink("train"),
-        make_sink("valid"),
+        split_sink(out, "train", sink_for, &cfg),
+        split_sink(out, "valid", sink_for, &cfg),
         special.map_or(4, |s| s.unk),
     );
     let vocab_size = match &cfg.vocab {

@@ -22,6 +22,19 @@ pub fn write_atomic(
     })
 }
 
+/// The [`HEADER`] columns of one hit; `nearest` is named from `query_names` (empty without one).
+fn row(h: &Hit, query_names: &[String]) -> Vec<String> {
+    let nearest = h.nearest.and_then(|i| query_names.get(i)).cloned();
+    vec![
+        h.rank.to_string(),
+        format!("{:.6}", h.score),
+        h.smiles.clone(),
+        h.id.clone().unwrap_or_default(),
+        h.line.to_string(),
+        nearest.unwrap_or_default(),
+    ]
+}
+
 /// Writes the hits; `nearest_active` is the nearest query's name from `query_names` (its id, or
 /// its SMILES when it has none), empty when the scorer gave none.
 pub fn write_hits_csv(
@@ -33,19 +46,7 @@ pub fn write_hits_csv(
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(HEADER)?;
         for h in hits {
-            let nearest = h
-                .nearest
-                .and_then(|i| query_names.get(i))
-                .map(String::as_str)
-                .unwrap_or("");
-            csv.write_record([
-                h.rank.to_string().as_str(),
-                format!("{:.6}", h.score).as_str(),
-                h.smiles.as_str(),
-                h.id.as_deref().unwrap_or(""),
-                h.line.to_string().as_str(),
-                nearest,
-            ])?;
+            csv.write_record(row(h, query_names))?;
         }
         csv.flush()
     })
@@ -110,24 +111,11 @@ pub fn write_shard_hits_csv(
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(SHARD_HEADER)?;
         for h in hits {
-            let nearest = h
-                .nearest
-                .and_then(|i| info.queries.get(i))
-                .map(String::as_str)
-                .unwrap_or("");
-            csv.write_record([
-                h.rank.to_string().as_str(),
-                format!("{:.6}", h.score).as_str(),
-                h.smiles.as_str(),
-                h.id.as_deref().unwrap_or(""),
-                h.line.to_string().as_str(),
-                nearest,
-                format!("{:016x}", h.score.to_bits()).as_str(),
-                h.nearest
-                    .map(|i| i.to_string())
-                    .unwrap_or_default()
-                    .as_str(),
-            ])?;
+            // The one-run columns, then the exact score and the nearest query's index.
+            let mut fields = row(h, &info.queries);
+            fields.push(format!("{:016x}", h.score.to_bits()));
+            fields.push(h.nearest.map(|i| i.to_string()).unwrap_or_default());
+            csv.write_record(&fields)?;
         }
         csv.flush()
     })
