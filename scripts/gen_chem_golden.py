@@ -169,7 +169,25 @@ HAND = [
     ("thioketone", "S=C1CCCCC1"),
     ("quaternary-ring-scaffold", "CC1(C)CC2(CCC2)C1"),
     ("biphenyl-linker", "c1ccc(cc1)-c1ccc(cc1)C(=O)Nc1ccncc1"),
+    # dummy atoms in aromatic rings: RDKit keeps a bare `*` non-aromatic and kekulizes around it
+    ("dummy-in-aromatic-ring", "CC(C)C1c*c(C)cc1"),
+    ("dummy-fused-ring", "O=C1COc*2cccc(OCCn3cc(Br)cn3)c2N1"),
+    ("dummy-ring-beside-ring", "C1CCCCC1c2cccc*C2"),
+    ("dummy-in-sssr-only-ring", "O=C1CCc2cc*c1ccccc1(-c3csc(-c4cnccn4)n3)c(F)cc2N1"),
+    # aromatic bonds on atoms whose valence they exceed (RDKit counts the aromatic remainder)
+    ("aromatic-bond-on-fluorine", "*:F[C:1]"),
+    ("aromatic-oxygen-with-double-bond", "CCc1nnc(COc2ccc3ccc(=O)=oc3c2)o1"),
+    # isotopes and atom maps beyond 16 bits: RDKit keeps isotopes modulo 65536 and maps exactly
+    ("big-isotope", "[70000C]C(=O)O"),
+    ("isotope-65536", "[65536CH4]"),
+    ("big-atom-maps", "[CH3:70000]C(=O)[O-:9].[Na+:65536]"),
+    ("big-atom-maps-order", "[CH3:10]C[CH2:2]C[CH2:70000]c1cc[cH:65535]cc1"),
+    ("mapped-scaffold", "C[C:4]1(C)CC[CH:9]1c1c[nH:7]c2cc[c:3](Cl)cc12"),
     # invalid SMILES (RDKit's MolFromSmiles returns None)
+    ("bad-dummy-kekulize", "CSc1cCcc(NC(=O)c2csnn2)*=1"),
+    ("bad-map-leading-zero", "[CH4:01]"),
+    ("bad-isotope-leading-zero", "[013CH4]"),
+    ("bad-map-too-large", "[CH4:2147483640]"),
     ("bad-unclosed-ring", "C1CC"),
     ("bad-paren", "CC(C"),
     ("bad-close-paren", "CC)C"),

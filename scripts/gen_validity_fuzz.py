@@ -26,7 +26,10 @@ RDLogger.DisableLog("rdApp.*")
 ALPHABET = list("CNOSPFIcnosp()[]=#-+.123456789%@/\\:*Hl") + ["Cl", "Br", "[nH]", "[O-]", "[N+]",
                                                            "[C@@H]", "[C@H]", "[13C]", "[C:1]"]
 SPANS = ["()", "(=O)", "(C)", "=", "#", ".", "1", "2", "%10", "@", "/", "\\", "[", "]", "(", ")",
-         "[NH4+]", "[2H]", "[C:70000]", "[70000C]", "c1ccccc1", "..", "(.C)", ".C", "C."]
+         "[NH4+]", "[2H]", "[C:70000]", "[70000C]", "c1ccccc1", "..", "(.C)", ".C", "C.",
+         # label numbers at RDKit's lexer limits: leading zeros, 16-bit and 31-bit edges
+         "[01C]", "[C:00]", "[0C]", "[C:0]", "[65536C]", "[C:65536]", "[2147483639C]",
+         "[C:2147483640]"]
 
 
 def read_seeds(path):

@@ -42,10 +42,31 @@ fn syntax_errors_name_position_and_reason() {
     expect_parse_error("   ", None, "empty SMILES");
 }
 
+/// O and F with too many bonds are refused where RDKit refuses them, in sanitization, naming the
+/// atom; aromatic bonds on them count as RDKit counts them (`*:F[C:1]` is a molecule to RDKit).
 #[test]
-fn valence_errors_found_while_parsing_point_at_the_atom() {
-    expect_parse_error("CO(C)C", Some(1), "O atom has valence 3");
-    expect_parse_error("CCF(C)", Some(2), "F atom has valence 2");
+fn oxygen_and_fluorine_valence_is_judged_as_rdkit_does() {
+    for (smiles, atom) in [("CO(C)C", "atom # 1 O, 3"), ("CCF(C)", "atom # 2 F, 2")] {
+        let mol = Molecule::from_smiles(smiles).expect("syntax is fine");
+        let err = mol.canonical_smiles().unwrap_err();
+        assert!(
+            matches!(&err, ChemError::Sanitize(m) if m.contains(atom) && m.contains("valence")),
+            "{smiles}: {err:?}"
+        );
+    }
+    for (smiles, canonical) in [
+        ("*:F[C:1]", "*:F[C:1]"),
+        (
+            "CCc1nnc(COc2ccc3ccc(=O)=oc3c2)o1",
+            "CCc1nnc(COc2ccc3ccc(=O)oc3c2)o1",
+        ),
+    ] {
+        assert_eq!(
+            chemlm_chem::canonicalize(smiles).unwrap(),
+            canonical,
+            "{smiles}"
+        );
+    }
 }
 
 #[test]

@@ -130,16 +130,24 @@ proptest! {
     }
 }
 
-/// Found by the `selfies` fuzz target: a symbol with an isotope above 65535 decoded to a SMILES that
-/// chemlm's own reader refuses. Such symbols are now not decodable; 65535 still is.
+/// Found by the `selfies` fuzz target: a symbol with an isotope the SMILES reader refuses decoded to
+/// a SMILES chemlm could not read. Such symbols are not decodable; up to RDKit's lexer limit
+/// (2,147,483,639) they are, and read back as RDKit stores them (modulo 65536).
 #[test]
 fn selfies_isotopes_stay_within_what_smiles_reading_accepts() {
-    assert!(selfies::decoder("[306623S]").is_err());
-    assert!(selfies::decoder("[65536C]").is_err());
+    assert!(selfies::decoder("[2147483640S]").is_err());
     assert!(selfies::decoder("[C-11111]").is_err());
     Molecule::from_smiles(&selfies::decoder("[C-99]").unwrap()).unwrap();
-    let s = selfies::decoder("[65535C]").unwrap();
-    Molecule::from_smiles(&s).unwrap();
+    for (symbol, canonical) in [
+        ("[65535C]", "[65535C]"),
+        ("[65536C]", "[C]"),
+        ("[306623S]", "[44479S]"),
+        ("[2147483639C]", "[65527C]"),
+    ] {
+        let s = selfies::decoder(symbol).unwrap();
+        let m = Molecule::from_smiles(&s).unwrap();
+        assert_eq!(m.canonical_smiles().unwrap(), canonical, "{symbol}");
+    }
 }
 
 /// Found by the `smiles` fuzz target, and RDKit's behaviour too: this molecule's canonical SMILES

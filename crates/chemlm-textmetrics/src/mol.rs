@@ -127,7 +127,7 @@ fn parse(smiles: &str) -> Option<Parsed> {
     // The same string chemlm-chem parses (trimmed, ClinTox's doubled backslashes collapsed), read
     // again by the backend for the two fingerprints chemlm-chem does not expose.
     let text = smiles.trim().replace("\\\\", "\\");
-    let backend = chematic::smiles::parse(&text).ok()?;
+    let backend = chematic::smiles::parse_rdkit(&text).ok()?;
     let rdk = chematic::fp::rdkit_rdk_fp(&backend);
     let config = chematic::fp::RdkitMorganConfig {
         radius: chematic::fp::RdkitMorganRadius::R2,

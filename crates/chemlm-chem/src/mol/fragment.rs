@@ -56,8 +56,9 @@ impl Molecule {
                 weight += f64::from(total_h);
             }
             let indices: Vec<usize> = frag.iter().map(|&i| rdkit_index[i]).collect();
-            let smiles =
-                cs::rdkit_fragment_smiles(mol, &indices, None, &params).map_err(backend_error)?;
+            let smiles = self.restore_maps(
+                cs::rdkit_fragment_smiles(mol, &indices, None, &params).map_err(backend_error)?,
+            );
             // RDKit skips a fragment when it is smaller, lighter at equal size, or sorts after the
             // best at equal size and weight; anything else replaces the best.
             let skip = best.as_ref().is_some_and(|(bn, bw, bs)| {
@@ -72,10 +73,9 @@ impl Molecule {
         let Some((_, _, smiles)) = best else {
             return Ok(self.clone());
         };
-        let inner = cs::parse(&smiles).map_err(|e| {
+        Molecule::from_smiles(&smiles).map_err(|e| {
             ChemError::Sanitize(format!("largest fragment {smiles:?} did not parse: {e}"))
-        })?;
-        Ok(Molecule::from_inner(inner))
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 mod brics;
 mod fingerprint;
 mod fragment;
+mod labels;
 mod molecule;
 mod morgan;
 mod parse;
@@ -14,6 +15,7 @@ mod smiles_dfs;
 mod syntax;
 
 pub use fingerprint::Fingerprint;
+pub(crate) use syntax::MAX_LABEL;
 
 /// The largest molecule (atoms, hydrogens written in brackets included) chemlm reads. RDKit-exact
 /// canonical ranking grows quadratically on long chains (10,000 atoms: about 1 s to canonicalize);

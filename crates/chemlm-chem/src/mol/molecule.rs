@@ -5,19 +5,23 @@
 //! `scripts/gen_chem_golden.py` check each function against RDKit itself.
 
 use crate::error::ChemError;
+use crate::mol::labels::{widen, MapTable};
 use crate::mol::parse::{parse_error, prepare, syntax_error};
 use chematic::smiles as cs;
 use chematic::smiles::{RdkitSmilesError, RdkitSmilesParams};
+use std::sync::Arc;
 
 /// A parsed molecule. Cheap to clone relative to parsing.
 ///
-/// Parsing only checks the SMILES syntax (and impossible O/F valences); chemistry RDKit rejects
-/// while sanitizing (other valence errors, rings that cannot be kekulized) is reported as
-/// [`ChemError::Sanitize`] by the operations that need RDKit's sanitized model, such as
+/// Parsing only checks the SMILES syntax, as RDKit's `MolFromSmiles(s, sanitize=False)` does;
+/// chemistry RDKit rejects while sanitizing (valence errors, rings that cannot be kekulized) is
+/// reported as [`ChemError::Sanitize`] by the operations that need RDKit's sanitized model, such as
 /// [`Molecule::canonical_smiles`]. That keeps parsing cheap for callers that only need the graph.
 #[derive(Clone)]
 pub struct Molecule {
     inner: chematic::core::Molecule,
+    /// Atom-map numbers above chematic's 16 bits (see `labels`); `None` for nearly every molecule.
+    maps: Option<Arc<MapTable>>,
 }
 
 impl std::fmt::Debug for Molecule {
@@ -50,19 +54,27 @@ impl Molecule {
             return Err(too_large(letters));
         }
         // RDKit's verdict on syntax first (see `syntax`); a branch dot comes back rewritten.
-        match super::syntax::check(&prepared.text) {
-            Err((pos, reason)) => Err(syntax_error(&prepared, smiles, pos, reason)),
-            Ok(Some(rewritten)) => {
-                let inner = cs::parse(&rewritten).map_err(|e| ChemError::Parse {
+        let checked = super::syntax::check(&prepared.text)
+            .map_err(|(pos, reason)| syntax_error(&prepared, smiles, pos, reason))?;
+        // Labels chematic cannot hold are rewritten as RDKit reads them (see `labels`).
+        let text = checked.as_deref().unwrap_or(&prepared.text);
+        let (widened, maps) = match widen(text) {
+            Some((w, maps)) => (Some(w), maps.map(Arc::new)),
+            None => (None, None),
+        };
+        match widened.as_deref().or(checked.as_deref()) {
+            // Positions in a rewritten string are not the caller's: name both strings instead.
+            Some(rewritten) => {
+                let inner = cs::parse_rdkit(rewritten).map_err(|e| ChemError::Parse {
                     position: None,
                     reason: format!("{e} (in {rewritten:?}, read from {:?})", prepared.text),
                 })?;
-                Ok(Self { inner })
+                Ok(Self { inner, maps })
             }
-            Ok(None) => {
-                let inner =
-                    cs::parse(&prepared.text).map_err(|e| parse_error(&e, &prepared, smiles))?;
-                Ok(Self { inner })
+            None => {
+                let inner = cs::parse_rdkit(&prepared.text)
+                    .map_err(|e| parse_error(&e, &prepared, smiles))?;
+                Ok(Self { inner, maps })
             }
         }
         .and_then(|m: Self| {
@@ -77,7 +89,9 @@ impl Molecule {
     /// The canonical SMILES RDKit writes for this molecule: `Chem.MolToSmiles(Chem.MolFromSmiles(s))`
     /// (isomeric: stereo and isotopes kept). One string per molecule whatever the input atom order.
     pub fn canonical_smiles(&self) -> Result<String, ChemError> {
-        cs::rdkit_canonical_smiles(&self.inner).map_err(backend_error)
+        cs::rdkit_canonical_smiles(&self.inner)
+            .map(|s| self.restore_maps(s))
+            .map_err(backend_error)
     }
 
     /// The canonical Kekulé SMILES: `Chem.MolToSmiles(mol, kekuleSmiles=True)` (RDKit kekulizes a
@@ -87,7 +101,9 @@ impl Molecule {
             kekule: true,
             ..RdkitSmilesParams::default()
         };
-        cs::rdkit_smiles(&self.inner, &params).map_err(backend_error)
+        cs::rdkit_smiles(&self.inner, &params)
+            .map(|s| self.restore_maps(s))
+            .map_err(backend_error)
     }
 
     /// `n` randomized SMILES of this molecule, for augmentation: RDKit's
@@ -101,6 +117,7 @@ impl Molecule {
     pub fn random_smiles(&self, n: usize, seed: u32) -> Result<Vec<String>, ChemError> {
         let seed = if seed == 0 { 42 } else { seed };
         cs::rdkit_random_smiles(&self.inner, n, seed, &RdkitSmilesParams::default())
+            .map(|v| v.into_iter().map(|s| self.restore_maps(s)).collect())
             .map_err(backend_error)
     }
 
@@ -180,9 +197,13 @@ impl Molecule {
         &self.inner
     }
 
-    /// Wraps a backend molecule (one that chematic parsed from SMILES: the RDKit ports need that).
-    pub(crate) fn from_inner(inner: chematic::core::Molecule) -> Self {
-        Self { inner }
+    /// A SMILES written from the backend molecule, with the input's atom-map numbers (it differs
+    /// from `smiles` only when some map number was above 65535; see `labels`).
+    pub(crate) fn restore_maps(&self, smiles: String) -> String {
+        match &self.maps {
+            Some(table) => table.restore(&smiles),
+            None => smiles,
+        }
     }
 }
 

@@ -19,9 +19,9 @@ impl Molecule {
     pub fn murcko_scaffold(&self, generic: bool) -> Result<String, ChemError> {
         let scaffold = cs::rdkit_murcko_scaffold(self.inner()).map_err(backend_error)?;
         if !generic || scaffold.is_empty() {
-            return Ok(scaffold);
+            return Ok(self.restore_maps(scaffold));
         }
-        generic_scaffold(&scaffold)
+        generic_scaffold(&scaffold).map(|s| self.restore_maps(s))
     }
 }
 
@@ -30,7 +30,7 @@ impl Molecule {
 /// The all-carbon single-bond graph is written as SMILES and parsed again rather than edited in
 /// place, because chematic's RDKit ports only accept molecules that were read from SMILES.
 fn generic_scaffold(scaffold: &str) -> Result<String, ChemError> {
-    let mol = cs::parse(scaffold).map_err(|e| {
+    let mol = cs::parse_rdkit(scaffold).map_err(|e| {
         ChemError::Sanitize(format!("scaffold SMILES {scaffold:?} did not parse: {e}"))
     })?;
     // RDKit keeps hydrogen atoms as H (then removes them); every other atom becomes carbon.
@@ -46,8 +46,10 @@ fn generic_scaffold(scaffold: &str) -> Result<String, ChemError> {
             adjacency[v].push((u, e));
         }
     }
-    let smiles = carbon_skeleton_smiles(&adjacency, &keep)?;
-    let generic = cs::parse(&smiles).map_err(|e| {
+    // RDKit's MakeScaffoldGeneric leaves atom-map numbers on the atoms.
+    let maps: Vec<Option<u16>> = mol.atoms().map(|(_, a)| a.atom_map).collect();
+    let smiles = carbon_skeleton_smiles(&adjacency, &keep, &maps)?;
+    let generic = cs::parse_rdkit(&smiles).map_err(|e| {
         ChemError::Sanitize(format!("generic scaffold {smiles:?} did not parse: {e}"))
     })?;
     cs::rdkit_canonical_smiles(&generic).map_err(backend_error)
@@ -55,15 +57,28 @@ fn generic_scaffold(scaffold: &str) -> Result<String, ChemError> {
 
 /// SMILES of the graph `adjacency` (`(neighbour, bond)` pairs, restricted to atoms with `keep`)
 /// with every atom an aliphatic carbon and every bond single: a depth-first spanning tree written
-/// with branches, each other edge written as a ring closure.
+/// with branches, each other edge written as a ring closure. An atom with an atom-map number is
+/// written in brackets with the hydrogens an unbracketed carbon would get (`[CH2:5]`).
 fn carbon_skeleton_smiles(
     adjacency: &[Vec<(usize, usize)>],
     keep: &[bool],
+    maps: &[Option<u16>],
 ) -> Result<String, ChemError> {
     DfsForest::new(adjacency.len(), |u| keep[u], |u| &adjacency[u])
         .write_smiles(
             RingNumbering::ReuseAtSameAtom,
-            |_, out| out.push('C'),
+            |u, out| match maps.get(u).copied().flatten() {
+                None => out.push('C'),
+                Some(map) => {
+                    // Above four bonds RDKit's sanitization refuses the carbon; so will ours.
+                    let h = 4usize.saturating_sub(adjacency[u].len());
+                    out.push_str(&match h {
+                        0 => format!("[C:{map}]"),
+                        1 => format!("[CH:{map}]"),
+                        _ => format!("[CH{h}:{map}]"),
+                    });
+                }
+            },
             |_, _| "",
         )
         .map_err(|_| {
@@ -76,14 +91,14 @@ mod tests {
     use super::*;
 
     fn skeleton(smiles: &str) -> String {
-        let mol = cs::parse(smiles).unwrap();
+        let mol = cs::parse_rdkit(smiles).unwrap();
         let keep = vec![true; mol.atom_count()];
         let mut adjacency = vec![Vec::new(); keep.len()];
         for (e, (_, b)) in mol.bonds().enumerate() {
             adjacency[b.atom1.0 as usize].push((b.atom2.0 as usize, e));
             adjacency[b.atom2.0 as usize].push((b.atom1.0 as usize, e));
         }
-        carbon_skeleton_smiles(&adjacency, &keep).unwrap()
+        carbon_skeleton_smiles(&adjacency, &keep, &vec![None; keep.len()]).unwrap()
     }
 
     #[test]
@@ -94,7 +109,7 @@ mod tests {
         // Cubane: 12 bonds, 8 atoms, 5 ring bonds, all re-read as the same graph.
         let s = skeleton("C12C3C4C1C5C2C3C45");
         assert_eq!(
-            cs::rdkit_canonical_smiles(&cs::parse(&s).unwrap()).unwrap(),
+            cs::rdkit_canonical_smiles(&cs::parse_rdkit(&s).unwrap()).unwrap(),
             "C12C3C4C1C1C2C3C41"
         );
     }

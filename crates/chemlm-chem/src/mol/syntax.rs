@@ -7,8 +7,9 @@
 //! outside bracket atoms and
 //! - rejects a bond not followed by an atom or ring-bond number, a ring-bond number, branch or
 //!   `.` with no atom before it, an empty branch, a `.` at either end or doubled, `@` outside
-//!   brackets, and isotope or atom-map numbers chematic cannot hold (above 65535, which it would
-//!   clamp);
+//!   brackets, and isotope or atom-map numbers RDKit's lexer does not read (above 2,147,483,639,
+//!   or with a leading zero: `[01C]`, `[C:00]`); the ones above chematic's 16 bits are read as RDKit
+//!   reads them by `labels`;
 //! - rewrites a branch dot into RDKit's meaning: the fragment after it is moved to the end as a
 //!   top-level `.` fragment, with ring-bond numbers renumbered uniquely first so that pairs still
 //!   close across the move (`C(C.C1)CC1` is one chain in RDKit);
@@ -45,8 +46,9 @@ struct Token {
 /// molecule, polymer repeat unit or attachment-point SMILES comes near this.
 pub(crate) const MAX_AROMATIC_DUMMIES: usize = 8;
 
-/// Largest isotope or atom-map number chematic stores unchanged.
-const MAX_LABEL: u64 = 65535;
+/// Largest isotope or atom-map number RDKit's SMILES lexer reads (measured: 2,147,483,640 is
+/// "number too large"; RDKit 2026.09).
+pub(crate) const MAX_LABEL: u64 = 2_147_483_639;
 
 /// Element symbols (bracket atoms may hold any of them).
 const ELEMENTS: &str = "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni \
@@ -151,20 +153,27 @@ fn bracket_labels(text: &str, start: usize, end: usize) -> Result<(), SyntaxErro
         ));
     }
     let digits: String = inner.chars().take_while(char::is_ascii_digit).collect();
-    if !digits.is_empty() && digits.parse::<u64>().map_or(true, |v| v > MAX_LABEL) {
-        return Err((start + 1, format!("isotope {digits} is above {MAX_LABEL}")));
-    }
+    label_number(&digits, "isotope").map_err(|reason| (start + 1, reason))?;
     if let Some(colon) = inner.find(':') {
         let map: String = inner[colon + 1..]
             .chars()
             .take_while(char::is_ascii_digit)
             .collect();
-        if !map.is_empty() && map.parse::<u64>().map_or(true, |v| v > MAX_LABEL) {
-            return Err((
-                start + 1 + colon + 1,
-                format!("atom-map number {map} is above {MAX_LABEL}"),
-            ));
-        }
+        label_number(&map, "atom-map number").map_err(|reason| (start + 1 + colon + 1, reason))?;
+    }
+    Ok(())
+}
+
+/// RDKit's lexer on an isotope or atom-map number: no leading zero on a number of two or more
+/// digits, and at most [`MAX_LABEL`].
+fn label_number(digits: &str, what: &str) -> Result<(), String> {
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(format!("{what} {digits} has a leading zero"));
+    }
+    if !digits.is_empty() && digits.parse::<u64>().map_or(true, |v| v > MAX_LABEL) {
+        return Err(format!(
+            "{what} {digits} is above {MAX_LABEL}, the largest RDKit reads"
+        ));
     }
     Ok(())
 }
@@ -529,8 +538,13 @@ mod tests {
             "C=.C",
             "C1(.C1)",
             "[C:99999999999]",
-            "[65536C]",
-            "[C:65536]",
+            "[2147483640C]",
+            "[C:2147483640]",
+            "[C:99999999999999999999999]",
+            "[01C]",
+            "[00C]",
+            "[C:01]",
+            "[C:00]",
             "[cnH]",
             "[npH]",
             "[no]",
@@ -566,6 +580,11 @@ mod tests {
             "C1.C1",
             "C=1.C1",
             "[C:65535]",
+            "[C:65536]",
+            "[70000C]",
+            "[2147483639C]",
+            "[C:2147483639]",
+            "[0C]",
             "[C@TH1H]",
             "[Fe++]",
             "[2H+]",

@@ -19,8 +19,8 @@ use super::graph::{MolGraph, NONE};
 use super::smiles_writer::{write_smiles, WriteFrame};
 use super::symbols::{index_code, SplitSelfies};
 
-/// Largest isotope a decoded symbol may carry (the SMILES reader's limit, see `mol::syntax`).
-const MAX_ISOTOPE: u32 = 65535;
+/// Largest isotope a decoded symbol may carry (the SMILES reader's limit, RDKit's, see `mol::syntax`).
+const MAX_ISOTOPE: u64 = crate::mol::MAX_LABEL;
 /// Largest charge magnitude a decoded symbol may carry (likewise).
 const MAX_CHARGE: i32 = 99;
 
@@ -356,8 +356,8 @@ fn ring_symbol(sym: &str) -> Option<(u32, usize, u8, u8)> {
 /// `^\[([=#/\\]?)(\d*)([A-Z][a-z]?)([@]{0,2})((?:[H]\d)?)((?:[+-][1-9]+)?)\]$`.
 /// Returns the bond character and the atom. Bare organic-subset symbols (`[C]`, `[=N]`, `[Cl]`)
 /// give atoms with implicit hydrogens; everything else is a bracket atom with an explicit (maybe
-/// zero) hydrogen count. Isotopes above 65535 and charges beyond ±99, which chemlm's SMILES reader
-/// refuses, are rejected.
+/// zero) hydrogen count. Isotopes above 2,147,483,639 and charges beyond ±99, which chemlm's SMILES
+/// reader refuses as RDKit does, are rejected.
 #[inline]
 pub(crate) fn parse_atom_symbol(sym: &str) -> Option<(Option<u8>, Atom)> {
     let b = sym.as_bytes();
@@ -380,9 +380,9 @@ pub(crate) fn parse_atom_symbol(sym: &str) -> Option<(Option<u8>, Atom)> {
         isotope = Some(isotope.unwrap_or(0).checked_mul(10)?.checked_add(d)?);
         i += 1;
     }
-    // Above 65535 chemlm's SMILES reader refuses the isotope (RDKit would wrap it), so such a
-    // symbol is not one chemlm can decode into a molecule.
-    if isotope.is_some_and(|n| n > MAX_ISOTOPE) {
+    // Above RDKit's lexer limit chemlm's SMILES reader refuses the isotope, so such a symbol is
+    // not one chemlm can decode into a molecule.
+    if isotope.is_some_and(|n| u64::from(n) > MAX_ISOTOPE) {
         return None;
     }
     let el_start = i;

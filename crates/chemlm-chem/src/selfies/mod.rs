@@ -21,8 +21,8 @@
 //!
 //! Known differences from Python, all on input Python handles by accident rather than design:
 //! non-ASCII digits (which Python's `isdigit`/`\d` accept as ring labels, isotopes or counts) are
-//! rejected, isotopes above 65535 and charges beyond ±99 (which chemlm's SMILES reader refuses;
-//! RDKit wraps or misreads them) are rejected, a ring closure from an atom to
+//! rejected, isotopes above 2,147,483,639 and charges beyond ±99 (which chemlm's SMILES reader
+//! refuses, as RDKit's lexer does) are rejected, a ring closure from an atom to
 //! itself (`C11`) is reported as a SMILES error (Python fails later with an `IndexError`), and
 //! deeply nested branches decode instead of hitting Python's recursion limit.
 

@@ -42,7 +42,7 @@ impl Molecule {
         let smiles = if cuts.is_empty() {
             self.canonical_smiles()?
         } else {
-            let text = write::fragmented_smiles(mol, &view, &cuts)?;
+            let text = self.restore_maps(write::fragmented_smiles(mol, &view, &cuts)?);
             let broken = Molecule::from_smiles(&text).map_err(|e| {
                 ChemError::Unsupported(format!(
                     "BRICS pieces {text:?} written for re-reading did not parse: {e}"
