@@ -173,6 +173,8 @@ HAND = [
     ("dummy-in-aromatic-ring", "CC(C)C1c*c(C)cc1"),
     ("dummy-fused-ring", "O=C1COc*2cccc(OCCn3cc(Br)cn3)c2N1"),
     ("dummy-ring-beside-ring", "C1CCCCC1c2cccc*C2"),
+    ("radical-in-scaffold", "C1CCCCC1c2cccc*[CH]2"),
+    ("radical-nitrogen-scaffold", "CC[N]1CC[C](C)C1c1ccccc1"),
     ("dummy-in-sssr-only-ring", "O=C1CCc2cc*c1ccccc1(-c3csc(-c4cnccn4)n3)c(F)cc2N1"),
     # aromatic bonds on atoms whose valence they exceed (RDKit counts the aromatic remainder)
     ("aromatic-bond-on-fluorine", "*:F[C:1]"),

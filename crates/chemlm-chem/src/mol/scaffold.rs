@@ -46,38 +46,62 @@ fn generic_scaffold(scaffold: &str) -> Result<String, ChemError> {
             adjacency[v].push((u, e));
         }
     }
-    // RDKit's MakeScaffoldGeneric leaves atom-map numbers on the atoms.
-    let maps: Vec<Option<u16>> = mol.atoms().map(|(_, a)| a.atom_map).collect();
-    let smiles = carbon_skeleton_smiles(&adjacency, &keep, &maps)?;
+    // RDKit's MakeScaffoldGeneric leaves atom-map numbers and radical electrons on the atoms.
+    let labels: Vec<AtomLabel> = {
+        let radicals = cs::rdkit_sanitized_model(&mol)
+            .map_err(backend_error)?
+            .radicals;
+        mol.atoms()
+            .zip(radicals)
+            .map(|((_, a), radicals)| AtomLabel {
+                map: a.atom_map,
+                radicals,
+            })
+            .collect()
+    };
+    let smiles = carbon_skeleton_smiles(&adjacency, &keep, &labels)?;
     let generic = cs::parse_rdkit(&smiles).map_err(|e| {
         ChemError::Sanitize(format!("generic scaffold {smiles:?} did not parse: {e}"))
     })?;
     cs::rdkit_canonical_smiles(&generic).map_err(backend_error)
 }
 
+/// What a generic scaffold atom keeps from the scaffold atom (RDKit's `MakeScaffoldGeneric`).
+#[derive(Clone, Copy, Default)]
+struct AtomLabel {
+    map: Option<u16>,
+    radicals: u8,
+}
+
 /// SMILES of the graph `adjacency` (`(neighbour, bond)` pairs, restricted to atoms with `keep`)
 /// with every atom an aliphatic carbon and every bond single: a depth-first spanning tree written
-/// with branches, each other edge written as a ring closure. An atom with an atom-map number is
-/// written in brackets with the hydrogens an unbracketed carbon would get (`[CH2:5]`).
+/// with branches, each other edge written as a ring closure. An atom with an atom-map number or
+/// radical electrons is written in brackets with the hydrogens that leaves a carbon (`[CH2:5]`,
+/// `[CH]` for a ring carbon with one radical).
 fn carbon_skeleton_smiles(
     adjacency: &[Vec<(usize, usize)>],
     keep: &[bool],
-    maps: &[Option<u16>],
+    labels: &[AtomLabel],
 ) -> Result<String, ChemError> {
     DfsForest::new(adjacency.len(), |u| keep[u], |u| &adjacency[u])
         .write_smiles(
             RingNumbering::ReuseAtSameAtom,
-            |u, out| match maps.get(u).copied().flatten() {
-                None => out.push('C'),
-                Some(map) => {
+            |u, out| match labels.get(u) {
+                Some(l) if l.map.is_some() || l.radicals > 0 => {
                     // Above four bonds RDKit's sanitization refuses the carbon; so will ours.
-                    let h = 4usize.saturating_sub(adjacency[u].len());
-                    out.push_str(&match h {
-                        0 => format!("[C:{map}]"),
-                        1 => format!("[CH:{map}]"),
-                        _ => format!("[CH{h}:{map}]"),
-                    });
+                    let h = 4usize.saturating_sub(adjacency[u].len() + usize::from(l.radicals));
+                    out.push_str("[C");
+                    match h {
+                        0 => {}
+                        1 => out.push('H'),
+                        _ => out.push_str(&format!("H{h}")),
+                    }
+                    if let Some(map) = l.map {
+                        out.push_str(&format!(":{map}"));
+                    }
+                    out.push(']');
                 }
+                _ => out.push('C'),
             },
             |_, _| "",
         )
@@ -98,7 +122,7 @@ mod tests {
             adjacency[b.atom1.0 as usize].push((b.atom2.0 as usize, e));
             adjacency[b.atom2.0 as usize].push((b.atom1.0 as usize, e));
         }
-        carbon_skeleton_smiles(&adjacency, &keep, &vec![None; keep.len()]).unwrap()
+        carbon_skeleton_smiles(&adjacency, &keep, &vec![AtomLabel::default(); keep.len()]).unwrap()
     }
 
     #[test]

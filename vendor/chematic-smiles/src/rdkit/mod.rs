@@ -1048,6 +1048,9 @@ pub struct RdkitSanitizedModel {
     pub atoms: Vec<Option<(bool, i8, u8)>>,
     /// Per chematic atom: number of hydrogen neighbours RDKit removed.
     pub removed_h_neighbors: Vec<u8>,
+    /// Per chematic atom: RDKit's radical electrons (`GetNumRadicalElectrons`; 0 for a removed
+    /// hydrogen). chemlm patch: `MakeScaffoldGeneric` keeps them on the generic carbon.
+    pub radicals: Vec<u8>,
     /// Per chematic bond: RDKit's bond as a chematic order (`Aromatic` for
     /// aromatic bonds; `Single`, `Double`, `Triple`, `Quadruple`, `Dative`
     /// otherwise).
@@ -1079,6 +1082,7 @@ pub fn rdkit_sanitized_model(mol: &Molecule) -> Result<RdkitSanitizedModel, Rdki
         new_idx[old] = k;
     }
     let mut atoms = vec![None; n];
+    let mut radicals = vec![0u8; n];
     let mut removed_h_neighbors = vec![0u8; n];
     for (b0, e0, _) in &bonds_before {
         if new_idx[*b0] == usize::MAX && new_idx[*e0] != usize::MAX {
@@ -1093,6 +1097,7 @@ pub fn rdkit_sanitized_model(mol: &Molecule) -> Result<RdkitSanitizedModel, Rdki
         }
         let a = &m.atoms[k];
         atoms[old] = Some((a.aromatic, a.charge as i8, m.total_num_hs(k).min(255) as u8));
+        radicals[old] = a.radicals.min(255) as u8;
     }
     let mut bonds = vec![None; mol.bond_count()];
     let mut next = 0usize;
@@ -1123,6 +1128,7 @@ pub fn rdkit_sanitized_model(mol: &Molecule) -> Result<RdkitSanitizedModel, Rdki
     Ok(RdkitSanitizedModel {
         atoms,
         removed_h_neighbors,
+        radicals,
         bonds,
     })
 }
