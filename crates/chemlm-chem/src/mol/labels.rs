@@ -60,6 +60,15 @@ fn bracket_labels(text: &str) -> Vec<Labels> {
     out
 }
 
+/// Whether `text` holds `n` or more ASCII digits in a row.
+fn has_digit_run(text: &str, n: usize) -> bool {
+    let mut run = 0;
+    text.bytes().any(|b| {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        run >= n
+    })
+}
+
 /// Number of a digit range (the syntax check has bounded it to [`super::syntax::MAX_LABEL`]).
 fn number(text: &str, (start, end): (usize, usize)) -> u64 {
     text[start..end].parse().unwrap_or(u64::MAX)
@@ -68,7 +77,9 @@ fn number(text: &str, (start, end): (usize, usize)) -> u64 {
 /// `text` with isotopes and atom maps above 65535 rewritten as described in the module docs, and
 /// the table that restores the maps; `None` when every number fits (nearly always).
 pub(crate) fn widen(text: &str) -> Option<(String, Option<MapTable>)> {
-    if !text.contains('[') {
+    // Every molecule passes here: a number above 65535 needs five digits in a row, so strings
+    // without such a run (nearly all) skip the bracket scan and its allocation.
+    if !text.contains('[') || !has_digit_run(text, 5) {
         return None;
     }
     let labels = bracket_labels(text);

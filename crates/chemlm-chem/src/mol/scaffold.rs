@@ -47,7 +47,11 @@ fn generic_scaffold(scaffold: &str) -> Result<String, ChemError> {
         }
     }
     // RDKit's MakeScaffoldGeneric leaves atom-map numbers and radical electrons on the atoms.
-    let labels: Vec<AtomLabel> = {
+    // Both only occur on bracket atoms of RDKit's scaffold SMILES, so most scaffolds skip the
+    // second sanitization that finding the radicals takes.
+    let labels: Vec<AtomLabel> = if !scaffold.contains('[') {
+        vec![AtomLabel::default(); keep.len()]
+    } else {
         let radicals = cs::rdkit_sanitized_model(&mol)
             .map_err(backend_error)?
             .radicals;
